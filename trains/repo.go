@@ -1,0 +1,112 @@
+package trains
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Commit is a commit as the repository reports it.
+type Commit struct {
+	SHA     string    `json:"sha"`
+	Message string    `json:"message,omitempty"`
+	Author  string    `json:"author,omitempty"`
+	Date    time.Time `json:"date,omitzero"`
+	URL     string    `json:"url,omitempty"`
+}
+
+// Title is the first line of the commit message.
+func (c Commit) Title() string {
+	for i, r := range c.Message {
+		if r == '\n' {
+			return c.Message[:i]
+		}
+	}
+	return c.Message
+}
+
+// Comparison is what lies between two refs.
+type Comparison struct {
+	// Commits are those reachable from head and not from base, oldest first.
+	// GitHub lists at most 250; Total counts them all.
+	Commits []Commit
+	Total   int
+	// URL is the compare view a person can open, empty when there is none.
+	URL string
+}
+
+// Run is one workflow run.
+type Run struct {
+	ID         int64     `json:"id"`
+	Workflow   string    `json:"workflow,omitempty"`
+	Ref        string    `json:"ref"` // head_branch: the tag for tag pushes and dispatches
+	SHA        string    `json:"sha,omitempty"`
+	Event      string    `json:"event,omitempty"`
+	Status     string    `json:"status"`               // queued, in_progress, waiting, requested, pending, completed
+	Conclusion string    `json:"conclusion,omitempty"` // success, failure, cancelled, … once completed
+	Created    time.Time `json:"created"`
+	URL        string    `json:"url,omitempty"`
+}
+
+// Completed reports whether the run has finished.
+func (r Run) Completed() bool { return r.Status == "completed" }
+
+// Succeeded reports whether the run finished with success.
+func (r Run) Succeeded() bool { return r.Completed() && r.Conclusion == "success" }
+
+// ErrRunNotFound is returned when a workflow run that should exist did not
+// appear in time.
+var ErrRunNotFound = errors.New("workflow run not found")
+
+// TagConflictError is returned when a tag exists on another commit than the
+// one a train wanted to tag.
+type TagConflictError struct {
+	Tag            string
+	Existing, Want string
+}
+
+func (e *TagConflictError) Error() string {
+	return fmt.Sprintf("tag %s already exists on %s, not on %s: someone made it by hand or another trainbot did; check the repository's tags before cutting again",
+		e.Tag, short(e.Existing), short(e.Want))
+}
+
+// Repo is the released repository and its workflows: GitHub in production,
+// a local git repository in the console. Errors name what failed and what
+// to check.
+type Repo interface {
+	Ancestry
+
+	// Tags lists every tag whose name starts with "v", with the commit it
+	// points at (peeled) and its date where known without more requests.
+	Tags(ctx context.Context) ([]RepoTag, error)
+	// TagDate returns when a tag was made: an annotated tag's tagger date,
+	// else its commit's committer date. ErrNotFound: no such tag.
+	TagDate(ctx context.Context, name string) (time.Time, error)
+	// Head returns the commit at the head of the release branch.
+	Head(ctx context.Context) (Commit, error)
+	// Commit resolves a sha, branch or tag. ErrNotFound: no such commit.
+	Commit(ctx context.Context, ref string) (Commit, error)
+	// Compare returns the commits in head that are not in base.
+	Compare(ctx context.Context, base, head string) (Comparison, error)
+
+	// CreateTag makes tag name on commit. A tag of that name already on
+	// commit is success; on another commit it is a *TagConflictError.
+	CreateTag(ctx context.Context, name, commit, message string) error
+
+	// WaitPublish waits until the publish workflow's run on tag completes
+	// and returns it; ErrRunNotFound when none appears in time.
+	WaitPublish(ctx context.Context, tag string) (Run, error)
+	// Dispatch runs the deploy workflow with ref = tag and inputs.
+	Dispatch(ctx context.Context, tag string, inputs map[string]string) error
+	// FindDeployRun waits for the deploy run on tag created at or after
+	// since (a dispatch returns no run id) and returns it; ErrRunNotFound
+	// when none appears in time.
+	FindDeployRun(ctx context.Context, tag string, since time.Time) (Run, error)
+	// WaitRun follows a run until it completes and returns it.
+	WaitRun(ctx context.Context, id int64) (Run, error)
+	// DeployRuns lists the deploy workflow's runs created at or after since.
+	DeployRuns(ctx context.Context, since time.Time) ([]Run, error)
+	// ReviewDeployment approves or rejects the run's pending deployments.
+	ReviewDeployment(ctx context.Context, runID int64, approve bool, comment string) error
+}

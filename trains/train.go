@@ -1,0 +1,154 @@
+package trains
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// State is where a train is in its life (SPEC §2).
+type State string
+
+// The states of a train.
+const (
+	Scheduled  State = "scheduled"
+	Announced  State = "announced"
+	Confirmed  State = "confirmed"
+	Tagged     State = "tagged"
+	Publishing State = "publishing"
+	Deploying  State = "deploying"
+	Deployed   State = "deployed"
+	Failed     State = "failed"
+	Skipped    State = "skipped"
+	Postponed  State = "postponed"
+)
+
+// transitions lists, for each state, the states a train may move to.
+var transitions = map[State][]State{
+	Scheduled:  {Announced, Confirmed, Skipped, Postponed},
+	Announced:  {Confirmed, Skipped, Postponed},
+	Confirmed:  {Tagged, Skipped, Postponed, Failed},
+	Postponed:  {Announced, Confirmed, Skipped, Postponed},
+	Tagged:     {Publishing, Deploying, Failed},
+	Publishing: {Deploying, Failed},
+	Deploying:  {Deployed, Failed},
+}
+
+// Final reports whether nothing more happens to a train in state s.
+func (s State) Final() bool { return s == Deployed || s == Failed || s == Skipped }
+
+// Valid reports whether s is one of the states above.
+func (s State) Valid() bool { return s.Final() || transitions[s] != nil }
+
+// CanMoveTo reports whether a train in state s may move to next.
+func (s State) CanMoveTo(next State) bool { return slices.Contains(transitions[s], next) }
+
+// TransitionError is returned for a move a train's life does not allow.
+type TransitionError struct {
+	Train    TrainID
+	From, To State
+}
+
+func (e *TransitionError) Error() string {
+	if e.From.Final() {
+		return fmt.Sprintf("train %s is already %s, so it cannot become %s", e.Train, e.From, e.To)
+	}
+	return fmt.Sprintf("train %s is %s and cannot become %s", e.Train, e.From, e.To)
+}
+
+// MessageRef points at a Slack message: the announcement a train's steps are
+// threaded under.
+type MessageRef struct {
+	Channel string `json:"channel,omitempty"`
+	TS      string `json:"ts,omitempty"`
+}
+
+// Train is one train: a scheduled slot, an off-schedule cut or a hotfix,
+// and how far it has gone.
+type Train struct {
+	ID    TrainID `json:"id"`
+	Track Track   `json:"track"`
+	// At is the train's slot, or when it was cut when off schedule.
+	At    time.Time `json:"at"`
+	State State     `json:"state"`
+	// Version is the store's compare-and-set version: 0 before the train
+	// is first stored; each stored change adds one.
+	Version int64 `json:"version"`
+
+	// Tag is the tag the train makes; it is set before the tag exists so
+	// that a retry or a restart makes that same tag.
+	Tag    string `json:"tag,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	// Previous is the previous tag of the train's track, for "changes".
+	Previous string `json:"previous,omitempty"`
+
+	OnCall      string `json:"on_call,omitempty"`
+	ConfirmedBy string `json:"confirmed_by,omitempty"`
+	CutBy       string `json:"cut_by,omitempty"`
+	OffSchedule bool   `json:"off_schedule,omitempty"`
+	Forced      bool   `json:"forced,omitempty"`
+	// Reason says why a train was skipped or postponed, or why a hotfix was made.
+	Reason string `json:"reason,omitempty"`
+	// Window is the id of the quiet window that postponed or skipped the
+	// train, or that was active when a hotfix was made.
+	Window string `json:"window,omitempty"`
+	// PostponedFrom is the original slot of a postponed train.
+	PostponedFrom time.Time `json:"postponed_from,omitzero"`
+
+	PublishRunID int64     `json:"publish_run_id,omitempty"`
+	DispatchedAt time.Time `json:"dispatched_at,omitzero"`
+	DeployRunID  int64     `json:"deploy_run_id,omitempty"`
+	DeployURL    string    `json:"deploy_url,omitempty"`
+	// Error says why a failed train failed.
+	Error string `json:"error,omitempty"`
+
+	Message MessageRef `json:"message,omitzero"`
+	Created time.Time  `json:"created"`
+	Updated time.Time  `json:"updated"`
+}
+
+// MoveTo moves the train to state next at time now, or returns a
+// *TransitionError when its life does not allow that move.
+func (t *Train) MoveTo(next State, now time.Time) error {
+	if !t.State.CanMoveTo(next) {
+		return &TransitionError{Train: t.ID, From: t.State, To: next}
+	}
+	t.State = next
+	t.Updated = now
+	return nil
+}
+
+// SignOffError says why a staging train may not be cut yet.
+type SignOffError struct {
+	Need int
+	// Counted are the approvals that count; Ignored those that do not, with why.
+	Counted []string
+	Ignored map[string]string
+}
+
+func (e *SignOffError) Error() string {
+	return fmt.Sprintf("staging needs %d validator approval(s) from someone other than the person cutting it; it has %d",
+		e.Need, len(e.Counted))
+}
+
+// SignOff checks the two-person rule of SPEC §2: at least need approvals
+// from validators other than cutter. It returns the approvals that count,
+// or a *SignOffError saying what is missing.
+func SignOff(approvals []string, cutter string, isValidator func(user string) bool, need int) ([]string, error) {
+	var counted []string
+	ignored := map[string]string{}
+	for _, u := range approvals {
+		switch {
+		case u == cutter:
+			ignored[u] = "is the person cutting the train"
+		case !isValidator(u):
+			ignored[u] = "is not a validator"
+		case !slices.Contains(counted, u):
+			counted = append(counted, u)
+		}
+	}
+	if len(counted) < need {
+		return counted, &SignOffError{Need: need, Counted: counted, Ignored: ignored}
+	}
+	return counted, nil
+}
