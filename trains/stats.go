@@ -1,0 +1,77 @@
+package trains
+
+import "time"
+
+// Stats are the RFC's success metrics over a period (SPEC §5 `stats`).
+type Stats struct {
+	From, To time.Time
+	// Deploys counts deploy workflow runs; TueWed those that started on a
+	// Tuesday or Wednesday (UTC).
+	Deploys, TueWed int
+	// Unscheduled counts deploys whose ref is not a train tag.
+	Unscheduled int
+	// Hotfixes counts hotfix trains.
+	Hotfixes int
+	// Postponed counts trains postponed by a quiet window.
+	Postponed int
+	// Skipped counts skipped trains, for any reason.
+	Skipped int
+	// OffSchedule counts trains cut outside their slot.
+	OffSchedule int
+	// Deployed and Failed count trains by outcome.
+	Deployed, Failed int
+}
+
+// TueWedShare is the share of deploys on Tuesday or Wednesday, from 0 to 1,
+// and false when there were no deploys.
+func (s Stats) TueWedShare() (float64, bool) {
+	if s.Deploys == 0 {
+		return 0, false
+	}
+	return float64(s.TueWed) / float64(s.Deploys), true
+}
+
+// in reports whether t falls in [from, to).
+func in(t, from, to time.Time) bool { return !t.Before(from) && t.Before(to) }
+
+// ComputeStats computes the stats of [from, to) from deploy records and
+// train records. Deploys count by when they ran, trains by their slot
+// (postponements by the slot they were postponed from).
+func ComputeStats(from, to time.Time, deploys []DeployRecord, trains []Train) Stats {
+	s := Stats{From: from, To: to}
+	for _, d := range deploys {
+		if !in(d.At, from, to) {
+			continue
+		}
+		s.Deploys++
+		if wd := d.At.UTC().Weekday(); wd == time.Tuesday || wd == time.Wednesday {
+			s.TueWed++
+		}
+		if d.Unscheduled() {
+			s.Unscheduled++
+		}
+	}
+	for _, t := range trains {
+		if !t.PostponedFrom.IsZero() && t.Window != "" && in(t.PostponedFrom, from, to) {
+			s.Postponed++
+		}
+		if !in(t.At, from, to) {
+			continue
+		}
+		if t.Track == Hotfix {
+			s.Hotfixes++
+		}
+		if t.OffSchedule {
+			s.OffSchedule++
+		}
+		switch t.State {
+		case Skipped:
+			s.Skipped++
+		case Deployed:
+			s.Deployed++
+		case Failed:
+			s.Failed++
+		}
+	}
+	return s
+}
