@@ -1,0 +1,133 @@
+// Command trainbot runs release trains from Slack: see README.md and
+// `trainbot -h`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// env is what run needs from the process: its streams and a clock.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	clock          trains.Clock
+}
+
+// systemClock is the wall clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now().UTC() }
+
+// errUsage marks a command line that was not understood; main exits 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clock: systemClock{}}
+	if err := run(ctx, os.Args[1:], e); err != nil {
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// run runs the subcommand named by args[0].
+func run(ctx context.Context, args []string, e env) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "-h", "-help", "--help", "help":
+		writeHelp(e.stdout)
+		return nil
+	case "version":
+		fmt.Fprintln(e.stdout, versionLine())
+		return nil
+	case "calendar":
+		return runCalendar(ctx, args, e)
+	case "serve", "console":
+		return fmt.Errorf("trainbot %s is not built yet: only `calendar`, `version` and `-h` work in this version", cmd)
+	}
+	fmt.Fprintf(e.stderr, "trainbot: unknown command %q\n\n", cmd)
+	writeHelp(e.stderr)
+	return errUsage
+}
+
+// config loads and parses the settings for mode.
+func config(mode Mode) (Config, error) {
+	s, err := LoadSettings()
+	if err != nil {
+		return Config{}, err
+	}
+	c, err := s.Parse(mode)
+	if err != nil {
+		return Config{}, fmt.Errorf("trainbot cannot start, fix these settings:\n%w", err)
+	}
+	return c, nil
+}
+
+// runCalendar prints the Markdown calendar (docs/governance/release-calendar.md).
+func runCalendar(_ context.Context, args []string, e env) error {
+	if len(args) > 0 {
+		fmt.Fprintf(e.stderr, "trainbot calendar takes no arguments; it prints the Markdown of %s\n", trains.CalendarPath)
+		return errUsage
+	}
+	c, err := config(ModeCalendar)
+	if err != nil {
+		return err
+	}
+	cal := trains.BuildCalendar(trains.CalendarInput{Now: e.clock.Now(), Schedule: c.Schedule})
+	_, err = io.WriteString(e.stdout, cal.Markdown(nil))
+	return err
+}
+
+// versionLine is "trainbot <version> (<commit>)".
+func versionLine() string {
+	commit := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
+	return fmt.Sprintf("trainbot %s (commit %s)", version, commit)
+}
+
+func writeHelp(w io.Writer) {
+	fmt.Fprint(w, `trainbot runs release trains from Slack (weekly dev, bi-weekly staging, hotfixes).
+
+Usage:
+  trainbot [command]
+
+Commands:
+  serve      run the Slack bot (Socket Mode) — the default
+  console    type /train commands in a terminal, with no Slack, Redis or GitHub
+  calendar   print the release calendar as Markdown (`+trains.CalendarPath+`)
+  version    print the version
+  help, -h   print this help
+
+Settings (environment variables):
+`)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	writeSettingsHelp(tw)
+	tw.Flush()
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+// Settings are trainbot's settings as they come from the environment (SPEC
+// §8). Every field is read as text and parsed by Parse, so that every bad
+// value is reported at once, one line per variable.
+type Settings struct {
+	SlackAppToken    string `envconfig:"SLACK_APP_TOKEN" desc:"Socket Mode app token (xapp-…); required for serve"`
+	SlackBotToken    string `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-…); required for serve"`
+	SlackAPIURL      string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL"`
+	GitHubToken      string `envconfig:"GITHUB_TOKEN" desc:"token for tags and workflow dispatch; required for serve unless TRAINBOT_DRY_RUN"`
+	GitHubAPIURL     string `envconfig:"GITHUB_API_URL" default:"https://api.github.com/" desc:"GitHub REST base URL (Enterprise: https://HOST/api/v3/)"`
+	Repo             string `envconfig:"TRAINBOT_REPO" desc:"owner/name of the repository that is released; required for serve"`
+	Branch           string `envconfig:"TRAINBOT_BRANCH" default:"main" desc:"release branch"`
+	DeployWorkflow   string `envconfig:"TRAINBOT_DEPLOY_WORKFLOW" default:"deploy-simple.yaml" desc:"deploy workflow file"`
+	PublishWorkflow  string `envconfig:"TRAINBOT_PUBLISH_WORKFLOW" default:"publish-images.yaml" desc:"workflow to wait for on a new tag; empty: do not wait"`
+	DryRun           string `envconfig:"TRAINBOT_DRY_RUN" default:"false" desc:"announce what would be done, create no tags, dispatch nothing"`
+	RedisURL         string `envconfig:"REDIS_URL" desc:"redis:// or rediss:// URL; empty: embedded store in TRAINBOT_DATA_DIR"`
+	RedisPrefix      string `envconfig:"TRAINBOT_REDIS_PREFIX" default:"trainbot:" desc:"prefix of every Redis key"`
+	DataDir          string `envconfig:"TRAINBOT_DATA_DIR" default:"./data" desc:"embedded store folder"`
+	Channel          string `envconfig:"TRAINBOT_CHANNEL" desc:"validator channel id for announcements; required for serve"`
+	Releasers        string `envconfig:"TRAINBOT_RELEASERS" desc:"releasers: Slack user (U…/W…) and user-group (S…) ids, comma-separated"`
+	ChainOps         string `envconfig:"TRAINBOT_CHAINOPS" desc:"chain ops: user and user-group ids, comma-separated"`
+	Validators       string `envconfig:"TRAINBOT_VALIDATORS" desc:"validators: user and user-group ids, comma-separated"`
+	DevSlot          string `envconfig:"TRAINBOT_DEV_SLOT" default:"Tue 14:00" desc:"weekday and UTC time of the weekly dev train"`
+	StagingSlot      string `envconfig:"TRAINBOT_STAGING_SLOT" default:"Wed 14:00" desc:"weekday and UTC time of the bi-weekly staging train"`
+	StagingAnchor    string `envconfig:"TRAINBOT_STAGING_ANCHOR" default:"2026-05-13" desc:"date of one staging day (YYYY-MM-DD); staging runs every 14 days from it"`
+	Soak             string `envconfig:"TRAINBOT_SOAK" default:"168h" desc:"minimum dev soak before staging"`
+	Reminders        string `envconfig:"TRAINBOT_REMINDERS" default:"24h,1h" desc:"reminder lead times before each slot, comma-separated"`
+	InitialLine      string `envconfig:"TRAINBOT_INITIAL_LINE" default:"0.1.0" desc:"line when the repo has no train tags"`
+	StagingApprovals string `envconfig:"TRAINBOT_STAGING_APPROVALS" default:"1" desc:"validator sign-offs a staging train needs"`
+	HTTPAddr         string `envconfig:"TRAINBOT_HTTP_ADDR" default:":8080" desc:"address of /healthz, /readyz, /metrics and the calendar"`
+	ConsoleUser      string `envconfig:"TRAINBOT_CONSOLE_USER" default:"UCONSOLE" desc:"Slack user id the console acts as (a releaser unless listed otherwise)"`
+	LogLevel         string `envconfig:"TRAINBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+}
+
+// Mode is what trainbot was started to do; it decides which settings are required.
+type Mode string
+
+// The modes that read settings.
+const (
+	ModeServe    Mode = "serve"
+	ModeConsole  Mode = "console"
+	ModeCalendar Mode = "calendar"
+)
+
+// Config is the parsed, valid settings.
+type Config struct {
+	SlackAppToken, SlackBotToken string
+	SlackAPIURL                  string
+	GitHubToken                  string
+	GitHubAPIURL                 string
+	Owner, Repo                  string
+	Branch                       string
+	DeployWorkflow               string
+	PublishWorkflow              string
+	DryRun                       bool
+	RedisURL, RedisPrefix        string
+	DataDir                      string
+	Channel                      string
+	Releasers, ChainOps          []string
+	Validators                   []string
+	Schedule                     trains.Schedule
+	Soak                         time.Duration
+	Reminders                    []time.Duration
+	InitialLine                  trains.Line
+	StagingApprovals             int
+	HTTPAddr                     string
+	ConsoleUser                  string
+	LogLevel                     string
+}
+
+// LoadSettings reads the settings from the environment.
+func LoadSettings() (Settings, error) {
+	var s Settings
+	if err := envconfig.Process("", &s); err != nil {
+		return s, fmt.Errorf("read settings: %w", err)
+	}
+	return s, nil
+}
+
+var (
+	repoRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$`)
+	roleIDRe = regexp.MustCompile(`^[UWS][A-Z0-9]+$`)
+	chanRe   = regexp.MustCompile(`^[CGD][A-Z0-9]+$`)
+	fileRe   = regexp.MustCompile(`^[A-Za-z0-9._-]+\.ya?ml$`)
+)
+
+// Parse checks every setting for mode and returns the typed Config, or an
+// error with one line per problem, each naming its variable.
+func (s Settings) Parse(mode Mode) (Config, error) {
+	var problems []string
+	bad := func(name, format string, args ...any) {
+		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
+	}
+	c := Config{
+		SlackAppToken: s.SlackAppToken, SlackBotToken: s.SlackBotToken, GitHubToken: s.GitHubToken,
+		Branch: s.Branch, DeployWorkflow: s.DeployWorkflow, PublishWorkflow: s.PublishWorkflow,
+		RedisURL: s.RedisURL, RedisPrefix: s.RedisPrefix, DataDir: s.DataDir, Channel: s.Channel,
+		HTTPAddr: s.HTTPAddr, ConsoleUser: s.ConsoleUser, LogLevel: strings.ToLower(s.LogLevel),
+	}
+	serve := mode == ModeServe
+
+	var err error
+	if c.DryRun, err = strconv.ParseBool(s.DryRun); err != nil {
+		bad("TRAINBOT_DRY_RUN", "%q is not true or false", s.DryRun)
+	}
+	if serve && !strings.HasPrefix(s.SlackAppToken, "xapp-") {
+		bad("SLACK_APP_TOKEN", "required for serve: the Socket Mode app-level token, starting xapp-")
+	}
+	if serve && !strings.HasPrefix(s.SlackBotToken, "xoxb-") {
+		bad("SLACK_BOT_TOKEN", "required for serve: the bot token, starting xoxb-")
+	}
+	if serve && s.GitHubToken == "" && !c.DryRun {
+		bad("GITHUB_TOKEN", "required for serve unless TRAINBOT_DRY_RUN=true")
+	}
+	if c.SlackAPIURL, err = baseURL(s.SlackAPIURL); err != nil {
+		bad("SLACK_API_URL", "%v", err)
+	}
+	if c.GitHubAPIURL, err = baseURL(s.GitHubAPIURL); err != nil {
+		bad("GITHUB_API_URL", "%v", err)
+	}
+	switch {
+	case s.Repo == "" && serve:
+		bad("TRAINBOT_REPO", "required for serve: owner/name of the released repository")
+	case s.Repo != "" && !repoRe.MatchString(s.Repo):
+		bad("TRAINBOT_REPO", "%q is not owner/name", s.Repo)
+	case s.Repo != "":
+		c.Owner, c.Repo, _ = strings.Cut(s.Repo, "/")
+	}
+	if strings.TrimSpace(s.Branch) == "" || strings.ContainsAny(s.Branch, " ~^:?*[\\") {
+		bad("TRAINBOT_BRANCH", "%q is not a branch name", s.Branch)
+	}
+	if !fileRe.MatchString(s.DeployWorkflow) {
+		bad("TRAINBOT_DEPLOY_WORKFLOW", "%q is not a workflow file name like deploy-simple.yaml", s.DeployWorkflow)
+	}
+	if s.PublishWorkflow != "" && !fileRe.MatchString(s.PublishWorkflow) {
+		bad("TRAINBOT_PUBLISH_WORKFLOW", "%q is not a workflow file name like publish-images.yaml (or empty)", s.PublishWorkflow)
+	}
+	if s.RedisURL != "" {
+		if u, err := url.Parse(s.RedisURL); err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
+			bad("REDIS_URL", "not a redis://, rediss:// or unix:// URL")
+		}
+	} else if strings.TrimSpace(s.DataDir) == "" {
+		bad("TRAINBOT_DATA_DIR", "must name a folder when REDIS_URL is empty")
+	}
+	if serve && !chanRe.MatchString(s.Channel) {
+		bad("TRAINBOT_CHANNEL", "required for serve: a channel id such as C0123ABCD (not its #name), got %q", s.Channel)
+	}
+	for _, r := range []struct {
+		name, val string
+		dst       *[]string
+	}{{"TRAINBOT_RELEASERS", s.Releasers, &c.Releasers}, {"TRAINBOT_CHAINOPS", s.ChainOps, &c.ChainOps}, {"TRAINBOT_VALIDATORS", s.Validators, &c.Validators}} {
+		ids, err := roleIDs(r.val)
+		if err != nil {
+			bad(r.name, "%v", err)
+		}
+		*r.dst = ids
+	}
+	dev, err := trains.ParseSlotTime(s.DevSlot)
+	if err != nil {
+		bad("TRAINBOT_DEV_SLOT", "%v", err)
+	}
+	stg, stgErr := trains.ParseSlotTime(s.StagingSlot)
+	if stgErr != nil {
+		bad("TRAINBOT_STAGING_SLOT", "%v", stgErr)
+	}
+	anchor, anchorErr := time.Parse(time.DateOnly, s.StagingAnchor)
+	if anchorErr != nil {
+		bad("TRAINBOT_STAGING_ANCHOR", "%q is not a date YYYY-MM-DD", s.StagingAnchor)
+	}
+	c.Schedule = trains.Schedule{Dev: dev, Staging: stg, StagingAnchor: anchor}
+	if stgErr == nil && anchorErr == nil {
+		if err := c.Schedule.Validate(); err != nil {
+			bad("TRAINBOT_STAGING_ANCHOR", "%v", err)
+		}
+	}
+	if c.Soak, err = time.ParseDuration(s.Soak); err != nil || c.Soak < 0 {
+		bad("TRAINBOT_SOAK", "%q is not a duration such as 168h", s.Soak)
+	}
+	if c.Reminders, err = reminders(s.Reminders); err != nil {
+		bad("TRAINBOT_REMINDERS", "%v", err)
+	}
+	if c.InitialLine, err = trains.ParseLine(s.InitialLine); err != nil {
+		bad("TRAINBOT_INITIAL_LINE", "%v", err)
+	}
+	if c.StagingApprovals, err = strconv.Atoi(s.StagingApprovals); err != nil || c.StagingApprovals < 0 || c.StagingApprovals > 20 {
+		bad("TRAINBOT_STAGING_APPROVALS", "%q is not a whole number from 0 to 20", s.StagingApprovals)
+	}
+	if _, _, err := net.SplitHostPort(s.HTTPAddr); err != nil {
+		bad("TRAINBOT_HTTP_ADDR", "%q is not host:port, e.g. :8080", s.HTTPAddr)
+	}
+	if mode == ModeConsole && !roleIDRe.MatchString(s.ConsoleUser) {
+		bad("TRAINBOT_CONSOLE_USER", "%q is not a Slack user id such as U0123ABCD", s.ConsoleUser)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		bad("TRAINBOT_LOG_LEVEL", "%q is not debug, info, warn or error", s.LogLevel)
+	}
+	if len(problems) > 0 {
+		// in the order of the settings table
+		slices.SortStableFunc(problems, func(a, b string) int { return settingIndex(a) - settingIndex(b) })
+		return Config{}, errors.New(strings.Join(problems, "\n"))
+	}
+	return c, nil
+}
+
+// settingIndex is the position in Settings of the variable a problem line names.
+func settingIndex(problem string) int {
+	name, _, _ := strings.Cut(problem, ":")
+	t := reflect.TypeOf(Settings{})
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("envconfig") == name {
+			return i
+		}
+	}
+	return t.NumField()
+}
+
+// baseURL checks an API base URL and makes it end in "/".
+func baseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s, nil
+}
+
+// roleIDs splits a comma-separated list of Slack user and user-group ids.
+func roleIDs(s string) ([]string, error) {
+	var ids, badIDs []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		switch {
+		case f == "":
+		case roleIDRe.MatchString(f):
+			if !slices.Contains(ids, f) {
+				ids = append(ids, f)
+			}
+		default:
+			badIDs = append(badIDs, strconv.Quote(f))
+		}
+	}
+	if len(badIDs) > 0 {
+		return ids, fmt.Errorf("%s not a Slack user (U…, W…) or user-group (S…) id; use ids, not @names",
+			strings.Join(badIDs, ", ")+map[bool]string{true: " is", false: " are"}[len(badIDs) == 1])
+	}
+	return ids, nil
+}
+
+// reminders parses the reminder lead times, longest first.
+func reminders(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		d, err := trains.ParseDuration(f)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b time.Duration) int { return int(b - a) })
+	return out, nil
+}
+
+// writeSettingsHelp writes every setting with its default and meaning.
+func writeSettingsHelp(w *tabwriter.Writer) {
+	t := reflect.TypeOf(Settings{})
+	fmt.Fprintln(w, "VARIABLE\tDEFAULT\tMEANING")
+	for i := range t.NumField() {
+		f := t.Field(i)
+		def := f.Tag.Get("default")
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", f.Tag.Get("envconfig"), def, f.Tag.Get("desc"))
+	}
+}
