@@ -109,6 +109,7 @@ func (s *Server) send(ctx context.Context, env Envelope) (*delivery, error) {
 	}
 	s.mu.Lock()
 	s.stats.EnvelopesSent++
+	s.notify()
 	s.mu.Unlock()
 	return d, nil
 }

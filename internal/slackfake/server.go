@@ -279,6 +279,10 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.statsLocked()
+}
+
+func (s *Server) statsLocked() Stats {
 	st := s.stats
 	st.Calls = make(map[string]int, len(s.stats.Calls))
 	for k, v := range s.stats.Calls {
@@ -291,6 +295,16 @@ func (s *Server) Stats() Stats {
 		}
 	}
 	return st
+}
+
+// WaitStats blocks until match accepts the counters, and returns them.
+func (s *Server) WaitStats(ctx context.Context, match func(Stats) bool) (Stats, error) {
+	var st Stats
+	err := s.waitFor(ctx, func() bool {
+		st = s.statsLocked()
+		return match(st)
+	})
+	return st, err
 }
 
 // Calls returns how many times a Web API method was called.

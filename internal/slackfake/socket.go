@@ -163,6 +163,7 @@ func (s *Server) pingLoop(c *wsConn) {
 			s.mu.Lock()
 			c.pings++
 			s.stats.Pings++
+			s.notify()
 			s.mu.Unlock()
 		}
 		select {
@@ -251,6 +252,7 @@ func (s *Server) Disconnect(ctx context.Context, reason string) error {
 	}
 	s.mu.Lock()
 	s.stats.Disconnects++
+	s.notify()
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
