@@ -23,6 +23,7 @@ type wsConn struct {
 	closeOnce sync.Once
 
 	alive    bool
+	draining bool // sent a disconnect: takes no more envelopes
 	pings    int
 	pongs    int
 	lastPong time.Time
@@ -193,10 +194,11 @@ func (s *Server) readLoop(c *wsConn) {
 	}
 }
 
-// liveConn returns the newest live connection, or nil. The caller holds s.mu.
+// liveConn returns the newest live connection not told to disconnect, or
+// nil. The caller holds s.mu.
 func (s *Server) liveConn() *wsConn {
 	for i := len(s.conns) - 1; i >= 0; i-- {
-		if s.conns[i].alive {
+		if s.conns[i].alive && !s.conns[i].draining {
 			return s.conns[i]
 		}
 	}
@@ -215,7 +217,8 @@ func (s *Server) WaitSockets(ctx context.Context, n int) error {
 	return s.waitFor(ctx, func() bool { return s.stats.Sockets >= n && s.liveConn() != nil })
 }
 
-// WaitNoSocket blocks until no connection is live.
+// WaitNoSocket blocks until no connection can take envelopes: all closed or
+// told to disconnect.
 func (s *Server) WaitNoSocket(ctx context.Context) error {
 	return s.waitFor(ctx, func() bool { return s.liveConn() == nil })
 }
@@ -236,12 +239,16 @@ func (s *Server) PausePings(paused bool) {
 // Disconnect sends a disconnect frame with reason ("warning",
 // "refresh_requested", "link_disabled") on the live connection, waiting for
 // one if none is, and closes that socket after Options.DisconnectGrace if the
-// client has not closed it first.
+// client has not closed it first. From then on envelopes go to other (new)
+// connections only, as in Slack.
 func (s *Server) Disconnect(ctx context.Context, reason string) error {
 	c, err := s.waitLive(ctx)
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	c.draining = true
+	s.mu.Unlock()
 	frame := map[string]any{
 		"type":       "disconnect",
 		"reason":     reason,
@@ -251,10 +258,14 @@ func (s *Server) Disconnect(ctx context.Context, reason string) error {
 		return err
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
 	s.stats.Disconnects++
 	s.notify()
+	s.wg.Add(1) // under s.mu, so never after Close's Wait began
 	s.mu.Unlock()
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		t := time.NewTimer(s.opts.DisconnectGrace)

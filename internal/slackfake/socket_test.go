@@ -378,3 +378,24 @@ func TestConnectionsOpen(t *testing.T) {
 		}
 	})
 }
+
+func TestEnvelopeAfterDisconnectGoesToTheNewSocket(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	fake := slackfake.NewForTest(t, workspace)
+	c := runClient(t, fake)
+	if err := fake.Disconnect(ctx, "refresh_requested"); err != nil {
+		t.Fatal(err)
+	}
+	// No wait for the reconnect: SlashCommand waits for a socket itself.
+	res := async(func() (slackfake.Ack, error) {
+		return fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "help"})
+	})
+	evt := c.next(t, ctx)
+	if err := c.sm.Ack(*evt.Request); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-res; r.err != nil || r.ack.Socket != 2 {
+		t.Errorf("ack = %+v, %v", r.ack, r.err)
+	}
+}
