@@ -1,0 +1,350 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+// Config says which repository and workflows a GitHub Repo works on, and
+// how patiently.
+type Config struct {
+	// Owner and Repo name the released repository (TRAINBOT_REPO).
+	Owner, Repo string
+	// Branch is the release branch (default main).
+	Branch string
+	// DeployWorkflow is the deploy workflow's file name (default
+	// deploy-simple.yaml).
+	DeployWorkflow string
+	// PublishWorkflow is the workflow whose run on a new tag must succeed
+	// before the deploy. Empty: do not wait (WaitPublish returns at once).
+	PublishWorkflow string
+	// Lightweight makes CreateTag create a bare ref instead of an annotated
+	// tag. Annotated tags (the default) record when the train was cut,
+	// which the staging soak is measured from; a lightweight tag's date is
+	// its commit's.
+	Lightweight bool
+
+	// PollMin and PollMax bound the wait between two polls of a run: it
+	// starts at PollMin and doubles up to PollMax (default 5s and 30s).
+	PollMin, PollMax time.Duration
+	// CallTimeout is the deadline of one API call, retries included
+	// (default 1m).
+	CallTimeout time.Duration
+	// RunAppear is how long a workflow run may take to appear after a tag
+	// push or a dispatch (default 3m).
+	RunAppear time.Duration
+	// PublishTimeout bounds the whole wait for the publish run (default 1h).
+	PublishTimeout time.Duration
+	// RunTimeout bounds WaitRun (default 3h).
+	RunTimeout time.Duration
+	// ClockSkew widens the "created at or after" window when looking for
+	// a dispatched run, for a difference between our clock and GitHub's
+	// (default 10s).
+	ClockSkew time.Duration
+}
+
+func (c *Config) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.Branch == "" {
+		c.Branch = "main"
+	}
+	if c.DeployWorkflow == "" {
+		c.DeployWorkflow = "deploy-simple.yaml"
+	}
+	set(&c.PollMin, 5*time.Second)
+	set(&c.PollMax, 30*time.Second)
+	set(&c.CallTimeout, time.Minute)
+	set(&c.RunAppear, 3*time.Minute)
+	set(&c.PublishTimeout, time.Hour)
+	set(&c.RunTimeout, 3*time.Hour)
+	if c.ClockSkew < 0 {
+		c.ClockSkew = 0
+	} else if c.ClockSkew == 0 {
+		c.ClockSkew = 10 * time.Second
+	}
+	c.PollMax = max(c.PollMax, c.PollMin)
+}
+
+// GitHub is the trains.Repo on GitHub or GitHub Enterprise, through
+// go-github v62. Build its client with NewClient so that retries and
+// conditional polling sit below go-github. It is safe for concurrent use.
+type GitHub struct {
+	c   *github.Client
+	cfg Config
+	o   options
+	log *slog.Logger
+
+	mu   sync.Mutex
+	tags map[string]peeled // tag object sha → what it points at; tag objects never change
+}
+
+type peeled struct {
+	commit string
+	date   time.Time
+}
+
+var _ trains.Repo = (*GitHub)(nil)
+
+// New returns the Repo for cfg's repository through client. Options give
+// the clock, the sleeper between polls and retries, and the logger.
+func New(client *github.Client, cfg Config, opts ...Option) (*GitHub, error) {
+	if client == nil {
+		return nil, errors.New("deploy: New needs a GitHub client")
+	}
+	if cfg.Owner == "" || cfg.Repo == "" {
+		return nil, errors.New("deploy: the repository's owner and name are required (TRAINBOT_REPO=owner/name)")
+	}
+	cfg.defaults()
+	o := buildOptions(opts)
+	return &GitHub{
+		c:    client,
+		cfg:  cfg,
+		o:    o,
+		log:  o.logger.With("repo", cfg.Owner+"/"+cfg.Repo),
+		tags: map[string]peeled{},
+	}, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (g *GitHub) Config() Config { return g.cfg }
+
+func (g *GitHub) repo() string { return g.cfg.Owner + "/" + g.cfg.Repo }
+
+// call gives one API call its deadline.
+func (g *GitHub) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.cfg.CallTimeout)
+}
+
+func (g *GitHub) explain(op string, a access, err error) error {
+	return explain(op, g.repo(), a, g.o.clock.Now(), err)
+}
+
+// Tags lists every tag whose name starts with "v", with the commit it
+// points at, peeled through annotated tag objects, and, for annotated
+// tags, the tagger date (lightweight tags have none). Every page is read.
+// Tag objects are remembered, so each is fetched once.
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
+// and https://docs.github.com/rest/git/tags#get-a-tag
+func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
+	opts := &github.ReferenceListOptions{Ref: "tags/v", ListOptions: github.ListOptions{PerPage: 100}}
+	var out []trains.RepoTag
+	for page := 0; page < 1000; page++ {
+		cctx, cancel := g.call(ctx)
+		refs, resp, err := g.c.Git.ListMatchingRefs(cctx, g.cfg.Owner, g.cfg.Repo, opts)
+		cancel()
+		if err != nil {
+			return nil, g.explain("list the tags", readContents, err)
+		}
+		for _, r := range refs {
+			name := strings.TrimPrefix(r.GetRef(), "refs/tags/")
+			t := trains.RepoTag{Name: name, Commit: r.GetObject().GetSHA()}
+			if r.GetObject().GetType() == "tag" {
+				p, err := g.peel(ctx, t.Commit)
+				if err != nil {
+					return nil, fmt.Errorf("read tag %s: %w", name, err)
+				}
+				t.Commit, t.Date = p.commit, p.date
+			}
+			out = append(out, t)
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+	return nil, fmt.Errorf("list the tags of %s: more than 1000 pages; giving up", g.repo())
+}
+
+// peel follows a tag object to its commit and returns the outermost
+// tagger date.
+//
+// GitHub API docs: https://docs.github.com/rest/git/tags#get-a-tag
+func (g *GitHub) peel(ctx context.Context, sha string) (peeled, error) {
+	g.mu.Lock()
+	p, ok := g.tags[sha]
+	g.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	obj := sha
+	for range 5 {
+		cctx, cancel := g.call(ctx)
+		t, _, err := g.c.Git.GetTag(cctx, g.cfg.Owner, g.cfg.Repo, obj)
+		cancel()
+		if err != nil {
+			return peeled{}, g.explain("read tag object "+short(obj), readContents, err)
+		}
+		if p.date.IsZero() {
+			p.date = t.GetTagger().GetDate().Time
+		}
+		obj = t.GetObject().GetSHA()
+		if t.GetObject().GetType() != "tag" {
+			p.commit = obj
+			g.mu.Lock()
+			g.tags[sha] = p
+			g.mu.Unlock()
+			return p, nil
+		}
+	}
+	return peeled{}, fmt.Errorf("tag object %s is nested more than 5 deep", short(sha))
+}
+
+// ref reads refs/<ref> and returns the commit it points at, peeled, and
+// the tag object's date when it is annotated. ErrNotFound: no such ref.
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#get-a-reference
+func (g *GitHub) ref(ctx context.Context, ref string) (peeled, error) {
+	cctx, cancel := g.call(ctx)
+	r, _, err := g.c.Git.GetRef(cctx, g.cfg.Owner, g.cfg.Repo, ref)
+	cancel()
+	if err != nil {
+		return peeled{}, g.explain("read "+ref, readContents, err)
+	}
+	if r.GetObject().GetType() == "tag" {
+		return g.peel(ctx, r.GetObject().GetSHA())
+	}
+	return peeled{commit: r.GetObject().GetSHA()}, nil
+}
+
+// TagDate returns when a tag was made: an annotated tag's tagger date,
+// else its commit's committer date. ErrNotFound: no such tag.
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#get-a-reference
+// and https://docs.github.com/rest/commits/commits#get-a-commit
+func (g *GitHub) TagDate(ctx context.Context, name string) (time.Time, error) {
+	p, err := g.ref(ctx, "tags/"+name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !p.date.IsZero() {
+		return p.date, nil
+	}
+	cctx, cancel := g.call(ctx)
+	c, _, err := g.c.Repositories.GetCommit(cctx, g.cfg.Owner, g.cfg.Repo, p.commit, nil)
+	cancel()
+	if err != nil {
+		return time.Time{}, g.explain("read commit "+short(p.commit)+" of tag "+name, readContents, notFound422(err))
+	}
+	return c.GetCommit().GetCommitter().GetDate().Time, nil
+}
+
+// Head returns the commit at the head of the release branch. It reads the
+// branch ref rather than the branch (go-github v62 leaves GetBranch's
+// errors untyped).
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#get-a-reference
+// and https://docs.github.com/rest/commits/commits#get-a-commit
+func (g *GitHub) Head(ctx context.Context) (trains.Commit, error) {
+	p, err := g.ref(ctx, "heads/"+g.cfg.Branch)
+	if err != nil {
+		if errors.Is(err, trains.ErrNotFound) {
+			return trains.Commit{}, fmt.Errorf("the release branch %s does not exist in %s (TRAINBOT_BRANCH): %w", g.cfg.Branch, g.repo(), err)
+		}
+		return trains.Commit{}, err
+	}
+	return g.Commit(ctx, p.commit)
+}
+
+// Commit resolves a sha, branch or tag. ErrNotFound: no such commit.
+//
+// GitHub API docs: https://docs.github.com/rest/commits/commits#get-a-commit
+func (g *GitHub) Commit(ctx context.Context, ref string) (trains.Commit, error) {
+	cctx, cancel := g.call(ctx)
+	c, _, err := g.c.Repositories.GetCommit(cctx, g.cfg.Owner, g.cfg.Repo, ref, &github.ListOptions{PerPage: 1})
+	cancel()
+	if err != nil {
+		return trains.Commit{}, g.explain("find commit "+ref, readContents, notFound422(err))
+	}
+	return toCommit(c), nil
+}
+
+// notFound422 marks GitHub's 422 "No commit found for SHA: x" as a 404:
+// the message is the only way to tell it from other 422s.
+func notFound422(err error) error {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == 422 &&
+		strings.HasPrefix(er.Message, "No commit found") {
+		er.Response.StatusCode = 404
+	}
+	return err
+}
+
+func toCommit(c *github.RepositoryCommit) trains.Commit {
+	author := c.GetAuthor().GetLogin()
+	if author == "" {
+		author = c.GetCommit().GetAuthor().GetName()
+	}
+	date := c.GetCommit().GetAuthor().GetDate().Time
+	if date.IsZero() {
+		date = c.GetCommit().GetCommitter().GetDate().Time
+	}
+	return trains.Commit{
+		SHA:     c.GetSHA(),
+		Message: c.GetCommit().GetMessage(),
+		Author:  author,
+		Date:    date,
+		URL:     c.GetHTMLURL(),
+	}
+}
+
+// Compare returns the commits in head that are not in base, oldest first
+// (GitHub lists at most 250; Total counts them all), and the compare view.
+//
+// GitHub API docs: https://docs.github.com/rest/commits/commits#compare-two-commits
+func (g *GitHub) Compare(ctx context.Context, base, head string) (trains.Comparison, error) {
+	cctx, cancel := g.call(ctx)
+	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.cfg.Owner, g.cfg.Repo, base, head, nil)
+	cancel()
+	if err != nil {
+		return trains.Comparison{}, g.explain("compare "+base+" with "+head, readContents, err)
+	}
+	out := trains.Comparison{Total: cmp.GetTotalCommits(), URL: cmp.GetHTMLURL()}
+	for _, c := range cmp.Commits {
+		out.Commits = append(out.Commits, toCommit(c))
+	}
+	return out, nil
+}
+
+// Contains reports whether ancestor is reachable from descendant: the
+// comparison ancestor...descendant is identical or ahead. ErrNotFound:
+// either is unknown.
+//
+// GitHub API docs: https://docs.github.com/rest/commits/commits#compare-two-commits
+func (g *GitHub) Contains(ctx context.Context, ancestor, descendant string) (bool, error) {
+	if ancestor == descendant {
+		return true, nil
+	}
+	cctx, cancel := g.call(ctx)
+	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.cfg.Owner, g.cfg.Repo, ancestor, descendant, &github.ListOptions{PerPage: 1})
+	cancel()
+	if err != nil {
+		return false, g.explain("check whether "+short(ancestor)+" is in "+short(descendant), readContents, err)
+	}
+	switch cmp.GetStatus() {
+	case "identical", "ahead":
+		return true, nil
+	}
+	return false, nil
+}
+
+// short abbreviates a sha to 7 characters for messages.
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

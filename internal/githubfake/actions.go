@@ -1,0 +1,508 @@
+package githubfake
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type workflow struct {
+	id           int64
+	file         string
+	dispatchable bool
+	// inputs declared by the workflow; a dispatch with any other is refused.
+	inputs     map[string]bool
+	conclusion string
+	approval   *Environment
+}
+
+// Environment is a deployment environment that needs a review.
+type Environment struct {
+	ID   int64
+	Name string
+}
+
+type run struct {
+	id         int64
+	workflow   string
+	branch     string
+	sha        string
+	event      string
+	status     string
+	conclusion string // set once completed
+	final      string // the conclusion it will complete with
+	approval   *Environment
+	reviewed   bool
+	created    time.Time
+	updated    time.Time
+	reads      int
+	number     int
+}
+
+// Run is a workflow run as the fake holds it.
+type Run struct {
+	ID         int64
+	Workflow   string
+	Branch     string // head_branch: the tag for tag pushes and dispatches
+	SHA        string
+	Event      string
+	Status     string
+	Conclusion string
+	Created    time.Time
+}
+
+// Dispatch is one workflow dispatch the fake accepted.
+type Dispatch struct {
+	Workflow string
+	Ref      string
+	Inputs   map[string]string
+	At       time.Time
+}
+
+// Review is one review of a run's pending deployments.
+type Review struct {
+	RunID          int64
+	EnvironmentIDs []int64
+	State          string // approved or rejected
+	Comment        string
+}
+
+// AddWorkflow declares a workflow file that can be dispatched with the
+// named inputs (none named: any inputs are accepted). Redeclaring one
+// replaces its inputs.
+func (f *Fake) AddWorkflow(file string, inputs ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w, ok := f.workflows[file]
+	if !ok {
+		f.nextWorkflo++
+		w = &workflow{id: f.nextWorkflo, file: file, conclusion: "success"}
+		f.workflows[file] = w
+	}
+	w.dispatchable = true
+	w.inputs = nil
+	if len(inputs) > 0 {
+		w.inputs = map[string]bool{}
+		for _, in := range inputs {
+			w.inputs[in] = true
+		}
+	}
+}
+
+// SetDispatchable sets whether a workflow has a workflow_dispatch trigger.
+func (f *Fake) SetDispatchable(file string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustWorkflow(file).dispatchable = ok
+}
+
+// SetConclusion sets the conclusion that new runs of the workflow will
+// complete with (default success).
+func (f *Fake) SetConclusion(file, conclusion string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustWorkflow(file).conclusion = conclusion
+}
+
+// RequireApproval makes new runs of the workflow wait, once in progress,
+// for a review of a deployment to env (status "waiting").
+func (f *Fake) RequireApproval(file string, env Environment) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustWorkflow(file).approval = &env
+}
+
+// SetDispatchCreatesRun sets whether an accepted dispatch starts a run
+// (default true). With false, dispatches are recorded and no run appears.
+func (f *Fake) SetDispatchCreatesRun(ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noRuns = !ok
+}
+
+// SetRunSteps makes every run move one state on after each n reads of it
+// (through a run list or by id, 304s included); 0, the default, moves
+// runs only when the test says so.
+func (f *Fake) SetRunSteps(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runSteps = n
+}
+
+func (f *Fake) mustWorkflow(file string) *workflow {
+	w, ok := f.workflows[file]
+	if !ok {
+		f.t.Fatalf("githubfake: no workflow %s", file)
+	}
+	return w
+}
+
+// StartRun starts a queued run of a workflow on branch (a branch or tag
+// name) at commit sha, as a push or a person would, and returns its id.
+func (f *Fake) StartRun(file, branch, sha, event string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.startRun(file, branch, sha, event).id
+}
+
+func (f *Fake) startRun(file, branch, sha, event string) *run {
+	w, ok := f.workflows[file]
+	if !ok {
+		f.t.Fatalf("githubfake: no workflow %s", file)
+	}
+	f.nextRunID++
+	now := f.now()
+	r := &run{id: f.nextRunID, workflow: file, branch: branch, sha: sha, event: event, status: "queued",
+		final: w.conclusion, approval: w.approval, created: now, updated: now, number: len(f.runs) + 1}
+	f.runs = append(f.runs, r)
+	return r
+}
+
+func (f *Fake) findRun(id int64) *run {
+	for _, r := range f.runs {
+		if r.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
+func (f *Fake) mustRun(id int64) *run {
+	r := f.findRun(id)
+	if r == nil {
+		f.t.Fatalf("githubfake: no run %d", id)
+	}
+	return r
+}
+
+// advance moves a run one state on.
+func (f *Fake) advance(r *run) {
+	switch r.status {
+	case "queued", "requested", "pending":
+		r.status = "in_progress"
+	case "in_progress":
+		if r.approval != nil && !r.reviewed {
+			r.status = "waiting"
+		} else {
+			r.status, r.conclusion = "completed", r.final
+		}
+	}
+	r.updated = f.now()
+}
+
+// AdvanceRun moves a run one state on: queued → in_progress →
+// (waiting) → completed. A waiting run moves only when reviewed.
+func (f *Fake) AdvanceRun(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.advance(f.mustRun(id))
+}
+
+// CompleteRun completes a run with conclusion.
+func (f *Fake) CompleteRun(id int64, conclusion string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRun(id)
+	r.status, r.conclusion, r.updated = "completed", conclusion, f.now()
+}
+
+// SetRunStatus sets a run's status (and conclusion, for completed).
+func (f *Fake) SetRunStatus(id int64, status, conclusion string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRun(id)
+	r.status, r.conclusion, r.updated = status, conclusion, f.now()
+}
+
+// Runs returns the runs of a workflow (every workflow when file is ""),
+// oldest first.
+func (f *Fake) Runs(file string) []Run {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Run
+	for _, r := range f.runs {
+		if file == "" || r.workflow == file {
+			out = append(out, Run{ID: r.id, Workflow: r.workflow, Branch: r.branch, SHA: r.sha, Event: r.event,
+				Status: r.status, Conclusion: r.conclusion, Created: r.created})
+		}
+	}
+	return out
+}
+
+// Dispatches returns the dispatches accepted so far, in order.
+func (f *Fake) Dispatches() []Dispatch {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Dispatch(nil), f.dispatches...)
+}
+
+// Reviews returns the pending-deployment reviews made so far, in order.
+func (f *Fake) Reviews() []Review {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Review(nil), f.reviews...)
+}
+
+// read notes that a run was read, and moves it on every runSteps reads.
+func (f *Fake) read(r *run) {
+	r.reads++
+	if f.runSteps > 0 && r.reads%f.runSteps == 0 {
+		f.advance(r)
+	}
+}
+
+func (f *Fake) runJSON(ex *exchange, r *run) map[string]any {
+	w := f.workflows[r.workflow]
+	var conclusion any
+	if r.status == "completed" {
+		conclusion = r.conclusion
+	}
+	return map[string]any{
+		"id":             r.id,
+		"name":           strings.TrimSuffix(strings.TrimSuffix(r.workflow, ".yaml"), ".yml"),
+		"node_id":        "WFR_" + strconv.FormatInt(r.id, 10),
+		"head_branch":    r.branch,
+		"head_sha":       r.sha,
+		"path":           ".github/workflows/" + r.workflow,
+		"display_title":  r.branch,
+		"run_number":     r.number,
+		"run_attempt":    1,
+		"event":          r.event,
+		"status":         r.status,
+		"conclusion":     conclusion,
+		"workflow_id":    w.id,
+		"url":            f.apiURL(ex, "actions/runs/"+strconv.FormatInt(r.id, 10)),
+		"html_url":       f.htmlURL("actions/runs/" + strconv.FormatInt(r.id, 10)),
+		"created_at":     r.created.Format(time.RFC3339),
+		"updated_at":     r.updated.Format(time.RFC3339),
+		"run_started_at": r.created.Format(time.RFC3339),
+	}
+}
+
+// --- handlers ---
+
+func (f *Fake) dispatch(ex *exchange, file string) {
+	w, ok := f.workflows[file]
+	if !ok {
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+		return
+	}
+	var req struct {
+		Ref    string         `json:"ref"`
+		Inputs map[string]any `json:"inputs"`
+	}
+	if !decode(ex, &req) {
+		return
+	}
+	if !w.dispatchable {
+		writeError(ex.w, http.StatusUnprocessableEntity, "Workflow does not have 'workflow_dispatch' trigger")
+		return
+	}
+	sha, ok := f.resolve(req.Ref)
+	if req.Ref == "" || !ok {
+		writeError(ex.w, http.StatusUnprocessableEntity, "No ref found for: "+req.Ref)
+		return
+	}
+	inputs := map[string]string{}
+	var unexpected []string
+	for k, v := range req.Inputs {
+		s, isString := v.(string)
+		if !isString {
+			writeError(ex.w, http.StatusUnprocessableEntity, fmt.Sprintf("For 'properties/%s', %v is not a string.", k, v))
+			return
+		}
+		inputs[k] = s
+		if w.inputs != nil && !w.inputs[k] {
+			unexpected = append(unexpected, strconv.Quote(k))
+		}
+	}
+	if len(unexpected) > 0 {
+		sort.Strings(unexpected)
+		writeError(ex.w, http.StatusUnprocessableEntity, "Unexpected inputs provided: ["+strings.Join(unexpected, ", ")+"]")
+		return
+	}
+	f.dispatches = append(f.dispatches, Dispatch{Workflow: file, Ref: req.Ref, Inputs: inputs, At: f.now()})
+	if !f.noRuns {
+		f.startRun(file, strings.TrimPrefix(strings.TrimPrefix(req.Ref, "refs/tags/"), "refs/heads/"), sha, "workflow_dispatch")
+	}
+	ex.w.WriteHeader(http.StatusNoContent)
+}
+
+// matchCreated applies GitHub's created filter: >=t, >t, <=t, <t, a..b or
+// a date.
+func matchCreated(filter string, t time.Time) (bool, error) {
+	parse := func(s string) (time.Time, error) {
+		if d, err := time.Parse(time.RFC3339, s); err == nil {
+			return d, nil
+		}
+		return time.Parse("2006-01-02", s)
+	}
+	switch {
+	case filter == "":
+		return true, nil
+	case strings.Contains(filter, ".."):
+		a, b, _ := strings.Cut(filter, "..")
+		from, err1 := parse(a)
+		to, err2 := parse(b)
+		if err1 != nil || err2 != nil {
+			return false, fmt.Errorf("bad created range %q", filter)
+		}
+		return !t.Before(from) && !t.After(to), nil
+	}
+	for _, op := range []string{">=", "<=", ">", "<"} {
+		if rest, ok := strings.CutPrefix(filter, op); ok {
+			d, err := parse(rest)
+			if err != nil {
+				return false, err
+			}
+			switch op {
+			case ">=":
+				return !t.Before(d), nil
+			case "<=":
+				return !t.After(d), nil
+			case ">":
+				return t.After(d), nil
+			default:
+				return t.Before(d), nil
+			}
+		}
+	}
+	d, err := parse(filter)
+	if err != nil {
+		return false, err
+	}
+	return t.Format("2006-01-02") == d.Format("2006-01-02"), nil
+}
+
+func (f *Fake) listRuns(ex *exchange, file string) {
+	if _, ok := f.workflows[file]; !ok {
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+		return
+	}
+	q := ex.r.URL.Query()
+	var matched []*run
+	for i := len(f.runs) - 1; i >= 0; i-- { // newest first, as GitHub lists them
+		r := f.runs[i]
+		if r.workflow != file ||
+			q.Get("branch") != "" && r.branch != q.Get("branch") ||
+			q.Get("event") != "" && r.event != q.Get("event") ||
+			q.Get("head_sha") != "" && r.sha != q.Get("head_sha") ||
+			q.Get("status") != "" && r.status != q.Get("status") && r.conclusion != q.Get("status") {
+			continue
+		}
+		ok, err := matchCreated(q.Get("created"), r.created)
+		if err != nil {
+			writeError(ex.w, http.StatusUnprocessableEntity, "Validation Failed: "+err.Error())
+			return
+		}
+		if ok {
+			matched = append(matched, r)
+		}
+	}
+	total := len(matched)
+	page := paginate(ex, matched, 30)
+	list := make([]map[string]any, 0, len(page))
+	for _, r := range page {
+		list = append(list, f.runJSON(ex, r))
+	}
+	writeJSON(ex, http.StatusOK, map[string]any{"total_count": total, "workflow_runs": list})
+	for _, r := range page {
+		f.read(r)
+	}
+}
+
+func (f *Fake) runByPath(ex *exchange, id string) *run {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+		return nil
+	}
+	r := f.findRun(n)
+	if r == nil {
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+	}
+	return r
+}
+
+func (f *Fake) getRun(ex *exchange, id string) {
+	r := f.runByPath(ex, id)
+	if r == nil {
+		return
+	}
+	writeJSON(ex, http.StatusOK, f.runJSON(ex, r))
+	f.read(r)
+}
+
+func (f *Fake) envJSON(e *Environment) map[string]any {
+	return map[string]any{
+		"id":       e.ID,
+		"node_id":  "EN_" + strconv.FormatInt(e.ID, 10),
+		"name":     e.Name,
+		"url":      "https://api.github.com/repos/" + f.owner + "/" + f.name + "/environments/" + e.Name,
+		"html_url": f.htmlURL("deployments/activity_log?environments_filter=" + e.Name),
+	}
+}
+
+func (f *Fake) getPending(ex *exchange, id string) {
+	r := f.runByPath(ex, id)
+	if r == nil {
+		return
+	}
+	out := []map[string]any{}
+	if r.status == "waiting" && r.approval != nil && !r.reviewed {
+		out = append(out, map[string]any{
+			"environment":              f.envJSON(r.approval),
+			"wait_timer":               0,
+			"wait_timer_started_at":    nil,
+			"current_user_can_approve": true,
+			"reviewers": []map[string]any{
+				{"type": "User", "reviewer": map[string]any{"login": "octocat", "id": 1}},
+			},
+		})
+	}
+	writeJSON(ex, http.StatusOK, out)
+}
+
+func (f *Fake) reviewPending(ex *exchange, id string) {
+	r := f.runByPath(ex, id)
+	if r == nil {
+		return
+	}
+	var req struct {
+		EnvironmentIDs []int64 `json:"environment_ids"`
+		State          string  `json:"state"`
+		Comment        string  `json:"comment"`
+	}
+	if !decode(ex, &req) {
+		return
+	}
+	if req.State != "approved" && req.State != "rejected" {
+		writeError(ex.w, http.StatusUnprocessableEntity, "Invalid request.\n\nstate must be approved or rejected")
+		return
+	}
+	if r.status != "waiting" || r.approval == nil || r.reviewed ||
+		len(req.EnvironmentIDs) != 1 || req.EnvironmentIDs[0] != r.approval.ID {
+		writeError(ex.w, http.StatusUnprocessableEntity, "No pending deployment requests to approve or reject")
+		return
+	}
+	f.reviews = append(f.reviews, Review{RunID: r.id, EnvironmentIDs: req.EnvironmentIDs, State: req.State, Comment: req.Comment})
+	r.reviewed = true
+	if req.State == "approved" {
+		r.status = "in_progress"
+	} else {
+		r.status, r.conclusion = "completed", "failure"
+	}
+	r.updated = f.now()
+	writeJSON(ex, http.StatusOK, []map[string]any{{
+		"id":          r.id*10 + 1,
+		"sha":         r.sha,
+		"ref":         r.branch,
+		"task":        "deploy",
+		"environment": r.approval.Name,
+		"created_at":  r.created.Format(time.RFC3339),
+		"updated_at":  r.updated.Format(time.RFC3339),
+	}})
+}

@@ -1,0 +1,512 @@
+// Package githubfake is an in-memory GitHub REST API for tests: an httptest
+// server that speaks the response shapes of the endpoints trainbot uses
+// (git refs and tags, commits, compare, Actions workflow dispatch and runs,
+// pending deployments), so that tests drive the real go-github client.
+//
+// A test makes one with New, points a client at it with Client (or
+// HTTPClient and URL), arranges the repository with AddCommit, AddTag,
+// AddWorkflow and friends, and inspects what the code under test did with
+// Dispatches, Reviews, Runs and Requests:
+//
+//	fake := githubfake.New(t, githubfake.WithClock(clock))
+//	sha := fake.AddCommit("main", "feat: fast blocks", time.Time{})
+//	gh := fake.Client()
+//	// … run the code under test against gh …
+//	if got := fake.Dispatches(); len(got) != 1 { … }
+//
+// Behaviour worth knowing:
+//
+//   - Every path is served under /repos/{owner}/{repo}/ and, for GitHub
+//     Enterprise clients, also under /api/v3/repos/{owner}/{repo}/.
+//     Unknown paths fail the test. The clients it hands out refuse (and
+//     fail the test on) requests to any other host.
+//   - Every GET answers with an ETag and answers If-None-Match with a 304
+//     and no body when nothing changed. Requests records every request;
+//     Counted leaves out the 304s, which GitHub does not count against
+//     the rate limit.
+//   - Creating a tag ref starts a run of the publish workflow (event push,
+//     head_branch = tag) when one is set (WithPublishWorkflow); a
+//     workflow dispatch records a Dispatch and starts a run (event
+//     workflow_dispatch, head_branch = ref) unless SetDispatchCreatesRun
+//     (false) was called.
+//   - Runs move queued → in_progress → (waiting, when the workflow needs
+//     an approval, until reviewed) → completed with the conclusion set by
+//     SetConclusion (default success). They move only when the test says
+//     so (AdvanceRun, CompleteRun, SetRunStatus) or, after SetRunSteps(n),
+//     by one state every n reads of the run (a 304 counts as a read).
+//     There are no timers.
+//   - Fail queues fault responses for a route: 5xx, rate limits (primary,
+//     secondary, 429) and 422s, returned before the request is processed
+//     or, with Fault.AfterApply, after it (a 5xx that still created the
+//     ref).
+//
+// A Fake is safe for concurrent use.
+package githubfake
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// Clock tells the fake the time: when commits, tags and runs are made, and
+// what the rate-limit reset headers say. trainstest.Clock is one.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Option configures a Fake.
+type Option func(*Fake)
+
+// WithClock makes the fake read the time from c (default: the system
+// clock).
+func WithClock(c Clock) Option { return func(f *Fake) { f.clock = c } }
+
+// WithRepo names the repository the fake serves (default acme/chain).
+func WithRepo(owner, name string) Option {
+	return func(f *Fake) { f.owner, f.name = owner, name }
+}
+
+// WithPublishWorkflow names the workflow file whose run starts when a tag
+// ref is created (default publish-images.yaml); "" starts none.
+func WithPublishWorkflow(file string) Option {
+	return func(f *Fake) { f.publish = file }
+}
+
+// WithToken makes the fake answer 401 Bad credentials to any request that
+// does not carry "Authorization: Bearer <token>". By default any token,
+// or none, is accepted.
+func WithToken(token string) Option { return func(f *Fake) { f.token = token } }
+
+// DefaultBranch is the branch New creates with one root commit.
+const DefaultBranch = "main"
+
+// Fake is an in-memory GitHub repository behind an httptest server.
+type Fake struct {
+	t       testing.TB
+	srv     *httptest.Server
+	clock   Clock
+	owner   string
+	name    string
+	publish string
+	token   string
+
+	mu          sync.Mutex
+	seq         int
+	commits     map[string]*commit
+	branches    map[string]string
+	refs        map[string]string // "refs/tags/x" → object sha (commit or tag object)
+	tagObjects  map[string]*tagObject
+	workflows   map[string]*workflow
+	runs        []*run
+	dispatches  []Dispatch
+	reviews     []Review
+	noRuns      bool
+	runSteps    int
+	refsPage    int
+	requests    []Request
+	faults      []*queuedFault
+	nextRunID   int64
+	nextWorkflo int64
+}
+
+// New starts a fake GitHub for the test and closes it when the test ends.
+// The repository has one branch, main, with one root commit.
+func New(t testing.TB, opts ...Option) *Fake {
+	t.Helper()
+	f := &Fake{
+		t:           t,
+		clock:       systemClock{},
+		owner:       "acme",
+		name:        "chain",
+		publish:     "publish-images.yaml",
+		commits:     map[string]*commit{},
+		branches:    map[string]string{},
+		refs:        map[string]string{},
+		tagObjects:  map[string]*tagObject{},
+		workflows:   map[string]*workflow{},
+		nextRunID:   9000,
+		nextWorkflo: 100,
+	}
+	for _, o := range opts {
+		o(f)
+	}
+	f.AddCommit(DefaultBranch, "initial commit", time.Time{})
+	f.AddWorkflow("deploy-simple.yaml", "environment", "release_type")
+	if f.publish != "" {
+		f.AddWorkflow(f.publish)
+		f.workflows[f.publish].dispatchable = false
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serveHTTP))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// URL is the server's base URL, ending in "/": set a go-github client's
+// BaseURL to it (or to it plus "api/v3/", both are served).
+func (f *Fake) URL() string { return f.srv.URL + "/" }
+
+// Owner is the owner of the repository the fake serves.
+func (f *Fake) Owner() string { return f.owner }
+
+// Repo is the name of the repository the fake serves.
+func (f *Fake) Repo() string { return f.name }
+
+// HTTPClient returns an HTTP client that talks only to the fake: a request
+// for any other host fails, and fails the test.
+func (f *Fake) HTTPClient() *http.Client {
+	return &http.Client{Transport: &guard{f: f, base: f.srv.Client().Transport}}
+}
+
+// Client returns a go-github client pointed at the fake, with no retries
+// or caching of its own.
+func (f *Fake) Client() *github.Client {
+	c := github.NewClient(f.HTTPClient()).WithAuthToken("test-token")
+	return f.Point(c)
+}
+
+// Point sets c's BaseURL and UploadURL to the fake and returns c.
+func (f *Fake) Point(c *github.Client) *github.Client {
+	u, err := url.Parse(f.URL())
+	if err != nil {
+		f.t.Fatalf("githubfake: %v", err)
+	}
+	c.BaseURL, c.UploadURL = u, u
+	return c
+}
+
+// guard refuses requests that do not go to the fake.
+type guard struct {
+	f    *Fake
+	base http.RoundTripper
+}
+
+func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	want, _ := url.Parse(g.f.srv.URL)
+	if req.URL.Host != want.Host {
+		g.f.t.Errorf("githubfake: request to %s, which is not the fake (%s)", req.URL.Redacted(), want.Host)
+		return nil, fmt.Errorf("githubfake: refusing request to %s: only %s is served", req.URL.Host, want.Host)
+	}
+	return g.base.RoundTrip(req)
+}
+
+// Request is one request the fake answered.
+type Request struct {
+	Method string
+	// Path is the URL path as sent, e.g. /repos/acme/chain/git/refs or
+	// /api/v3/repos/acme/chain/git/refs.
+	Path string
+	// Route is the path below /repos/{owner}/{repo}/, e.g. git/refs.
+	Route  string
+	Query  string
+	Status int
+}
+
+// String formats the request as "GET git/refs?x=y → 200".
+func (r Request) String() string {
+	q := ""
+	if r.Query != "" {
+		q = "?" + r.Query
+	}
+	return fmt.Sprintf("%s %s%s → %d", r.Method, r.Route, q, r.Status)
+}
+
+// Requests returns every request answered so far, in order.
+func (f *Fake) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Request(nil), f.requests...)
+}
+
+// Counted returns how many requests GitHub would count against the rate
+// limit: all but the 304 Not Modified answers.
+func (f *Fake) Counted() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.requests {
+		if r.Status != http.StatusNotModified {
+			n++
+		}
+	}
+	return n
+}
+
+// NotModified returns how many requests were answered 304 Not Modified.
+func (f *Fake) NotModified() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.requests {
+		if r.Status == http.StatusNotModified {
+			n++
+		}
+	}
+	return n
+}
+
+// Count returns how many requests with method (any when "") had a route
+// starting with routePrefix.
+func (f *Fake) Count(method, routePrefix string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.requests {
+		if (method == "" || r.Method == method) && strings.HasPrefix(r.Route, routePrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// ResetRequests forgets the requests recorded so far.
+func (f *Fake) ResetRequests() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = nil
+}
+
+// SetRefsPageSize makes git/matching-refs paginate with Link headers, n
+// refs a page at most (0, the default, lists every ref at once as GitHub
+// does today).
+func (f *Fake) SetRefsPageSize(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refsPage = n
+}
+
+// recorder captures the status written.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// exchange is one request being answered, under f.mu.
+type exchange struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	route  string
+	prefix string // scheme://host[/api/v3]/repos/o/r/
+}
+
+func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{ResponseWriter: w}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	path := r.URL.Path
+	route := ""
+	defer func() {
+		f.requests = append(f.requests, Request{Method: r.Method, Path: path, Route: route, Query: r.URL.RawQuery, Status: rec.status})
+	}()
+	f.rateHeaders(rec.Header())
+	if f.token != "" && r.Header.Get("Authorization") != "Bearer "+f.token {
+		writeError(rec, http.StatusUnauthorized, "Bad credentials")
+		return
+	}
+	rest := strings.TrimPrefix(path, "/api/v3")
+	base := "/repos/" + f.owner + "/" + f.name + "/"
+	if !strings.HasPrefix(rest, base) {
+		if strings.HasPrefix(rest, "/repos/") {
+			writeError(rec, http.StatusNotFound, "Not Found")
+			return
+		}
+		f.t.Errorf("githubfake: no route for %s %s", r.Method, path)
+		writeError(rec, http.StatusNotFound, "Not Found")
+		return
+	}
+	route = strings.TrimPrefix(rest, base)
+	ex := &exchange{w: rec, r: r, route: route, prefix: "http://" + r.Host + strings.TrimSuffix(path, route)}
+	fault := f.takeFault(r.Method, route)
+	if fault != nil && !fault.AfterApply {
+		fault.write(rec)
+		return
+	}
+	if fault != nil {
+		// Process the request, discard its answer, answer with the fault.
+		ex.w = &discard{h: http.Header{}}
+		f.route(ex)
+		fault.write(rec)
+		return
+	}
+	f.route(ex)
+}
+
+// discard swallows a response.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+func (f *Fake) rateHeaders(h http.Header) {
+	h.Set("X-RateLimit-Limit", "5000")
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(5000-len(f.requests)-1, 1)))
+	h.Set("X-RateLimit-Used", strconv.Itoa(len(f.requests)+1))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(f.clock.Now().Add(time.Hour).Unix(), 10))
+	h.Set("X-RateLimit-Resource", "core")
+}
+
+func (f *Fake) route(ex *exchange) {
+	m, p := ex.r.Method, ex.route
+	seg := strings.Split(p, "/")
+	switch {
+	case m == http.MethodGet && strings.HasPrefix(p, "git/matching-refs/"):
+		f.getMatchingRefs(ex, strings.TrimPrefix(p, "git/matching-refs/"))
+	case m == http.MethodGet && strings.HasPrefix(p, "git/ref/"):
+		f.getRef(ex, strings.TrimPrefix(p, "git/ref/"))
+	case m == http.MethodPost && p == "git/refs":
+		f.createRef(ex)
+	case m == http.MethodPost && p == "git/tags":
+		f.createTagObject(ex)
+	case m == http.MethodGet && len(seg) == 3 && seg[0] == "git" && seg[1] == "tags":
+		f.getTagObject(ex, seg[2])
+	case m == http.MethodGet && p == "tags":
+		f.listTags(ex)
+	case m == http.MethodGet && strings.HasPrefix(p, "branches/"):
+		f.getBranch(ex, strings.TrimPrefix(p, "branches/"))
+	case m == http.MethodGet && strings.HasPrefix(p, "commits/"):
+		f.getCommit(ex, strings.TrimPrefix(p, "commits/"))
+	case m == http.MethodGet && strings.HasPrefix(p, "compare/"):
+		f.compare(ex, strings.TrimPrefix(p, "compare/"))
+	case m == http.MethodPost && len(seg) == 4 && seg[0] == "actions" && seg[1] == "workflows" && seg[3] == "dispatches":
+		f.dispatch(ex, seg[2])
+	case m == http.MethodGet && len(seg) == 4 && seg[0] == "actions" && seg[1] == "workflows" && seg[3] == "runs":
+		f.listRuns(ex, seg[2])
+	case m == http.MethodGet && len(seg) == 3 && seg[0] == "actions" && seg[1] == "runs":
+		f.getRun(ex, seg[2])
+	case len(seg) == 4 && seg[0] == "actions" && seg[1] == "runs" && seg[3] == "pending_deployments":
+		if m == http.MethodGet {
+			f.getPending(ex, seg[2])
+		} else if m == http.MethodPost {
+			f.reviewPending(ex, seg[2])
+		} else {
+			writeError(ex.w, http.StatusNotFound, "Not Found")
+		}
+	default:
+		f.t.Errorf("githubfake: no route for %s %s", m, ex.r.URL.Path)
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+	}
+}
+
+// writeJSON answers with v as JSON. A GET gets an ETag and, when the
+// client already has that version, a 304 with no body.
+func writeJSON(ex *exchange, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(ex.w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := ex.w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	if ex.r.Method == http.MethodGet {
+		sum := sha256.Sum256(body)
+		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		h.Set("ETag", etag)
+		if inm := ex.r.Header.Get("If-None-Match"); inm != "" && strings.TrimPrefix(inm, "W/") == strings.TrimPrefix(etag, "W/") {
+			ex.w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	ex.w.WriteHeader(status)
+	_, _ = ex.w.Write(body)
+}
+
+// writeError answers with GitHub's error shape.
+func writeError(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{
+		"message":           message,
+		"documentation_url": "https://docs.github.com/rest",
+		"status":            strconv.Itoa(status),
+	})
+}
+
+// decode reads a JSON request body into v, answering 400 on failure.
+func decode(ex *exchange, v any) bool {
+	if err := json.NewDecoder(ex.r.Body).Decode(v); err != nil {
+		writeError(ex.w, http.StatusBadRequest, "Problems parsing JSON")
+		return false
+	}
+	return true
+}
+
+// paginate cuts items to the page the request asks for and sets a Link
+// header when there are more pages. size is the page size when the
+// request names none.
+func paginate[T any](ex *exchange, items []T, size int) []T {
+	q := ex.r.URL.Query()
+	if n, err := strconv.Atoi(q.Get("per_page")); err == nil && n > 0 {
+		size = min(n, size)
+	}
+	if size <= 0 {
+		return items
+	}
+	page := 1
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 0 {
+		page = n
+	}
+	last := max((len(items)+size-1)/size, 1)
+	link := func(p int, rel string) string {
+		q := ex.r.URL.Query()
+		q.Set("page", strconv.Itoa(p))
+		q.Set("per_page", strconv.Itoa(size))
+		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, ex.prefix, ex.route, q.Encode(), rel)
+	}
+	var links []string
+	if page < last {
+		links = append(links, link(page+1, "next"), link(last, "last"))
+	}
+	if page > 1 {
+		links = append(links, link(page-1, "prev"), link(1, "first"))
+	}
+	if len(links) > 0 {
+		ex.w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	lo := min((page-1)*size, len(items))
+	hi := min(lo+size, len(items))
+	return items[lo:hi]
+}
+
+// now returns the fake's time, in UTC to the second as GitHub reports it.
+func (f *Fake) now() time.Time { return f.clock.Now().UTC().Truncate(time.Second) }
+
+func (f *Fake) htmlURL(path string) string {
+	return "https://github.com/" + f.owner + "/" + f.name + "/" + path
+}
+
+func (f *Fake) apiURL(ex *exchange, path string) string {
+	if ex == nil {
+		return "https://api.github.com/repos/" + f.owner + "/" + f.name + "/" + path
+	}
+	return ex.prefix + path
+}

@@ -1,0 +1,557 @@
+package githubfake
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+type commit struct {
+	sha     string
+	message string
+	author  string
+	date    time.Time
+	parents []string
+}
+
+type tagObject struct {
+	sha     string
+	tag     string
+	message string
+	object  string
+	objType string
+	tagger  string
+	email   string
+	date    time.Time
+}
+
+// Tag is a tag as the fake holds it.
+type Tag struct {
+	Name string
+	// Commit is the commit the tag points at, through its tag object.
+	Commit string
+	// Annotated reports whether the ref points at a tag object.
+	Annotated bool
+	// Message and Date are the tag object's; empty for a lightweight tag.
+	Message string
+	Date    time.Time
+}
+
+func (f *Fake) newSHA(parts ...string) string {
+	f.seq++
+	h := sha1.New()
+	fmt.Fprintf(h, "%d\x00%s", f.seq, strings.Join(parts, "\x00"))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AddCommit adds a commit on top of branch, creating the branch (from no
+// parent) when it does not exist, and returns its sha. A zero date means
+// the clock's now.
+func (f *Fake) AddCommit(branch, message string, date time.Time) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if date.IsZero() {
+		date = f.now()
+	}
+	var parents []string
+	if head, ok := f.branches[branch]; ok {
+		parents = []string{head}
+	}
+	c := &commit{message: message, author: "octocat", date: date.UTC().Truncate(time.Second), parents: parents}
+	c.sha = f.newSHA(append(parents, message, date.String())...)
+	f.commits[c.sha] = c
+	f.branches[branch] = c.sha
+	return c.sha
+}
+
+// AddCommits adds n commits to branch, an hour apart ending now, and
+// returns their shas, oldest first.
+func (f *Fake) AddCommits(branch string, n int) []string {
+	shas := make([]string, n)
+	now := f.clock.Now()
+	for i := range n {
+		shas[i] = f.AddCommit(branch, fmt.Sprintf("change %d", i+1), now.Add(time.Duration(i-n+1)*time.Hour))
+	}
+	return shas
+}
+
+// AddBranch makes branch point at sha (a new branch, or a moved one).
+func (f *Fake) AddBranch(branch, sha string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustCommit(sha)
+	f.branches[branch] = sha
+}
+
+// Head returns the sha branch points at, "" when there is no such branch.
+func (f *Fake) Head(branch string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.branches[branch]
+}
+
+func (f *Fake) mustCommit(sha string) {
+	if _, ok := f.commits[sha]; !ok {
+		f.t.Fatalf("githubfake: no commit %s", sha)
+	}
+}
+
+// AddTag makes a lightweight tag name on commit sha. It starts no
+// publish run: that happens only for tags made through the API.
+func (f *Fake) AddTag(name, sha string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustCommit(sha)
+	f.refs["refs/tags/"+name] = sha
+}
+
+// AddAnnotatedTag makes an annotated tag name on commit sha, made at date
+// (zero: now). It starts no publish run.
+func (f *Fake) AddAnnotatedTag(name, sha, message string, date time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustCommit(sha)
+	if date.IsZero() {
+		date = f.now()
+	}
+	o := &tagObject{tag: name, message: message, object: sha, objType: "commit", tagger: "trainbot", email: "trainbot@example.com", date: date.UTC().Truncate(time.Second)}
+	o.sha = f.newSHA("tag", name, sha)
+	f.tagObjects[o.sha] = o
+	f.refs["refs/tags/"+name] = o.sha
+}
+
+// Tags returns every tag, by name.
+func (f *Fake) Tags() []Tag {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Tag
+	for ref, sha := range f.refs {
+		name, ok := strings.CutPrefix(ref, "refs/tags/")
+		if !ok {
+			continue
+		}
+		out = append(out, f.tag(name, sha))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Tag returns the tag called name.
+func (f *Fake) Tag(name string) (Tag, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sha, ok := f.refs["refs/tags/"+name]
+	if !ok {
+		return Tag{}, false
+	}
+	return f.tag(name, sha), true
+}
+
+func (f *Fake) tag(name, sha string) Tag {
+	t := Tag{Name: name, Commit: sha}
+	if o, ok := f.tagObjects[sha]; ok {
+		t.Annotated, t.Message, t.Date = true, o.message, o.date
+		t.Commit = f.peel(sha)
+	}
+	return t
+}
+
+// peel follows tag objects to the commit.
+func (f *Fake) peel(sha string) string {
+	for range 10 {
+		o, ok := f.tagObjects[sha]
+		if !ok {
+			return sha
+		}
+		sha = o.object
+	}
+	return sha
+}
+
+// resolve finds the commit a ref names: a sha or unique sha prefix of 7
+// or more, a branch, a tag, heads/<b>, tags/<t>, refs/….
+func (f *Fake) resolve(ref string) (string, bool) {
+	ref = strings.TrimPrefix(ref, "refs/")
+	if b, ok := strings.CutPrefix(ref, "heads/"); ok {
+		sha, ok := f.branches[b]
+		return sha, ok
+	}
+	if t, ok := strings.CutPrefix(ref, "tags/"); ok {
+		sha, ok := f.refs["refs/tags/"+t]
+		return f.peel(sha), ok
+	}
+	if sha, ok := f.branches[ref]; ok {
+		return sha, true
+	}
+	if sha, ok := f.refs["refs/tags/"+ref]; ok {
+		return f.peel(sha), true
+	}
+	if _, ok := f.commits[ref]; ok {
+		return ref, true
+	}
+	if len(ref) >= 7 {
+		found := ""
+		for sha := range f.commits {
+			if strings.HasPrefix(sha, ref) {
+				if found != "" {
+					return "", false
+				}
+				found = sha
+			}
+		}
+		return found, found != ""
+	}
+	return "", false
+}
+
+// --- JSON shapes ---
+
+type jsonObject struct {
+	Type string `json:"type"`
+	SHA  string `json:"sha"`
+	URL  string `json:"url"`
+}
+
+type jsonRef struct {
+	Ref    string     `json:"ref"`
+	NodeID string     `json:"node_id"`
+	URL    string     `json:"url"`
+	Object jsonObject `json:"object"`
+}
+
+type jsonPerson struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Date  string `json:"date"`
+}
+
+func (f *Fake) refJSON(ex *exchange, ref, sha string) jsonRef {
+	typ, kind := "commit", "commits"
+	if _, ok := f.tagObjects[sha]; ok {
+		typ, kind = "tag", "tags"
+	}
+	return jsonRef{
+		Ref:    ref,
+		NodeID: "REF_" + sha[:10],
+		URL:    f.apiURL(ex, "git/"+ref),
+		Object: jsonObject{Type: typ, SHA: sha, URL: f.apiURL(ex, "git/"+kind+"/"+sha)},
+	}
+}
+
+func (f *Fake) tagObjectJSON(ex *exchange, o *tagObject) map[string]any {
+	return map[string]any{
+		"node_id": "TAG_" + o.sha[:10],
+		"sha":     o.sha,
+		"url":     f.apiURL(ex, "git/tags/"+o.sha),
+		"tag":     o.tag,
+		"message": o.message,
+		"tagger":  jsonPerson{Name: o.tagger, Email: o.email, Date: o.date.Format(time.RFC3339)},
+		"object":  jsonObject{Type: o.objType, SHA: o.object, URL: f.apiURL(ex, "git/commits/"+o.object)},
+		"verification": map[string]any{
+			"verified": false, "reason": "unsigned", "signature": nil, "payload": nil,
+		},
+	}
+}
+
+func (f *Fake) commitJSON(ex *exchange, c *commit) map[string]any {
+	person := jsonPerson{Name: c.author, Email: c.author + "@example.com", Date: c.date.Format(time.RFC3339)}
+	parents := make([]map[string]string, 0, len(c.parents))
+	for _, p := range c.parents {
+		parents = append(parents, map[string]string{"sha": p, "url": f.apiURL(ex, "commits/"+p)})
+	}
+	return map[string]any{
+		"sha":      c.sha,
+		"node_id":  "C_" + c.sha[:10],
+		"url":      f.apiURL(ex, "commits/"+c.sha),
+		"html_url": f.htmlURL("commit/" + c.sha),
+		"commit": map[string]any{
+			"message":   c.message,
+			"author":    person,
+			"committer": person,
+			"tree":      map[string]string{"sha": c.sha},
+		},
+		"author":    map[string]any{"login": c.author, "id": 1, "type": "User"},
+		"committer": map[string]any{"login": "web-flow", "id": 2, "type": "User"},
+		"parents":   parents,
+	}
+}
+
+// --- handlers ---
+
+func (f *Fake) getMatchingRefs(ex *exchange, prefix string) {
+	var names []string
+	for ref := range f.refs {
+		if strings.HasPrefix(ref, "refs/"+prefix) {
+			names = append(names, ref)
+		}
+	}
+	for b := range f.branches {
+		if ref := "refs/heads/" + b; strings.HasPrefix(ref, "refs/"+prefix) {
+			names = append(names, ref)
+		}
+	}
+	sort.Strings(names)
+	if f.refsPage > 0 {
+		names = paginate(ex, names, f.refsPage)
+	}
+	out := make([]jsonRef, 0, len(names))
+	for _, ref := range names {
+		sha, ok := f.refs[ref]
+		if !ok {
+			sha = f.branches[strings.TrimPrefix(ref, "refs/heads/")]
+		}
+		out = append(out, f.refJSON(ex, ref, sha))
+	}
+	writeJSON(ex, http.StatusOK, out)
+}
+
+func (f *Fake) getRef(ex *exchange, ref string) {
+	ref, err := url.PathUnescape(ref)
+	if err != nil {
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+		return
+	}
+	full := "refs/" + ref
+	if b, ok := strings.CutPrefix(ref, "heads/"); ok {
+		if sha, ok := f.branches[b]; ok {
+			writeJSON(ex, http.StatusOK, f.refJSON(ex, full, sha))
+			return
+		}
+	} else if sha, ok := f.refs[full]; ok {
+		writeJSON(ex, http.StatusOK, f.refJSON(ex, full, sha))
+		return
+	}
+	writeError(ex.w, http.StatusNotFound, "Not Found")
+}
+
+func (f *Fake) createRef(ex *exchange) {
+	var req struct {
+		Ref string `json:"ref"`
+		SHA string `json:"sha"`
+	}
+	if !decode(ex, &req) {
+		return
+	}
+	if !strings.HasPrefix(req.Ref, "refs/") || strings.Count(req.Ref, "/") < 2 {
+		writeError(ex.w, http.StatusUnprocessableEntity, "Reference name must start with 'refs/' and have at least two slashes.")
+		return
+	}
+	_, isCommit := f.commits[req.SHA]
+	_, isTag := f.tagObjects[req.SHA]
+	if !isCommit && !isTag {
+		writeError(ex.w, http.StatusUnprocessableEntity, "Object does not exist")
+		return
+	}
+	if b, ok := strings.CutPrefix(req.Ref, "refs/heads/"); ok {
+		if _, exists := f.branches[b]; exists {
+			writeError(ex.w, http.StatusUnprocessableEntity, "Reference already exists")
+			return
+		}
+		f.branches[b] = req.SHA
+		writeJSON(ex, http.StatusCreated, f.refJSON(ex, req.Ref, req.SHA))
+		return
+	}
+	if _, exists := f.refs[req.Ref]; exists {
+		writeError(ex.w, http.StatusUnprocessableEntity, "Reference already exists")
+		return
+	}
+	f.refs[req.Ref] = req.SHA
+	if name, ok := strings.CutPrefix(req.Ref, "refs/tags/"); ok && f.publish != "" {
+		f.startRun(f.publish, name, f.peel(req.SHA), "push")
+	}
+	writeJSON(ex, http.StatusCreated, f.refJSON(ex, req.Ref, req.SHA))
+}
+
+func (f *Fake) createTagObject(ex *exchange) {
+	var req struct {
+		Tag     string      `json:"tag"`
+		Message string      `json:"message"`
+		Object  string      `json:"object"`
+		Type    string      `json:"type"`
+		Tagger  *jsonPerson `json:"tagger"`
+	}
+	if !decode(ex, &req) {
+		return
+	}
+	if req.Tag == "" || req.Object == "" || req.Type == "" {
+		writeError(ex.w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"tag\", \"message\", \"object\" and \"type\" are required.")
+		return
+	}
+	if _, ok := f.commits[req.Object]; !ok || req.Type != "commit" {
+		if _, ok := f.tagObjects[req.Object]; !ok {
+			writeError(ex.w, http.StatusUnprocessableEntity, "Object does not exist")
+			return
+		}
+	}
+	o := &tagObject{tag: req.Tag, message: req.Message, object: req.Object, objType: req.Type, tagger: "trainbot[bot]", email: "trainbot@users.noreply.github.com", date: f.now()}
+	if req.Tagger != nil {
+		o.tagger, o.email = req.Tagger.Name, req.Tagger.Email
+		if d, err := time.Parse(time.RFC3339, req.Tagger.Date); err == nil {
+			o.date = d.UTC()
+		}
+	}
+	o.sha = f.newSHA("tag", req.Tag, req.Object, req.Message)
+	f.tagObjects[o.sha] = o
+	writeJSON(ex, http.StatusCreated, f.tagObjectJSON(ex, o))
+}
+
+func (f *Fake) getTagObject(ex *exchange, sha string) {
+	o, ok := f.tagObjects[sha]
+	if !ok {
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+		return
+	}
+	writeJSON(ex, http.StatusOK, f.tagObjectJSON(ex, o))
+}
+
+func (f *Fake) listTags(ex *exchange) {
+	var names []string
+	for ref := range f.refs {
+		if name, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
+			names = append(names, name)
+		}
+	}
+	// GitHub lists newest-looking names first; reverse order is close enough.
+	sort.Sort(sort.Reverse(sort.StringSlice(names)))
+	names = paginate(ex, names, 30)
+	out := make([]map[string]any, 0, len(names))
+	for _, n := range names {
+		sha := f.peel(f.refs["refs/tags/"+n])
+		out = append(out, map[string]any{
+			"name":        n,
+			"commit":      map[string]string{"sha": sha, "url": f.apiURL(ex, "commits/"+sha)},
+			"zipball_url": f.apiURL(ex, "zipball/refs/tags/"+n),
+			"tarball_url": f.apiURL(ex, "tarball/refs/tags/"+n),
+			"node_id":     "TAGREF_" + n,
+		})
+	}
+	writeJSON(ex, http.StatusOK, out)
+}
+
+func (f *Fake) getBranch(ex *exchange, name string) {
+	sha, ok := f.branches[name]
+	if !ok {
+		writeError(ex.w, http.StatusNotFound, "Branch not found")
+		return
+	}
+	writeJSON(ex, http.StatusOK, map[string]any{
+		"name":      name,
+		"commit":    f.commitJSON(ex, f.commits[sha]),
+		"protected": false,
+	})
+}
+
+func (f *Fake) getCommit(ex *exchange, ref string) {
+	sha, ok := f.resolve(ref)
+	if !ok {
+		writeError(ex.w, http.StatusUnprocessableEntity, "No commit found for SHA: "+ref)
+		return
+	}
+	writeJSON(ex, http.StatusOK, f.commitJSON(ex, f.commits[sha]))
+}
+
+// ancestors returns every commit reachable from sha, itself included.
+func (f *Fake) ancestors(sha string) map[string]bool {
+	seen := map[string]bool{}
+	stack := []string{sha}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		if c, ok := f.commits[s]; ok {
+			stack = append(stack, c.parents...)
+		}
+	}
+	return seen
+}
+
+// only returns the commits reachable from head and not in exclude,
+// oldest first.
+func (f *Fake) only(head string, exclude map[string]bool) []*commit {
+	var out []*commit
+	for s := range f.ancestors(head) {
+		if !exclude[s] {
+			out = append(out, f.commits[s])
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].date.Equal(out[j].date) {
+			return out[i].date.Before(out[j].date)
+		}
+		// A parent before its child when dates tie.
+		return f.ancestors(out[j].sha)[out[i].sha]
+	})
+	return out
+}
+
+func (f *Fake) compare(ex *exchange, spec string) {
+	spec, _ = url.PathUnescape(spec)
+	baseRef, headRef, ok := strings.Cut(spec, "...")
+	if !ok {
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+		return
+	}
+	base, ok1 := f.resolve(baseRef)
+	head, ok2 := f.resolve(headRef)
+	if !ok1 || !ok2 {
+		writeError(ex.w, http.StatusNotFound, "Not Found")
+		return
+	}
+	baseAnc, headAnc := f.ancestors(base), f.ancestors(head)
+	ahead := f.only(head, baseAnc)
+	behind := f.only(base, headAnc)
+	status := "diverged"
+	switch {
+	case base == head:
+		status = "identical"
+	case len(behind) == 0:
+		status = "ahead"
+	case len(ahead) == 0:
+		status = "behind"
+	}
+	// Merge base: the newest common ancestor.
+	var mergeBase *commit
+	best := 0
+	for s := range baseAnc {
+		if headAnc[s] {
+			if n := len(f.ancestors(s)); n > best {
+				mergeBase, best = f.commits[s], n
+			}
+		}
+	}
+	total := len(ahead)
+	listed := ahead
+	if ex.r.URL.Query().Has("per_page") || ex.r.URL.Query().Has("page") {
+		listed = paginate(ex, ahead, 250)
+	} else if len(listed) > 250 {
+		listed = listed[:250]
+	}
+	commits := make([]map[string]any, 0, len(listed))
+	for _, c := range listed {
+		commits = append(commits, f.commitJSON(ex, c))
+	}
+	out := map[string]any{
+		"url":           f.apiURL(ex, "compare/"+spec),
+		"html_url":      f.htmlURL("compare/" + spec),
+		"permalink_url": f.htmlURL("compare/" + base[:7] + "..." + head[:7]),
+		"base_commit":   f.commitJSON(ex, f.commits[base]),
+		"status":        status,
+		"ahead_by":      len(ahead),
+		"behind_by":     len(behind),
+		"total_commits": total,
+		"commits":       commits,
+		"files":         []any{},
+	}
+	if mergeBase != nil {
+		out["merge_base_commit"] = f.commitJSON(ex, mergeBase)
+	}
+	writeJSON(ex, http.StatusOK, out)
+}
