@@ -1,0 +1,103 @@
+// Package storagetest is the conformance suite every trains.Store backend
+// passes: one set of tests, run against Redis and the embedded store alike
+// (in the style of go-cloud's docstore/drivertest).
+//
+// A backend's test calls Run with a NewHarness that makes a fresh, empty
+// store for each test. The suite never sleeps to let time pass: it calls
+// Harness.Advance, which each backend implements its own way (the embedded
+// store moves its injected clock; the Redis harness shortens the TTLs of
+// the store's keys through a raw client and moves the store's clock).
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+// Harness is one fresh, empty store for one test.
+type Harness struct {
+	// Store is the store under test.
+	Store trains.Store
+	// Advance makes d pass for the store: every lease and claim whose ttl
+	// ends within d has expired when it returns. The suite calls it only
+	// when no store call is in flight.
+	Advance func(t testing.TB, d time.Duration)
+}
+
+// NewHarness makes a fresh, empty store for t, and cleans it up with
+// t.Cleanup.
+type NewHarness func(t testing.TB) Harness
+
+// T0 is the instant the suite's data and clocks start from. A harness
+// whose store has a clock starts it here.
+var T0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
+// Run runs the conformance suite against the stores newHarness makes.
+func Run(t *testing.T, newHarness NewHarness) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, h Harness)
+	}{
+		{"Ping", testPing},
+		{"CreateGetTrain", testCreateGetTrain},
+		{"UpdateTrain", testUpdateTrain},
+		{"UpdateTrainRace", testUpdateTrainRace},
+		{"ListTrains", testListTrains},
+		{"OpenTrains", testOpenTrains},
+		{"Windows", testWindows},
+		{"Rotation", testRotation},
+		{"StartedLine", testStartedLine},
+		{"CalendarState", testCalendarState},
+		{"SignOffs", testSignOffs},
+		{"Claim", testClaim},
+		{"ClaimRace", testClaimRace},
+		{"Lease", testLease},
+		{"LeaseExpiryAndFencing", testLeaseFencing},
+		{"LeaseRace", testLeaseRace},
+		{"Audit", testAudit},
+		{"Deploys", testDeploys},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newHarness(t))
+		})
+	}
+}
+
+// wantErr fails t unless err wraps target.
+func wantErr(t testing.TB, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: got error %v, want one wrapping %q", what, err, target)
+	}
+}
+
+// must fails t when err is not nil.
+func must(t testing.TB, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// diff fails t when got differs from want (nil and empty are equal).
+func diff[V any](t testing.TB, what string, want, got V) {
+	t.Helper()
+	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("%s (-want +got):\n%s", what, d)
+	}
+}
+
+func ctxOf(t testing.TB) context.Context { return t.Context() }
+
+func testPing(t *testing.T, h Harness) {
+	must(t, "ping", h.Store.Ping(ctxOf(t)))
+}
