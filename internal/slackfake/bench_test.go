@@ -1,0 +1,45 @@
+package slackfake_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/trainbot/trainbot/internal/slackfake"
+)
+
+// BenchmarkSlashCommandAck measures a round trip through the fake and a bare
+// slack-go client that only acks: the floor under any bot's ack latency.
+func BenchmarkSlashCommandAck(b *testing.B) {
+	fake := slackfake.New(slackfake.Options{Channels: []slackfake.Channel{{ID: "C1"}}})
+	defer fake.Close()
+	api := newAPI(fake)
+	sm := socketmode.New(api)
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan error, 1)
+	go func() { done <- sm.RunContext(ctx) }()
+	defer func() { cancel(); <-done }()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case evt := <-sm.Events:
+				if evt.Request != nil && evt.Request.EnvelopeID != "" {
+					_ = sm.Ack(*evt.Request)
+				}
+			}
+		}
+	}()
+	var total time.Duration
+	for b.Loop() {
+		ack, err := fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "status"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += ack.Latency
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N), "ack-µs/op")
+}
