@@ -85,7 +85,7 @@ func explain(op, repo string, a access, now time.Time, err error) error {
 			op, rl.Rate.Limit, reset.UTC().Format("15:04:05 UTC"), max(reset.Sub(now), 0).Round(time.Second))
 	case errors.As(err, &ab):
 		after := "a few minutes"
-		if ab.RetryAfter != nil {
+		if ab.RetryAfter != nil && *ab.RetryAfter > 0 {
 			after = ab.RetryAfter.Round(time.Second).String()
 		}
 		return wrap("could not %s: GitHub's secondary rate limit still applied after waiting and retrying; try again in %s", op, after)

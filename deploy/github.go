@@ -36,8 +36,9 @@ type Config struct {
 	// PollMin and PollMax bound the wait between two polls of a run: it
 	// starts at PollMin and doubles up to PollMax (default 5s and 30s).
 	PollMin, PollMax time.Duration
-	// CallTimeout is the deadline of one API call, retries included
-	// (default 1m).
+	// CallTimeout is the deadline of one API call, retries and their
+	// waits included (default 3m: a secondary rate limit asks for a
+	// minute or more).
 	CallTimeout time.Duration
 	// RunAppear is how long a workflow run may take to appear after a tag
 	// push or a dispatch (default 3m).
@@ -66,7 +67,7 @@ func (c *Config) defaults() {
 	}
 	set(&c.PollMin, 5*time.Second)
 	set(&c.PollMax, 30*time.Second)
-	set(&c.CallTimeout, time.Minute)
+	set(&c.CallTimeout, 3*time.Minute)
 	set(&c.RunAppear, 3*time.Minute)
 	set(&c.PublishTimeout, time.Hour)
 	set(&c.RunTimeout, 3*time.Hour)
