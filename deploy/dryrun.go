@@ -1,0 +1,129 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+// dryRun is a Repo whose writes are reported, not made.
+type dryRun struct {
+	repo trains.Repo
+	mu   sync.Mutex
+	out  io.Writer
+}
+
+// DryRun wraps repo so that nothing changes (TRAINBOT_DRY_RUN): reads
+// (Tags, TagDate, Head, Commit, Compare, Contains, DeployRuns, and WaitRun
+// of a real run) pass through; every write is not made but reported to out
+// as a line "dry run: would …":
+//
+//   - CreateTag reports the tag it would make, after checking the
+//     repository's tags: the tag already on commit is success, on
+//     another commit a *trains.TagConflictError, as for real;
+//   - Dispatch and ReviewDeployment report what they would send;
+//   - WaitPublish and FindDeployRun return at once a synthetic completed,
+//     successful run on the tag, with ID 0 (no run exists, since nothing
+//     was tagged or dispatched); WaitRun(0) returns it too.
+func DryRun(repo trains.Repo, out io.Writer) trains.Repo {
+	if out == nil {
+		out = io.Discard
+	}
+	return &dryRun{repo: repo, out: out}
+}
+
+var _ trains.Repo = (*dryRun)(nil)
+
+func (d *dryRun) printf(format string, args ...any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fmt.Fprintf(d.out, "dry run: "+format+"\n", args...)
+}
+
+func (d *dryRun) Tags(ctx context.Context) ([]trains.RepoTag, error) { return d.repo.Tags(ctx) }
+
+func (d *dryRun) TagDate(ctx context.Context, name string) (time.Time, error) {
+	return d.repo.TagDate(ctx, name)
+}
+
+func (d *dryRun) Head(ctx context.Context) (trains.Commit, error) { return d.repo.Head(ctx) }
+
+func (d *dryRun) Commit(ctx context.Context, ref string) (trains.Commit, error) {
+	return d.repo.Commit(ctx, ref)
+}
+
+func (d *dryRun) Compare(ctx context.Context, base, head string) (trains.Comparison, error) {
+	return d.repo.Compare(ctx, base, head)
+}
+
+func (d *dryRun) Contains(ctx context.Context, ancestor, descendant string) (bool, error) {
+	return d.repo.Contains(ctx, ancestor, descendant)
+}
+
+func (d *dryRun) DeployRuns(ctx context.Context, since time.Time) ([]trains.Run, error) {
+	return d.repo.DeployRuns(ctx, since)
+}
+
+func (d *dryRun) CreateTag(ctx context.Context, name, commit, message string) error {
+	tags, err := d.repo.Tags(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if t.Name != name {
+			continue
+		}
+		if t.Commit != commit {
+			return &trains.TagConflictError{Tag: name, Existing: t.Commit, Want: commit}
+		}
+		d.printf("tag %s is already on %s: nothing to create", name, short(commit))
+		return nil
+	}
+	d.printf("would create tag %s on %s (%q)", name, short(commit), message)
+	return nil
+}
+
+func (d *dryRun) synthetic(tag string) trains.Run {
+	return trains.Run{Ref: tag, Status: "completed", Conclusion: "success"}
+}
+
+func (d *dryRun) WaitPublish(_ context.Context, tag string) (trains.Run, error) {
+	d.printf("would wait for the publish run of %s", tag)
+	return d.synthetic(tag), nil
+}
+
+func (d *dryRun) Dispatch(_ context.Context, tag string, inputs map[string]string) error {
+	var in []string
+	for _, k := range slices.Sorted(maps.Keys(inputs)) {
+		in = append(in, k+"="+inputs[k])
+	}
+	d.printf("would dispatch the deploy workflow ref=%s inputs %s", tag, strings.Join(in, " "))
+	return nil
+}
+
+func (d *dryRun) FindDeployRun(_ context.Context, tag string, _ time.Time) (trains.Run, error) {
+	return d.synthetic(tag), nil
+}
+
+func (d *dryRun) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
+	if id == 0 {
+		return d.synthetic(""), nil
+	}
+	return d.repo.WaitRun(ctx, id)
+}
+
+func (d *dryRun) ReviewDeployment(_ context.Context, runID int64, approve bool, comment string) error {
+	verb := "approve"
+	if !approve {
+		verb = "reject"
+	}
+	d.printf("would %s the deployments of run %d (%q)", verb, runID, comment)
+	return nil
+}
