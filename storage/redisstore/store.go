@@ -1,0 +1,198 @@
+// Package redisstore keeps trainbot's state in Redis through a go-redis v9
+// redis.UniversalClient: one node, Sentinel or Cluster.
+//
+// Every key lives under one prefix (see docs/storage.md for the layout).
+// Every change that touches several keys is one Lua script or one
+// MULTI/EXEC, leases are SET NX PX with a fencing token from an INCR
+// counter, and the audit log is a Redis Stream. No path uses KEYS.
+//
+// Every Redis failure (refused or dropped connection, timeout, pool
+// timeout, closed client, LOADING, READONLY, …) comes back as an error
+// wrapping trains.ErrUnavailable, with the cause kept in the message and in
+// the chain for errors.Is. Every call is bounded by a deadline: the caller's,
+// or the store's timeout when the caller gave none.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+// DefaultTimeout bounds a call whose context has no deadline.
+const DefaultTimeout = 2 * time.Second
+
+// DefaultPrefix is the key prefix used when New is given an empty one.
+const DefaultPrefix = "trainbot:"
+
+// Store is a trains.Store on Redis. It is safe for concurrent use. It does
+// not own the client: whoever made the client closes it.
+type Store struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	clock   trains.Clock
+	log     *slog.Logger
+	auditN  int64
+}
+
+var _ trains.Store = (*Store)(nil)
+var _ trains.CalendarReader = (*Store)(nil)
+
+// Option changes how New sets the store up.
+type Option func(*Store)
+
+// WithTimeout bounds each call whose context has no deadline (DefaultTimeout
+// when not given or not positive).
+func WithTimeout(d time.Duration) Option {
+	return func(s *Store) {
+		if d > 0 {
+			s.timeout = d
+		}
+	}
+}
+
+// WithClock sets the clock a Lease's Expiry is computed from (the system
+// clock by default). Expiry itself is kept by Redis, not by this clock.
+func WithClock(c trains.Clock) Option {
+	return func(s *Store) {
+		if c != nil {
+			s.clock = c
+		}
+	}
+}
+
+// WithLogger sets the logger (slog.Default by default).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) {
+		if l != nil {
+			s.log = l
+		}
+	}
+}
+
+// WithAuditMaxLen trims the audit streams to about n entries each
+// (XADD MAXLEN ~ n); 0, the default, keeps every entry.
+func WithAuditMaxLen(n int64) Option {
+	return func(s *Store) { s.auditN = max(n, 0) }
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// New returns a store that keeps its keys under prefix in the Redis behind
+// client. With a Cluster client the prefix must hold a hash tag, e.g.
+// "{trainbot}:", so that every key is in one slot and the multi-key scripts
+// and transactions may run.
+func New(client redis.UniversalClient, prefix string, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: no Redis client given")
+	}
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if _, ok := client.(*redis.ClusterClient); ok && !hasHashTag(prefix) {
+		return nil, fmt.Errorf("redisstore: with Redis Cluster the key prefix %q must hold a hash tag so all of trainbot's keys share a slot: set it to e.g. %q", prefix, "{"+strings.TrimSuffix(prefix, ":")+"}:")
+	}
+	s := &Store{rdb: client, prefix: prefix, timeout: DefaultTimeout, clock: systemClock{}, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+func hasHashTag(p string) bool {
+	i := strings.IndexByte(p, '{')
+	return i >= 0 && strings.IndexByte(p[i+1:], '}') > 0
+}
+
+// Prefix returns the prefix every key of the store starts with.
+func (s *Store) Prefix() string { return s.prefix }
+
+// bound gives ctx the store's timeout when it has no deadline.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// unavailable wraps a Redis failure: it says what was being done, that
+// nothing was changed (trains.ErrUnavailable) and why.
+func (s *Store) unavailable(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, trains.ErrUnavailable) {
+		return err
+	}
+	var ce *corruptError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("redis: %s: %w", op, err)
+	}
+	s.log.Warn("redis call failed", "op", op, "err", err)
+	return fmt.Errorf("redis: %s: %w: %w", op, trains.ErrUnavailable, err)
+}
+
+// corruptError is a stored value that does not decode: a bug or a foreign
+// writer under our prefix, not an unreachable store.
+type corruptError struct {
+	what string
+	err  error
+}
+
+func corrupt(what string, err error) error { return &corruptError{what, err} }
+
+func (e *corruptError) Error() string {
+	return fmt.Sprintf("%s does not decode (was it written by another program under this prefix?): %v", e.what, e.err)
+}
+
+func (e *corruptError) Unwrap() error { return e.err }
+
+// Key names. Each is the prefix followed by the name below; docs/storage.md
+// lists them.
+const (
+	keyTrains       = "trains"         // hash: id → train JSON
+	keyTrainVer     = "trains:version" // hash: id → version
+	keyTrainsByAt   = "trains:by_at"   // zset: id by At (µs)
+	keyTrainsOpen   = "trains:open"    // zset: ids of non-final trains by At (µs)
+	keyWindows      = "windows"        // hash: id → window JSON
+	keyWindowsUntil = "windows:until"  // zset: id by Until (µs)
+	keyRotation     = "rotation"       // string: {members, since} JSON
+	keyOverrides    = "rotation:overrides"
+	keyLine         = "line"       // string: X.Y.Z
+	keyAudit        = "audit"      // stream: e → entry JSON
+	keyAuditTrain   = "audit:"     // + train id: stream per train
+	keyDeploys      = "deploys"    // hash: run id → record JSON
+	keyDeploysByAt  = "deploys:at" // zset: run id by At (µs)
+	keyClaim        = "claim:"     // + key: string with PX
+	keyLease        = "lease:"     // + name: "<token> <holder>" with PX
+	keyFence        = "fence:"     // + name: INCR counter of tokens
+	keySignOffSet   = "signoff:"   // + id:kind: hash user → 1
+	keySignOffList  = "signoffs:"  // + id:kind: list of record JSON
+)
+
+func (s *Store) key(parts ...string) string {
+	return s.prefix + strings.Join(parts, "")
+}
+
+// score is the sorted-set score of t: Unix microseconds, exact in a
+// float64 until the year 2255. Reads filter on the exact time after.
+func score(t time.Time) float64 { return float64(t.UnixMicro()) }
+
+func scoreArg(t time.Time) string { return fmt.Sprintf("%d", t.UnixMicro()) }
+
+// Ping checks Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.unavailable("ping", s.rdb.Ping(ctx).Err())
+}
