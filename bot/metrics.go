@@ -1,0 +1,92 @@
+package bot
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are trainbot's Prometheus metrics (SPEC §8). A nil *Metrics is
+// valid and records nothing, so tests and tools may leave it out.
+type Metrics struct {
+	trains   *prometheus.CounterVec
+	command  *prometheus.HistogramVec
+	ack      prometheus.Histogram
+	storeErr prometheus.Counter
+
+	// GitHubRequests counts GitHub API requests by HTTP status code and
+	// method (trainbot_github_requests_total{code,method}). Its labels are
+	// the ones promhttp.InstrumentRoundTripperCounter fills, so the wiring
+	// can wrap the GitHub transport with it.
+	GitHubRequests *prometheus.CounterVec
+}
+
+// NewMetrics registers trainbot's metrics on reg and sets
+// trainbot_build_info{version,commit} to 1. It panics if a metric of the
+// same name is registered already, as prometheus.MustRegister does: that is
+// a wiring bug found at start-up.
+func NewMetrics(reg prometheus.Registerer, version, commit string) *Metrics {
+	m := &Metrics{
+		trains: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trainbot_trains_total",
+			Help: "Trains that reached a final state, by track and outcome (deployed, failed, skipped, postponed).",
+		}, []string{"track", "outcome"}),
+		command: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "trainbot_command_duration_seconds",
+			Help:    "Time from a command's ack to its reply being sent, by command.",
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"command"}),
+		ack: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "trainbot_ack_duration_seconds",
+			Help:    "Time from a Socket Mode envelope's arrival to its ack being handed to the socket (Slack's limit is 3 s).",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3},
+		}),
+		storeErr: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trainbot_store_errors_total",
+			Help: "State store calls that failed.",
+		}),
+		GitHubRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trainbot_github_requests_total",
+			Help: "GitHub API requests by HTTP status code and method.",
+		}, []string{"code", "method"}),
+	}
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "trainbot_build_info",
+		Help: "Always 1; the labels say which build is running.",
+	}, []string{"version", "commit"})
+	build.WithLabelValues(version, commit).Set(1)
+	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests)
+	return m
+}
+
+// TrainEnded counts a train that reached a final state.
+func (m *Metrics) TrainEnded(track, outcome string) {
+	if m == nil {
+		return
+	}
+	m.trains.WithLabelValues(track, outcome).Inc()
+}
+
+// StoreError counts a failed state store call.
+func (m *Metrics) StoreError() {
+	if m == nil {
+		return
+	}
+	m.storeErr.Inc()
+}
+
+// observeAck records how long an ack took.
+func (m *Metrics) observeAck(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.ack.Observe(d.Seconds())
+}
+
+// observeCommand records how long a command took, by command name.
+func (m *Metrics) observeCommand(command string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.command.WithLabelValues(command).Observe(d.Seconds())
+}
