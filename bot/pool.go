@@ -1,0 +1,89 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/trainbot/trainbot/commands"
+	"github.com/trainbot/trainbot/trains"
+)
+
+// Replies the bot itself gives.
+const (
+	// BusyText answers a command when the queue is full.
+	BusyText = "trainbot is busy, try again in a minute."
+	// UnavailableText answers a command when the state store cannot be
+	// reached: nothing ran.
+	UnavailableText = "state store unavailable — nothing was changed. Try again in a minute."
+	// RestartingText answers a command still queued when trainbot stops.
+	RestartingText = "trainbot is restarting — nothing was changed. Try again in a minute."
+)
+
+// process runs one command on a worker: claim the envelope, run the
+// handler, send the reply.
+func (b *Bot) process(workCtx context.Context, j job) {
+	log := b.log.With("user", j.req.User, "envelope", j.envelopeID, "channel", j.req.Channel)
+	if j.req.Button != "" {
+		log = log.With("button", j.req.Button)
+	}
+	if workCtx.Err() != nil {
+		// Stopped before this command started: say so, briefly.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(workCtx), time.Second)
+		defer cancel()
+		b.reply(ctx, log, j, trains.Say(trains.T(RestartingText)))
+		return
+	}
+	ctx, cancel := context.WithTimeout(workCtx, b.cfg.CommandTimeout)
+	defer cancel()
+
+	first, err := b.store.Claim(ctx, "envelope:"+j.envelopeID, b.cfg.DedupeTTL)
+	if err != nil {
+		b.metrics.StoreError()
+		if errorsIsUnavailable(err) {
+			log.Warn("state store unavailable: command not run", "err", err)
+			b.reply(ctx, log, j, trains.Say(trains.T(UnavailableText)))
+			return
+		}
+		ref := newRef()
+		log.Error("claiming the envelope failed: command not run", "ref", ref, "err", err)
+		b.reply(ctx, log, j, somethingWentWrong(ref))
+		return
+	}
+	if !first {
+		log.Info("envelope already handled: ignoring the redelivery", "retry_attempt", j.retry)
+		return
+	}
+
+	reply := b.handle(ctx, log, j.req)
+	b.reply(ctx, log, j, reply.Message)
+	b.metrics.observeCommand(b.commandLabel(j.req.Text), time.Since(j.received))
+	log.Debug("command done", "refused", reply.Refused, "took", time.Since(j.received))
+}
+
+// handle runs the handler, turning a panic into a reply with a reference.
+func (b *Bot) handle(ctx context.Context, log *slog.Logger, req commands.Request) (reply commands.Reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			ref := newRef()
+			log.Error("command panicked", "ref", ref, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			reply = commands.Reply{Message: somethingWentWrong(ref)}
+		}
+	}()
+	return b.handler.Handle(ctx, req)
+}
+
+func somethingWentWrong(ref string) trains.Message {
+	return trains.Say(trains.T("something went wrong (ref " + ref + ")."))
+}
+
+// newRef is a short random reference that ties a reply to its log line.
+func newRef() string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

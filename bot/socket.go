@@ -1,0 +1,420 @@
+// Package bot is trainbot's Slack adapter: it receives /train commands and
+// button clicks over Socket Mode, acknowledges each at once, runs them on a
+// bounded worker pool through a commands.Handler, and renders the replies
+// as Block Kit. It also posts to the validators' channel (Announcer),
+// expands user groups (Groups), serves /healthz, /readyz and /metrics, and
+// runs the terminal console.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/trainbot/trainbot/commands"
+	"github.com/trainbot/trainbot/trains"
+)
+
+// Store is what the bot needs of the state store: Claim to run each
+// envelope once, Ping for readiness. A trains.Store is one.
+type Store interface {
+	// Claim takes key for ttl: true for the first caller. Errors wrap
+	// trains.ErrUnavailable when the store cannot be reached.
+	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Ping checks the store answers.
+	Ping(ctx context.Context) error
+}
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultWorkers        = 4
+	DefaultQueue          = 64
+	DefaultDedupeTTL      = time.Hour
+	DefaultAckTimeout     = 2 * time.Second
+	DefaultCommandTimeout = 5 * time.Minute
+	DefaultReplyTimeout   = 15 * time.Second
+	DefaultDrainTimeout   = 10 * time.Second
+)
+
+// DefaultCommands are the /train subcommands (SPEC §5) that get their own
+// label on trainbot_command_duration_seconds; anything else is "other".
+var DefaultCommands = []string{"help", "calendar", "cut", "hotfix", "pause", "resume", "approve",
+	"oncall", "line", "changes", "history", "stats"}
+
+// Config tunes the bot. The zero value uses the Default* values.
+type Config struct {
+	// Workers is how many commands run at once.
+	Workers int
+	// Queue is how many acknowledged commands may wait for a worker; when
+	// it is full, a new command is answered "trainbot is busy".
+	Queue int
+	// DedupeTTL is how long an envelope id is remembered, so that a
+	// redelivery does nothing.
+	DedupeTTL time.Duration
+	// AckTimeout bounds handing an ack to the socket.
+	AckTimeout time.Duration
+	// CommandTimeout bounds one command, from the claim to the reply.
+	CommandTimeout time.Duration
+	// ReplyTimeout bounds sending a reply (response_url, then
+	// chat.postEphemeral).
+	ReplyTimeout time.Duration
+	// DrainTimeout bounds how long Run waits for queued and running
+	// commands when it stops; then their context is cancelled.
+	DrainTimeout time.Duration
+	// Commands are the command names used as metric labels
+	// (DefaultCommands when empty).
+	Commands []string
+}
+
+func (c Config) withDefaults() Config {
+	def := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.Queue <= 0 {
+		c.Queue = DefaultQueue
+	}
+	def(&c.DedupeTTL, DefaultDedupeTTL)
+	def(&c.AckTimeout, DefaultAckTimeout)
+	def(&c.CommandTimeout, DefaultCommandTimeout)
+	def(&c.ReplyTimeout, DefaultReplyTimeout)
+	def(&c.DrainTimeout, DefaultDrainTimeout)
+	if len(c.Commands) == 0 {
+		c.Commands = DefaultCommands
+	}
+	return c
+}
+
+// Deps are the clients the bot uses; it builds none itself and holds no
+// token. Socket, API, Handler and Store are required; Logger, Metrics and
+// Clock may be nil (discarded logs, no metrics, the system clock).
+type Deps struct {
+	Socket  *socketmode.Client
+	API     *slack.Client
+	Handler commands.Handler
+	Store   Store
+	Logger  *slog.Logger
+	Metrics *Metrics
+	Clock   trains.Clock
+}
+
+// SlackStatus is the state of the Socket Mode connection, for /readyz.
+type SlackStatus struct {
+	// Connected is true between a hello (or slack-go's connected event)
+	// and the next connection attempt, error or disconnect.
+	Connected bool
+	// Reason says why the bot is not connected; empty when it is.
+	Reason string
+	// LastEvent is when the last Socket Mode event arrived (zero: none yet).
+	LastEvent time.Time
+}
+
+// Bot is the Socket Mode bot. Make it with New and start it with Run.
+type Bot struct {
+	cfg      Config
+	sm       *socketmode.Client
+	api      *slack.Client
+	handler  commands.Handler
+	store    Store
+	log      *slog.Logger
+	metrics  *Metrics
+	clock    trains.Clock
+	commands map[string]bool
+
+	queue   chan job
+	busySem chan struct{} // bounds the goroutines answering "busy"
+
+	mu     sync.Mutex
+	status SlackStatus
+}
+
+// New returns a bot on the given clients. It panics when a required
+// dependency is missing: that is a wiring bug.
+func New(cfg Config, deps Deps) *Bot {
+	if deps.Socket == nil || deps.API == nil || deps.Handler == nil || deps.Store == nil {
+		panic("bot.New: Socket, API, Handler and Store are required")
+	}
+	cfg = cfg.withDefaults()
+	b := &Bot{
+		cfg:      cfg,
+		sm:       deps.Socket,
+		api:      deps.API,
+		handler:  deps.Handler,
+		store:    deps.Store,
+		log:      deps.Logger,
+		metrics:  deps.Metrics,
+		clock:    deps.Clock,
+		commands: map[string]bool{},
+		queue:    make(chan job, cfg.Queue),
+		busySem:  make(chan struct{}, cfg.Workers),
+		status:   SlackStatus{Reason: "not connected to Slack yet"},
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.clock == nil {
+		b.clock = systemClock{}
+	}
+	for _, c := range cfg.Commands {
+		b.commands[c] = true
+	}
+	return b
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// SlackStatus returns the state of the Slack connection.
+func (b *Bot) SlackStatus() SlackStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.status
+}
+
+func (b *Bot) setStatus(connected bool, reason string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.status.Connected != connected {
+		if connected {
+			b.log.Info("connected to Slack")
+		} else {
+			b.log.Warn("not connected to Slack", "reason", reason)
+		}
+	}
+	b.status.Connected, b.status.Reason = connected, reason
+}
+
+func (b *Bot) touch() {
+	now := b.clock.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.status.LastEvent = now
+}
+
+// Run connects to Slack (it runs the Socket Mode client's RunContext
+// itself: do not run it elsewhere), acknowledges every envelope at once
+// and runs commands on the worker pool, until ctx ends. It then stops
+// taking envelopes and waits up to DrainTimeout for queued and running
+// commands before cancelling them, and returns nil. It returns an error
+// when the Socket Mode client gives up (e.g. Slack refused the app token).
+func (b *Bot) Run(ctx context.Context) error {
+	// Work goes on after ctx ends, until the drain bound.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	var workers sync.WaitGroup
+	for range b.cfg.Workers {
+		workers.Go(func() {
+			for j := range b.queue {
+				b.process(workCtx, j)
+			}
+		})
+	}
+
+	sockCtx, stopSock := context.WithCancel(ctx)
+	defer stopSock()
+	sockDone := make(chan error, 1)
+	go func() { sockDone <- b.sm.RunContext(sockCtx) }()
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-sockDone:
+			sockDone <- err // seen below
+			if ctx.Err() == nil {
+				b.setStatus(false, "the Socket Mode client stopped: "+errText(err))
+				runErr = fmt.Errorf("slack socket mode stopped: %w (check SLACK_APP_TOKEN and that Socket Mode is on for the app)", err)
+			}
+			break loop
+		case evt := <-b.sm.Events:
+			b.dispatch(ctx, workCtx, evt)
+		}
+	}
+	stopSock()
+	b.setStatus(false, "shutting down")
+
+	// Drain: no more jobs; wait for the workers within the bound.
+	close(b.queue)
+	drained := make(chan struct{})
+	go func() {
+		workers.Wait()
+		b.waitBusy()
+		close(drained)
+	}()
+	t := time.NewTimer(b.cfg.DrainTimeout)
+	defer t.Stop()
+	select {
+	case <-drained:
+	case <-t.C:
+		b.log.Warn("commands still running after the drain timeout; cancelling them", "timeout", b.cfg.DrainTimeout)
+		cancelWork()
+		grace := time.NewTimer(time.Second)
+		defer grace.Stop()
+		select {
+		case <-drained:
+		case <-grace.C:
+			b.log.Error("commands ignored cancellation; leaving them behind")
+		}
+	}
+	<-sockDone
+	return runErr
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
+
+// dispatch handles one event from the Socket Mode client. It never blocks
+// on slow work: requests are acked, then queued.
+func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
+	received := time.Now()
+	b.touch()
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.setStatus(false, "connecting to Slack")
+	case socketmode.EventTypeConnectionError:
+		reason := "cannot connect to Slack"
+		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok && e.ErrorObj != nil {
+			reason += ": " + e.ErrorObj.Error()
+		}
+		b.setStatus(false, reason)
+	case socketmode.EventTypeInvalidAuth:
+		b.setStatus(false, "Slack refused the app token (invalid_auth): check SLACK_APP_TOKEN")
+	case socketmode.EventTypeDisconnect:
+		b.setStatus(false, "Slack asked to reconnect")
+	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
+		b.setStatus(true, "")
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		b.log.Warn("socket mode error", "event", string(evt.Type), "data", fmt.Sprint(evt.Data))
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+		b.accept(ctx, workCtx, evt, received)
+	}
+}
+
+// accept acks a request envelope, then queues its command, or answers
+// "busy" when the queue is full.
+func (b *Bot) accept(ctx, workCtx context.Context, evt socketmode.Event, received time.Time) {
+	if evt.Request == nil {
+		return
+	}
+	ackCtx, cancel := context.WithTimeout(ctx, b.cfg.AckTimeout)
+	err := b.sm.AckCtx(ackCtx, evt.Request.EnvelopeID, nil)
+	cancel()
+	b.metrics.observeAck(time.Since(received))
+	if err != nil {
+		// Slack will redeliver; the claim keeps the command from running twice.
+		b.log.Warn("could not ack envelope", "envelope", evt.Request.EnvelopeID, "err", err)
+	}
+	j, ok := b.toJob(evt, received)
+	if !ok {
+		return
+	}
+	select {
+	case b.queue <- j:
+	default:
+		b.busy(workCtx, j)
+	}
+}
+
+// job is one acknowledged command waiting for a worker.
+type job struct {
+	envelopeID  string
+	retry       int
+	req         commands.Request
+	responseURL string
+	received    time.Time
+}
+
+func (b *Bot) toJob(evt socketmode.Event, received time.Time) (job, bool) {
+	j := job{envelopeID: evt.Request.EnvelopeID, retry: evt.Request.RetryAttempt, received: received}
+	switch d := evt.Data.(type) {
+	case slack.SlashCommand:
+		j.req = commands.Request{User: d.UserID, Text: d.Text, Channel: d.ChannelID}
+		j.responseURL = d.ResponseURL
+		return j, true
+	case slack.InteractionCallback:
+		if d.Type != slack.InteractionTypeBlockActions || len(d.ActionCallback.BlockActions) == 0 {
+			b.log.Debug("ignoring interaction", "type", string(d.Type), "user", d.User.ID)
+			return j, false
+		}
+		a := d.ActionCallback.BlockActions[0]
+		if a.Value == "" {
+			b.log.Debug("ignoring a click on an element with no command", "action", a.ActionID, "user", d.User.ID)
+			return j, false
+		}
+		channel := d.Channel.ID
+		if channel == "" {
+			channel = d.Container.ChannelID
+		}
+		j.req = commands.Request{User: d.User.ID, Text: a.Value, Channel: channel, Button: a.ActionID}
+		j.responseURL = d.ResponseURL
+		return j, true
+	}
+	b.log.Debug("ignoring envelope", "type", evt.Request.Type, "envelope", evt.Request.EnvelopeID)
+	return j, false
+}
+
+// busy answers a command the queue had no room for, on a goroutine of its
+// own, bounded by busySem: when even those are all taken, the command is
+// dropped with a log line.
+func (b *Bot) busy(workCtx context.Context, j job) {
+	log := b.log.With("user", j.req.User, "envelope", j.envelopeID)
+	select {
+	case b.busySem <- struct{}{}:
+	default:
+		log.Error("queue full and too many busy replies in flight: dropping command without a reply", "text", j.req.Text)
+		return
+	}
+	log.Warn("queue full: answering busy", "queue", b.cfg.Queue)
+	go func() {
+		defer func() { <-b.busySem }()
+		ctx, cancel := context.WithTimeout(workCtx, b.cfg.ReplyTimeout)
+		defer cancel()
+		b.reply(ctx, log, j, trains.Say(trains.T(BusyText)))
+	}()
+}
+
+// waitBusy waits for the busy replies in flight.
+func (b *Bot) waitBusy() {
+	for range cap(b.busySem) {
+		b.busySem <- struct{}{}
+	}
+	for range cap(b.busySem) {
+		<-b.busySem
+	}
+}
+
+// commandLabel is the metric label of a command text: its first word when
+// it is a known command, else "other".
+func (b *Bot) commandLabel(text string) string {
+	f := strings.Fields(text)
+	if len(f) == 0 {
+		return "help"
+	}
+	name := strings.ToLower(f[0])
+	if b.commands[name] {
+		return name
+	}
+	return "other"
+}
+
+// errorsIsUnavailable reports whether err says the store is unreachable.
+func errorsIsUnavailable(err error) bool { return errors.Is(err, trains.ErrUnavailable) }
