@@ -110,3 +110,8 @@ type Repo interface {
 	// ReviewDeployment approves or rejects the run's pending deployments.
 	ReviewDeployment(ctx context.Context, runID int64, approve bool, comment string) error
 }
+
+// ErrRefused is wrapped by Repo errors that retrying will not change: the
+// repository refused the request (a bad input, a missing permission, a
+// workflow without a dispatch trigger). Other errors may pass with time.
+var ErrRefused = errors.New("refused by the repository")

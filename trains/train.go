@@ -92,6 +92,8 @@ type Train struct {
 	// Window is the id of the quiet window that postponed or skipped the
 	// train, or that was active when a hotfix was made.
 	Window string `json:"window,omitempty"`
+	// WindowReason is that window's reason, for announcements.
+	WindowReason string `json:"window_reason,omitempty"`
 	// PostponedFrom is the original slot of a postponed train.
 	PostponedFrom time.Time `json:"postponed_from,omitzero"`
 
@@ -102,9 +104,38 @@ type Train struct {
 	// Error says why a failed train failed.
 	Error string `json:"error,omitempty"`
 
-	Message MessageRef `json:"message,omitzero"`
-	Created time.Time  `json:"created"`
+	// Candidate is what the train ships (or would, before its cut): shown
+	// in reminders and announcements.
+	Candidate Candidate `json:"candidate,omitzero"`
+	// Message is the cut announcement, Reminder the latest reminder (with
+	// its buttons); both are edited as the train moves.
+	Message  MessageRef `json:"message,omitzero"`
+	Reminder MessageRef `json:"reminder,omitzero"`
+	Created  time.Time  `json:"created"`
 	Updated time.Time  `json:"updated"`
+}
+
+// Candidate is what a train ships: its tag, its commit and the commits
+// since the previous tag of its track.
+type Candidate struct {
+	Tag        string `json:"tag,omitempty"`
+	Commit     string `json:"commit,omitempty"`
+	CommitURL  string `json:"commit_url,omitempty"`
+	Previous   string `json:"previous,omitempty"`
+	Commits    int    `json:"commits,omitempty"`
+	CompareURL string `json:"compare_url,omitempty"`
+	// Nothing says why there is nothing to ship, when there is not.
+	Nothing string `json:"nothing,omitempty"`
+}
+
+// Candidate summarises the plan.
+func (p Plan) Candidate() Candidate {
+	c := Candidate{Commit: p.Commit.SHA, CommitURL: p.Commit.URL, Previous: p.Previous,
+		Commits: p.Comparison.Total, CompareURL: p.Comparison.URL, Nothing: p.Nothing}
+	if !p.Tag.IsZero() {
+		c.Tag = p.Tag.String()
+	}
+	return c
 }
 
 // MoveTo moves the train to state next at time now, or returns a

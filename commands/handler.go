@@ -1,0 +1,128 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+// Deps are what the commands work with.
+type Deps struct {
+	Service *trains.Service
+	Roles   trains.Roles
+	Log     *slog.Logger
+	// Observe, if set, hears each command's name and how long it took.
+	Observe func(command string, took time.Duration)
+}
+
+// Commands runs /train commands: it implements Handler.
+type Commands struct {
+	deps Deps
+	cmds []*command
+}
+
+var _ Handler = (*Commands)(nil)
+
+// New returns the commands. It fails when the command table is malformed.
+func New(deps Deps) (*Commands, error) {
+	cmds, err := table()
+	if err != nil {
+		return nil, err
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Commands{deps: deps, cmds: cmds}, nil
+}
+
+// maxText is the longest command text read; longer text is refused.
+const maxText = 4000
+
+// Handle parses and runs one request and says how it went.
+func (h *Commands) Handle(ctx context.Context, r Request) Reply {
+	start := time.Now()
+	text := strings.TrimSpace(r.Text)
+	name := "none"
+	defer func() {
+		if h.deps.Observe != nil {
+			h.deps.Observe(name, time.Since(start))
+		}
+	}()
+	if len(text) > maxText {
+		return refused(trains.Say(trains.T("That is too long for a command (" + strconv.Itoa(len(text)) + " characters; at most " + strconv.Itoa(maxText) + "). Try "), trains.C("/train help"), trains.T(".")))
+	}
+	toks := tokenize(text)
+	if len(toks) == 0 {
+		name = "help"
+		return Reply{Message: h.helpMessage(nil)}
+	}
+	name = strings.ToLower(toks[0].text)
+	cmd := h.find(name)
+	if cmd == nil {
+		name = "unknown"
+		msg := trains.Text{trains.T("I don't know the command "), trains.C(humanText(toks[0].text)), trains.T(".")}
+		if near := h.nearest(toks[0].text); near != nil {
+			msg = append(msg, trains.T(" Did you mean "), trains.C(near.name), trains.T("? "))
+			msg = append(msg, usageText(near)...)
+		} else {
+			msg = append(msg, trains.T(" See "), trains.C("/train help"), trains.T("."))
+		}
+		return refused(trains.Say(msg...))
+	}
+	c := &call{h: h, cmd: cmd, req: r, text: text, args: toks[1:]}
+	log := h.deps.Log.With("user", r.User, "command", cmd.name)
+	m, err := cmd.run(ctx, c)
+	if err == nil {
+		return Reply{Message: m}
+	}
+	return h.explain(ctx, c, log, err)
+}
+
+// explain turns an error into the reply the user sees.
+func (h *Commands) explain(ctx context.Context, c *call, log *slog.Logger, err error) Reply {
+	var ue *usageError
+	var fb *forbidden
+	var te *trains.UserError
+	var tc *trains.TagConflictError
+	switch {
+	case errors.As(err, &ue):
+		return refused(trains.Message{Blocks: []trains.Block{
+			{Kind: trains.Section, Text: trains.Text{trains.T(ue.why)}},
+			{Kind: trains.Context, Text: usageText(ue.cmd)},
+		}})
+	case errors.As(err, &fb):
+		h.deps.Service.Refused(ctx, c.req.User, c.cmd.name, fb.Error())
+		log.Info("refused: missing role", "need", fb.need)
+		return refused(trains.Say(trains.T("🚫 " + fb.Error() + ". Nothing was changed.")))
+	case errors.As(err, &te):
+		return refused(trains.Say(trains.T(te.Msg)))
+	case errors.Is(err, trains.ErrUnavailable):
+		log.Warn("state store unavailable", "err", err)
+		return refused(trains.Say(trains.T("⚠️ State store unavailable — nothing was changed. Try again in a minute; trainbot reconnects by itself.")))
+	case errors.As(err, &tc), errors.Is(err, trains.ErrRefused), errors.Is(err, trains.ErrRunNotFound), errors.Is(err, trains.ErrNotFound):
+		log.Warn("command failed", "err", err)
+		return refused(trains.Say(trains.T("⚠️ " + err.Error())))
+	}
+	ref := errRef()
+	log.Error("command failed", "ref", ref, "err", err)
+	return refused(trains.Say(trains.T("Something went wrong (ref " + ref + "): the details are in trainbot's log under that ref. " +
+		"If a cut was under way it continues or resumes by itself; check "), trains.C("/train history"), trains.T(".")))
+}
+
+// refused is a reply to a command that changed nothing.
+func refused(m trains.Message) Reply { return Reply{Message: m, Refused: true} }
+
+// errRef is a short random reference for an error in the log.
+func errRef() string {
+	b := make([]byte, 2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+

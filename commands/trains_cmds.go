@@ -1,0 +1,178 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+// flags takes --flags out of the words, returning the others and the flags set.
+func flags(args []token, known ...string) ([]token, map[string]bool, error) {
+	set := map[string]bool{}
+	var words []token
+	for _, a := range args {
+		if !strings.HasPrefix(a.text, "--") {
+			words = append(words, a)
+			continue
+		}
+		name := strings.TrimPrefix(a.text, "--")
+		ok := false
+		for _, k := range known {
+			if name == k {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, nil, fmt.Errorf("unknown flag %s", a.text)
+		}
+		set[name] = true
+	}
+	return words, set, nil
+}
+
+func runCut(ctx context.Context, c *call) (trains.Message, error) {
+	words, set, err := flags(c.args, "force", "dry-run")
+	if err != nil {
+		return trains.Message{}, c.usage("%v", err)
+	}
+	if len(words) != 1 {
+		return trains.Message{}, c.usage("Say which track to cut: dev or staging.")
+	}
+	track, err := trains.ParseTrack(strings.ToLower(words[0].text))
+	if err != nil || !track.Scheduled() {
+		return trains.Message{}, c.usage("%q is not dev or staging (a hotfix is /train hotfix).", humanText(words[0].text))
+	}
+	if !set["dry-run"] {
+		if err := c.need(ctx, trains.Releaser); err != nil {
+			return trains.Message{}, err
+		}
+	}
+	res, err := c.h.deps.Service.Cut(ctx, trains.CutRequest{Track: track, By: c.req.User, Force: set["force"], DryRun: set["dry-run"]})
+	if err != nil {
+		return trains.Message{}, err
+	}
+	return cutReply(res), nil
+}
+
+func runHotfix(ctx context.Context, c *call) (trains.Message, error) {
+	words, set, err := flags(c.args, "dry-run")
+	if err != nil {
+		return trains.Message{}, c.usage("%v", err)
+	}
+	if len(words) < 2 {
+		return trains.Message{}, c.usage("Say what to ship and why: a commit sha or branch, then a reason.")
+	}
+	ref := humanText(words[0].text)
+	reason := humanText(rest(c.text, words, 1))
+	if !set["dry-run"] {
+		if err := c.need(ctx, trains.Releaser, trains.Validator); err != nil {
+			if oc, ok, oerr := c.h.deps.Service.OnCallOf(ctx, "next"); oerr != nil || !ok || oc != c.req.User {
+				if oerr != nil {
+					return trains.Message{}, oerr
+				}
+				return trains.Message{}, &forbidden{need: "releasers, validators or the next train's on-call"}
+			}
+		}
+	}
+	res, err := c.h.deps.Service.Hotfix(ctx, trains.HotfixRequest{Ref: ref, Reason: reason, By: c.req.User, DryRun: set["dry-run"]})
+	if err != nil {
+		return trains.Message{}, err
+	}
+	return hotfixReply(res), nil
+}
+
+// trainArg returns the train a command names as its first word.
+func trainArg(c *call) (string, error) {
+	if len(c.args) == 0 {
+		return "", c.usage("Say which train: next, next-dev, next-staging, or an id such as staging-2026-12-09.")
+	}
+	return strings.ToLower(c.args[0].text), nil
+}
+
+func runApprove(ctx context.Context, c *call) (trains.Message, error) {
+	ref, err := trainArg(c)
+	if err != nil {
+		return trains.Message{}, err
+	}
+	if len(c.args) > 1 {
+		return trains.Message{}, c.usage("Approve takes one train.")
+	}
+	if err := c.need(ctx, trains.Validator); err != nil {
+		return trains.Message{}, err
+	}
+	res, err := c.h.deps.Service.Approve(ctx, c.req.User, ref)
+	if err != nil {
+		return trains.Message{}, err
+	}
+	return signOffReply("approved", res), nil
+}
+
+// onCallOrReleaser checks the caller is ref's on-call or a releaser.
+func onCallOrReleaser(ctx context.Context, c *call, ref string) error {
+	err := c.need(ctx, trains.Releaser)
+	if err == nil {
+		return nil
+	}
+	oc, ok, oerr := c.h.deps.Service.OnCallOf(ctx, ref)
+	if oerr != nil {
+		return oerr
+	}
+	if ok && oc == c.req.User {
+		return nil
+	}
+	return &forbidden{need: "the train's on-call or releasers"}
+}
+
+func runConfirm(ctx context.Context, c *call) (trains.Message, error) {
+	ref, err := trainArg(c)
+	if err != nil {
+		return trains.Message{}, err
+	}
+	if err := onCallOrReleaser(ctx, c, ref); err != nil {
+		return trains.Message{}, err
+	}
+	res, err := c.h.deps.Service.Confirm(ctx, c.req.User, ref)
+	if err != nil {
+		return trains.Message{}, err
+	}
+	return signOffReply("confirmed", res), nil
+}
+
+func runSkip(ctx context.Context, c *call) (trains.Message, error) {
+	ref, err := trainArg(c)
+	if err != nil {
+		return trains.Message{}, err
+	}
+	if err := onCallOrReleaser(ctx, c, ref); err != nil {
+		return trains.Message{}, err
+	}
+	t, err := c.h.deps.Service.Skip(ctx, c.req.User, ref, humanText(c.rest(1)))
+	if err != nil {
+		return trains.Message{}, err
+	}
+	return trains.Say(trains.T("⏭️ "+string(t.ID)+" is skipped; the channel was told.")), nil
+}
+
+func signOffReply(what string, r trains.SignOffResult) trains.Message {
+	text := trains.Text{trains.T("👍 You " + what + " " + string(r.Train.ID) + ".")}
+	if !r.Added {
+		text = trains.Text{trains.T("You had already " + what + " " + string(r.Train.ID) + "; it counts once.")}
+	}
+	if r.Train.Track == trains.Staging {
+		text = append(text, trains.T(fmt.Sprintf(" Approvals: %d of %d needed", len(r.Approvals), r.Need)))
+		for i, a := range r.Approvals {
+			sep := ", "
+			if i == 0 {
+				sep = " ("
+			}
+			text = append(text, trains.T(sep), trains.U(a.User))
+		}
+		if len(r.Approvals) > 0 {
+			text = append(text, trains.T(")"))
+		}
+		text = append(text, trains.T(". The person who cuts it cannot approve it."))
+	}
+	return trains.Say(text...)
+}

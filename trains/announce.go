@@ -1,0 +1,178 @@
+package trains
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// This file builds what trainbot posts in the validators' channel.
+
+var stateIcon = map[State]string{
+	Scheduled: "🗓️", Announced: "📣", Confirmed: "👍", Tagged: "🏷️", Publishing: "📦",
+	Deploying: "🚀", Deployed: "✅", Failed: "❌", Skipped: "⏭️", Postponed: "⏸️",
+}
+
+// title is "Dev train", "Staging train", "Hotfix".
+func title(tr Track) string {
+	if tr == Hotfix {
+		return "Hotfix"
+	}
+	return strings.ToUpper(string(tr[:1])) + string(tr[1:]) + " train"
+}
+
+// candidateText describes what a train ships.
+func candidateText(c Candidate) Text {
+	if c.Nothing != "" {
+		return Text{T("nothing to ship: " + c.Nothing)}
+	}
+	if c.Commit == "" {
+		return Text{T("not known yet")}
+	}
+	out := Text{}
+	if c.Tag != "" {
+		out = append(out, C(c.Tag), T(" on "))
+	}
+	if c.CommitURL != "" {
+		out = append(out, L(short(c.Commit), c.CommitURL))
+	} else {
+		out = append(out, C(short(c.Commit)))
+	}
+	if c.Previous != "" {
+		n := fmt.Sprintf("%d commit%s since %s", c.Commits, plural(c.Commits), c.Previous)
+		if c.CompareURL != "" {
+			out = append(out, T(" — "), L(n, c.CompareURL))
+		} else {
+			out = append(out, T(" — "+n))
+		}
+	}
+	return out
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func person(u string) Text {
+	if u == "" {
+		return Text{T("nobody")}
+	}
+	return Text{U(u)}
+}
+
+// cutMessage is the cut announcement: the top message of a train's thread,
+// edited as the train moves.
+func (s *Service) cutMessage(t Train, p Plan) Message {
+	if p.Track != "" {
+		t.Candidate = p.Candidate()
+	}
+	head := fmt.Sprintf("%s %s %s", stateIcon[t.State], title(t.Track), t.Tag)
+	if s.cfg.DryRun {
+		head += " (dry run)"
+	}
+	fields := []Field{
+		{Label: "Train", Value: Text{T(string(t.ID))}},
+		{Label: "State", Value: Text{T(string(t.State))}},
+		{Label: "Ships", Value: candidateText(t.Candidate)},
+		{Label: "Cut by", Value: person(t.CutBy)},
+	}
+	if t.Track != Hotfix {
+		fields = append(fields, Field{Label: "On-call", Value: person(t.OnCall)})
+	}
+	if t.DeployURL != "" {
+		fields = append(fields, Field{Label: "Deploy run", Value: Text{L(fmt.Sprintf("run %d", t.DeployRunID), t.DeployURL)}})
+	}
+	m := Message{Blocks: []Block{{Kind: Header, Text: Text{T(head)}}, {Kind: Fields, Fields: fields}}}
+	var notes []Text
+	if t.Reason != "" {
+		notes = append(notes, Text{B("Reason: "), T(t.Reason)})
+	}
+	if t.Window != "" && t.Track == Hotfix {
+		notes = append(notes, Text{B("⚠️ Made during a quiet window: "), T(t.WindowReason), T(". Trains are paused; this hotfix goes out anyway.")})
+	}
+	if t.OffSchedule {
+		notes = append(notes, Text{T("Off schedule: cut outside its track's slot.")})
+	}
+	if t.Forced {
+		notes = append(notes, Text{B("Forced"), T(": promoted although hotfixes made since the last staging tag are missing.")})
+	}
+	if t.Error != "" {
+		notes = append(notes, Text{B("Failed: "), T(t.Error)})
+	}
+	for _, n := range notes {
+		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: n})
+	}
+	return m
+}
+
+// reminderMessage is a reminder of a coming train, with its buttons (SPEC §2).
+func (s *Service) reminderMessage(t Train, approvals []SignOffRecord) Message {
+	when := Text{T("leaves "), D(t.At)}
+	if t.State == Postponed {
+		when = Text{T("postponed to "), D(t.At)}
+	}
+	head := fmt.Sprintf("⏰ %s %s", title(t.Track), t.ID)
+	fields := []Field{
+		{Label: "When", Value: when},
+		{Label: "Ships", Value: candidateText(t.Candidate)},
+		{Label: "On-call", Value: person(t.OnCall)},
+	}
+	confirmed := Text{T("not yet — a train nobody confirms is skipped")}
+	if t.ConfirmedBy != "" {
+		confirmed = Text{U(t.ConfirmedBy), T(" is on it")}
+	}
+	fields = append(fields, Field{Label: "Confirmed", Value: confirmed})
+	if t.Track == Staging {
+		v := Text{T(fmt.Sprintf("%d of %d: ", len(approvals), s.cfg.StagingApprovals))}
+		for i, a := range approvals {
+			if i > 0 {
+				v = append(v, T(", "))
+			}
+			v = append(v, U(a.User))
+		}
+		if len(approvals) == 0 {
+			v = append(v, T("none yet"))
+		}
+		fields = append(fields, Field{Label: "Approvals", Value: v})
+	}
+	m := Message{Blocks: []Block{{Kind: Header, Text: Text{T(head)}}, {Kind: Fields, Fields: fields}}}
+	switch {
+	case t.State.Final():
+		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: Text{T(stateIcon[t.State] + " " + string(t.State) + " — " + t.Reason)}})
+	case t.inFlight():
+		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: Text{T("🚂 The train is on its way; follow it in its thread.")}})
+	default:
+		btns := []Button{
+			{ID: "confirm", Label: "I'm on it", Command: "confirm " + string(t.ID), Style: "primary"},
+			{ID: "skip", Label: "Skip", Command: "skip " + string(t.ID), Style: "danger"},
+		}
+		if t.Track == Staging {
+			btns = append(btns, Button{ID: "approve", Label: "Approve", Command: "approve " + string(t.ID)})
+		}
+		m.Blocks = append(m.Blocks, Block{Kind: Actions, Buttons: btns})
+	}
+	return m
+}
+
+// noticeMessage is a one-off announcement: a skip, a postponement, a pause.
+func noticeMessage(head string, body Text, context ...Text) Message {
+	m := Message{Blocks: []Block{{Kind: Header, Text: Text{T(head)}}}}
+	if len(body) > 0 {
+		m.Blocks = append(m.Blocks, Block{Kind: Section, Text: body})
+	}
+	for _, c := range context {
+		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: c})
+	}
+	return m
+}
+
+// windowText describes a quiet window.
+func windowText(w Window) Text {
+	return Text{D(w.From), T(" → "), D(w.Until), T(": "), T(w.Reason), T(" (by "), U(w.By), T(")")}
+}
+
+// untilText is "until <date>".
+func untilText(t time.Time) Text { return Text{T("until "), D(t)} }

@@ -1,0 +1,258 @@
+package trains
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// CutRequest asks for a dev or staging train now.
+type CutRequest struct {
+	Track Track
+	// By is who cuts: a releaser, or the bot itself at a slot.
+	By string
+	// Force promotes a staging candidate that lacks hotfixes.
+	Force bool
+	// DryRun previews and changes nothing.
+	DryRun bool
+	// train, when set, is the scheduled train the scheduler cuts.
+	train *Train
+}
+
+// CutOutcome says how a cut went.
+type CutOutcome int
+
+// The outcomes of a cut.
+const (
+	// CutStarted: the train is recorded, announced and on its way.
+	CutStarted CutOutcome = iota
+	// CutPreview: a dry run; nothing changed.
+	CutPreview
+	// CutPaused: a quiet window holds trains.
+	CutPaused
+	// CutBusy: another cut of the track holds its lock.
+	CutBusy
+	// CutNothing: nothing to ship.
+	CutNothing
+	// CutNeedsSignOff: staging lacks validator approvals.
+	CutNeedsSignOff
+	// CutMissingHotfixes: the staging candidate lacks hotfixes made since the last staging tag.
+	CutMissingHotfixes
+	// CutRunning: the track's train is already on its way; it continues.
+	CutRunning
+)
+
+// CutResult is what a cut did or would do.
+type CutResult struct {
+	Outcome CutOutcome
+	Plan    Plan
+	// Train is the train started or already running.
+	Train Train
+	// Window is the window that holds trains (CutPaused), or that a dry run would meet.
+	Window Window
+	// Holder holds the track lock (CutBusy).
+	Holder string
+	// SignOff explains missing approvals (CutNeedsSignOff); Approvals are
+	// those that count; CanSignOff who could still approve.
+	SignOff    *SignOffError
+	Approvals  []string
+	CanSignOff []string
+	Need       int
+}
+
+// Cut cuts a dev or staging train now (SPEC §2): it checks quiet windows,
+// takes the track's lock, works out the tag, checks the sign-off and the
+// hotfix roll-forward for staging, records the train before any side
+// effect, announces it, and runs it in the background.
+func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
+	if !req.Track.Scheduled() {
+		return CutResult{}, userErr("only dev and staging trains are cut; a hotfix is `/train hotfix <sha|branch> <reason>`")
+	}
+	now := s.Clock.Now()
+	ws, err := s.Store.Windows(ctx, now)
+	if err != nil {
+		return CutResult{}, err
+	}
+	w, paused := Active(ws, now)
+	if req.DryRun {
+		res, err := s.preview(ctx, req, now)
+		res.Window = w
+		return res, err
+	}
+	if paused {
+		s.audit(ctx, req.By, "cut "+string(req.Track), "", "", userErr("paused by quiet window %s", w.ID))
+		return CutResult{Outcome: CutPaused, Window: w}, nil
+	}
+	lease, ok, err := s.Store.TryLease(ctx, "track:"+string(req.Track), s.holder(), s.cfg.LockTTL)
+	if err != nil {
+		return CutResult{}, err
+	}
+	if !ok {
+		return CutResult{Outcome: CutBusy, Holder: lease.Holder}, nil
+	}
+	started := false
+	defer func() {
+		if !started {
+			s.release(lease)
+		}
+	}()
+
+	t := Train{}
+	if req.train != nil {
+		t = *req.train
+	} else if t, err = s.cutTrain(ctx, req.Track, now); err != nil {
+		return CutResult{}, err
+	}
+	if t.inFlight() {
+		started = true
+		s.launch(t, lease)
+		return CutResult{Outcome: CutRunning, Train: t}, nil
+	}
+	p, err := s.plan(ctx, req.Track, now)
+	if err != nil {
+		return CutResult{}, err
+	}
+	res := CutResult{Plan: p, Train: t, Need: s.cfg.StagingApprovals}
+	if p.Nothing != "" {
+		res.Outcome = CutNothing
+		return res, nil
+	}
+	if req.Track == Staging {
+		if len(p.Missing) > 0 && !req.Force {
+			res.Outcome = CutMissingHotfixes
+			s.audit(ctx, req.By, "cut staging", t.ID, p.Tag.String(), userErr("missing %d hotfix(es)", len(p.Missing)))
+			return res, nil
+		}
+		counted, err := s.signOff(ctx, s.approvalsOf(t, now), req.By)
+		res.Approvals = counted
+		var se *SignOffError
+		if errors.As(err, &se) {
+			res.Outcome, res.SignOff = CutNeedsSignOff, se
+			if res.CanSignOff, err = s.canSignOff(ctx, req.By, counted); err != nil {
+				return res, err
+			}
+			s.audit(ctx, req.By, "cut staging", t.ID, p.Tag.String(), userErr("%v", se))
+			return res, nil
+		} else if err != nil {
+			return res, err
+		}
+	}
+
+	// Announce first: never run an unmonitored train.
+	t.Tag, t.Commit, t.Previous, t.Candidate = p.Tag.String(), p.Commit.SHA, p.Previous, p.Candidate()
+	t.CutBy, t.Forced = req.By, req.Force && len(p.Missing) > 0
+	if t.ConfirmedBy == "" {
+		t.ConfirmedBy = req.By
+	}
+	if t.State != Confirmed {
+		if err := t.MoveTo(Confirmed, now); err != nil {
+			return res, userErr("%v", err)
+		}
+	}
+	ref, err := s.Announcer.Post(ctx, s.cutMessage(t, p))
+	if err != nil {
+		return res, fmt.Errorf("announce the cut in the channel (nothing was tagged): %w", err)
+	}
+	t.Message = ref
+	if t, err = s.save(ctx, t, lease.Fence()); err != nil {
+		s.replyQuiet(ref, Say(T("⚠️ This cut was not recorded, so nothing was tagged: "), T(err.Error())))
+		return res, fmt.Errorf("record train %s (nothing was tagged): %w", t.ID, err)
+	}
+	s.audit(ctx, req.By, "cut "+string(req.Track), t.ID, t.Tag+" on "+short(t.Commit), nil)
+	started = true
+	s.launch(t, lease)
+	res.Outcome, res.Train = CutStarted, t
+	return res, nil
+}
+
+// preview is a dry-run cut: the plan and who can still sign off.
+func (s *Service) preview(ctx context.Context, req CutRequest, now time.Time) (CutResult, error) {
+	p, err := s.plan(ctx, req.Track, now)
+	if err != nil {
+		return CutResult{}, err
+	}
+	res := CutResult{Outcome: CutPreview, Plan: p, Need: s.cfg.StagingApprovals}
+	if req.Track == Staging {
+		slot, _ := s.cfg.Schedule.Next(Staging, now)
+		counted, err := s.signOff(ctx, slot.ID(), req.By)
+		var se *SignOffError
+		if err != nil && !errors.As(err, &se) {
+			return res, err
+		}
+		res.Approvals, res.SignOff = counted, se
+		if res.CanSignOff, err = s.canSignOff(ctx, req.By, counted); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// approvalsOf names the train whose approvals a staging cut uses: the
+// train itself when it is a slot's, else the next staging slot's (SPEC §2).
+func (s *Service) approvalsOf(t Train, now time.Time) TrainID {
+	if !t.OffSchedule {
+		return t.ID
+	}
+	slot, _ := s.cfg.Schedule.Next(Staging, now)
+	return slot.ID()
+}
+
+// cutTrain finds the train a cut of track at now belongs to: the slot's
+// train on a slot day, unless it has ended; else a new off-schedule train
+// with the first free id of the day. A train of the day that is still on
+// its way is returned as it is.
+func (s *Service) cutTrain(ctx context.Context, track Track, now time.Time) (Train, error) {
+	if slot, _ := s.cfg.Schedule.Next(track, now.Truncate(24*time.Hour)); slot.At.Truncate(24*time.Hour).Equal(now.Truncate(24 * time.Hour)) {
+		t, err := s.trainFor(ctx, slot)
+		if err != nil || !t.State.Final() {
+			return t, err
+		}
+	}
+	for n := 1; n <= 99; n++ {
+		id := NewTrainID(track, now, n)
+		t, err := s.Store.GetTrain(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return Train{ID: id, Track: track, At: now, State: Scheduled, OffSchedule: true, Created: now, Updated: now}, nil
+		case err != nil:
+			return Train{}, err
+		case !t.State.Final():
+			return t, nil
+		}
+	}
+	return Train{}, userErr("99 %s trains today is the limit: that many cuts in a day is surely a mistake", track)
+}
+
+// inFlight reports whether the train's cut has started: its tag is chosen
+// and it has not ended.
+func (t Train) inFlight() bool {
+	switch t.State {
+	case Tagged, Publishing, Deploying:
+		return true
+	case Confirmed:
+		return t.Tag != "" && t.CutBy != ""
+	}
+	return false
+}
+
+// release gives a lease back, logging a failure (it expires anyway).
+func (s *Service) release(l Lease) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.base), 5*time.Second)
+	defer cancel()
+	if err := s.Store.ReleaseLease(ctx, l); err != nil {
+		s.Log.Warn("release lease", "lease", l.Name, "err", err)
+	}
+}
+
+// replyQuiet threads a message under ref, logging a failure.
+func (s *Service) replyQuiet(ref MessageRef, m Message) {
+	if ref.TS == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.base), 10*time.Second)
+	defer cancel()
+	if _, err := s.Announcer.Reply(ctx, ref, m); err != nil {
+		s.Log.Warn("announce in thread", "err", err)
+	}
+}

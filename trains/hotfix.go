@@ -1,0 +1,137 @@
+package trains
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// HotfixRequest asks for a hotfix of a commit or branch.
+type HotfixRequest struct {
+	// Ref is a commit sha or a branch name.
+	Ref    string
+	Reason string
+	By     string
+	DryRun bool
+}
+
+// HotfixResult is what a hotfix did or would do.
+type HotfixResult struct {
+	Train Train
+	// Window is the quiet window the hotfix goes out in, if any: announced loudly.
+	Window Window
+	Paused bool
+	// Busy is set, with Holder, when another hotfix holds the lock.
+	Busy    bool
+	Holder  string
+	Preview bool
+}
+
+// Hotfix cuts a hotfix of ref on the line of the newest staging tag (SPEC
+// §1–3). Quiet windows do not hold it — emergencies trump cadence — but the
+// announcement says so loudly and the window is recorded on the train.
+func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, error) {
+	if strings.TrimSpace(req.Reason) == "" {
+		return HotfixResult{}, userErr("a hotfix needs a reason, for the post-incident review: `/train hotfix <sha|branch> <reason>`")
+	}
+	now := s.Clock.Now()
+	ws, err := s.Store.Windows(ctx, now)
+	if err != nil {
+		return HotfixResult{}, err
+	}
+	var res HotfixResult
+	res.Window, res.Paused = Active(ws, now)
+	commit, err := s.Repo.Commit(ctx, req.Ref)
+	if errors.Is(err, ErrNotFound) {
+		return res, userErr("%s has no commit or branch %q: give a commit sha or a branch name", s.cfg.Repo, req.Ref)
+	} else if err != nil {
+		return res, fmt.Errorf("look up %s: %w", req.Ref, err)
+	}
+	rts, err := s.Repo.Tags(ctx)
+	if err != nil {
+		return res, fmt.Errorf("list the repository's tags: %w", err)
+	}
+	tags := TrainTags(rts)
+	tag, err := NextHotfixTag(tags)
+	if errors.Is(err, ErrNoStagingTag) {
+		return res, userErr("%v", err)
+	}
+	t := Train{Track: Hotfix, At: now, State: Scheduled, Tag: tag.String(), Commit: commit.SHA, Reason: req.Reason,
+		CutBy: req.By, ConfirmedBy: req.By, OffSchedule: true, Created: now, Updated: now}
+	staging, _ := Newest(tags, Staging)
+	t.Previous = staging.String()
+	t.Candidate = Candidate{Tag: t.Tag, Commit: commit.SHA, CommitURL: commit.URL, Previous: t.Previous}
+	if cmp, err := s.Repo.Compare(ctx, staging.Commit, commit.SHA); err == nil {
+		t.Candidate.Commits, t.Candidate.CompareURL = cmp.Total, cmp.URL
+	}
+	if res.Paused {
+		t.Window, t.WindowReason = res.Window.ID, res.Window.Reason
+	}
+	if req.DryRun {
+		res.Train, res.Preview = t, true
+		return res, nil
+	}
+	lease, ok, err := s.Store.TryLease(ctx, "track:"+string(Hotfix), s.holder(), s.cfg.LockTTL)
+	if err != nil {
+		return res, err
+	}
+	if !ok {
+		res.Busy, res.Holder = true, lease.Holder
+		return res, nil
+	}
+	started := false
+	defer func() {
+		if !started {
+			s.release(lease)
+		}
+	}()
+	// Under the lock, take the number afresh: another hotfix may have just made one.
+	if rts, err = s.Repo.Tags(ctx); err != nil {
+		return res, fmt.Errorf("list the repository's tags: %w", err)
+	}
+	if tag, err = NextHotfixTag(TrainTags(rts)); err != nil {
+		return res, err
+	}
+	t.Tag, t.Candidate.Tag = tag.String(), tag.String()
+	if err := t.MoveTo(Confirmed, now); err != nil {
+		return res, err
+	}
+	if t.ID, err = s.freeID(ctx, Hotfix); err != nil {
+		return res, err
+	}
+	ref, err := s.Announcer.Post(ctx, s.cutMessage(t, Plan{}))
+	if err != nil {
+		return res, fmt.Errorf("announce the hotfix in the channel (nothing was tagged): %w", err)
+	}
+	t.Message = ref
+	if t, err = s.Store.CreateTrain(ctx, t); err != nil {
+		s.replyQuiet(ref, Say(T("⚠️ This hotfix was not recorded, so nothing was tagged: "), T(err.Error())))
+		return res, fmt.Errorf("record hotfix (nothing was tagged): %w", err)
+	}
+	detail := t.Tag + " on " + short(t.Commit) + ": " + t.Reason
+	if res.Paused {
+		detail += " (during quiet window " + res.Window.ID + ")"
+	}
+	s.audit(ctx, req.By, "hotfix", t.ID, detail, nil)
+	started = true
+	s.launch(t, lease)
+	res.Train = t
+	return res, nil
+}
+
+// freeID returns the first train id of track today that no train has.
+func (s *Service) freeID(ctx context.Context, track Track) (TrainID, error) {
+	now := s.Clock.Now()
+	for n := 1; n <= 99; n++ {
+		id := NewTrainID(track, now, n)
+		_, err := s.Store.GetTrain(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return id, nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return "", userErr("99 %s trains today is the limit", track)
+}

@@ -1,0 +1,152 @@
+package trains
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Plan is what a train of a track would ship now: the tag it would make,
+// on which commit, and what changed since the previous tag of its track.
+type Plan struct {
+	Track Track
+	// Tag is the tag the train would make; zero when there is nothing to ship.
+	Tag    Tag
+	Commit Commit
+	// Previous is the previous tag of the track, empty for the first.
+	Previous   string
+	Comparison Comparison
+	// Promotes is the dev tag a staging train promotes.
+	Promotes TrainTag
+	// Nothing says why there is nothing to ship; empty when there is something.
+	Nothing string
+	// Missing are the hotfixes a staging candidate does not contain.
+	Missing []TrainTag
+	Inputs  map[string]string
+}
+
+// plan works out what a dev or staging train would ship at now.
+func (s *Service) plan(ctx context.Context, track Track, now time.Time) (Plan, error) {
+	p := Plan{Track: track, Inputs: track.WorkflowInputs()}
+	rts, err := s.Repo.Tags(ctx)
+	if err != nil {
+		return p, fmt.Errorf("list the repository's tags: %w", err)
+	}
+	tags := TrainTags(rts)
+	switch track {
+	case Dev:
+		head, err := s.Repo.Head(ctx)
+		if err != nil {
+			return p, fmt.Errorf("read the release branch: %w", err)
+		}
+		p.Commit = head
+		last, ok := Newest(tags, Dev)
+		if ok && last.Commit == head.SHA {
+			p.Nothing = fmt.Sprintf("the release branch is still at %s, which %s already shipped", short(head.SHA), last.Tag)
+			return p, nil
+		}
+		started, err := s.Store.StartedLine(ctx)
+		if err != nil {
+			return p, err
+		}
+		p.Tag = NextDevTag(tags, CurrentLine(tags, s.cfg.InitialLine, started))
+		if ok {
+			p.Previous = last.String()
+			if p.Comparison, err = s.Repo.Compare(ctx, last.Commit, head.SHA); err != nil {
+				return p, fmt.Errorf("compare %s with the release branch: %w", last.Tag, err)
+			}
+		}
+	case Staging:
+		if err := s.fillDates(ctx, tags); err != nil {
+			return p, err
+		}
+		cand, ok := StagingCandidate(tags, now, s.cfg.Soak)
+		if !ok {
+			p.Nothing = fmt.Sprintf("no dev tag newer than the last staging tag has soaked %s yet", s.cfg.Soak)
+			return p, nil
+		}
+		p.Promotes = cand
+		if p.Tag, err = NextStagingTag(tags, cand.Tag); err != nil {
+			return p, err
+		}
+		if p.Commit, err = s.Repo.Commit(ctx, cand.Commit); err != nil {
+			return p, fmt.Errorf("read commit %s of %s: %w", short(cand.Commit), cand.Tag, err)
+		}
+		if p.Missing, err = MissingHotfixes(ctx, tags, cand.Commit, s.Repo); err != nil {
+			return p, err
+		}
+		if last, ok := Newest(tags, Staging); ok {
+			p.Previous = last.String()
+			if p.Comparison, err = s.Repo.Compare(ctx, last.Commit, cand.Commit); err != nil {
+				return p, fmt.Errorf("compare %s with %s: %w", last.Tag, cand.Tag, err)
+			}
+		}
+	default:
+		return p, fmt.Errorf("a %s train is not planned: it is made on demand", track)
+	}
+	return p, nil
+}
+
+// fillDates looks up the dates a staging plan needs and the listing did not
+// give: of dev tags newer than the last staging tag's, and of hotfix tags.
+func (s *Service) fillDates(ctx context.Context, tags []TrainTag) error {
+	last, hasStaging := Newest(tags, Staging)
+	for i := range tags {
+		t := &tags[i]
+		if !t.Date.IsZero() || t.Track == Staging {
+			continue
+		}
+		if hasStaging && t.Track == Dev && t.Line.Less(last.Line) {
+			continue // on an older line than staging: never a candidate
+		}
+		d, err := s.Repo.TagDate(ctx, t.String())
+		if err != nil {
+			return fmt.Errorf("read the date of %s: %w", t.Tag, err)
+		}
+		t.Date = d
+	}
+	return nil
+}
+
+// canSignOff lists the validators who could still approve a train: not the
+// cutter, not already counted.
+func (s *Service) canSignOff(ctx context.Context, cutter string, counted []string) ([]string, error) {
+	vs, err := s.Roles.Members(ctx, Validator)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(vs, func(v string) bool { return v == cutter || slices.Contains(counted, v) }), nil
+}
+
+// signOff checks the approvals of train id against the two-person rule.
+func (s *Service) signOff(ctx context.Context, id TrainID, cutter string) ([]string, error) {
+	recs, err := s.Store.SignOffs(ctx, id, Approval)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]string, len(recs))
+	for i, r := range recs {
+		users[i] = r.User
+	}
+	var lookupErr error
+	isValidator := func(u string) bool {
+		ok, err := s.Roles.Has(ctx, u, Validator)
+		if err != nil && lookupErr == nil {
+			lookupErr = err
+		}
+		return ok
+	}
+	counted, err := SignOff(users, cutter, isValidator, s.cfg.StagingApprovals)
+	if lookupErr != nil {
+		return nil, fmt.Errorf("check who is a validator: %w", lookupErr)
+	}
+	return counted, err
+}
+
+// errIs reports whether err is a *UserError.
+func isUserErr(err error) bool {
+	var ue *UserError
+	return errors.As(err, &ue)
+}

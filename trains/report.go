@@ -1,0 +1,129 @@
+package trains
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// StartLine starts a new line (`/train line X.Y.Z`): the next dev tag is
+// on it. It must be greater than the current line.
+func (s *Service) StartLine(ctx context.Context, by string, l Line) (Line, error) {
+	rts, err := s.Repo.Tags(ctx)
+	if err != nil {
+		return Line{}, fmt.Errorf("list the repository's tags: %w", err)
+	}
+	started, err := s.Store.StartedLine(ctx)
+	if err != nil {
+		return Line{}, err
+	}
+	cur := CurrentLine(TrainTags(rts), s.cfg.InitialLine, started)
+	if err := ValidateNewLine(cur, l); err != nil {
+		s.audit(ctx, by, "line", "", l.String(), userErr("%v", err))
+		return cur, userErr("%v", err)
+	}
+	if err := s.Store.SetStartedLine(ctx, l); err != nil {
+		return cur, err
+	}
+	s.audit(ctx, by, "line", "", cur.String()+" → "+l.String(), nil)
+	return cur, nil
+}
+
+// Changes are the commits a train tag shipped.
+type Changes struct {
+	Tag TrainTag
+	// Previous is the previous tag of its track; zero for the first.
+	Previous   TrainTag
+	Comparison Comparison
+}
+
+// Changes lists the commits in a train tag: those since the previous tag
+// of its track (`/train changes <tag>`).
+func (s *Service) Changes(ctx context.Context, name string) (Changes, error) {
+	tag, err := ParseTag(name)
+	if err != nil {
+		return Changes{}, userErr("%q is not a train tag: write it as v<X.Y.Z>-<dev|staging|hotfix>.<N>, e.g. v0.5.0-staging.1", name)
+	}
+	rts, err := s.Repo.Tags(ctx)
+	if err != nil {
+		return Changes{}, fmt.Errorf("list the repository's tags: %w", err)
+	}
+	var ch Changes
+	found := false
+	for _, t := range TrainTags(rts) {
+		switch {
+		case t.Tag == tag:
+			ch.Tag, found = t, true
+		case t.Track == tag.Track && t.Compare(tag) < 0 && (ch.Previous.IsZero() || t.Compare(ch.Previous.Tag) > 0):
+			ch.Previous = t
+		}
+	}
+	if !found {
+		return ch, userErr("%s has no tag %s", s.cfg.Repo, name)
+	}
+	if ch.Previous.IsZero() {
+		return ch, nil
+	}
+	if ch.Comparison, err = s.Repo.Compare(ctx, ch.Previous.Commit, ch.Tag.Commit); err != nil {
+		return ch, fmt.Errorf("compare %s with %s: %w", ch.Previous.Tag, tag, err)
+	}
+	return ch, nil
+}
+
+// History returns the newest n trains, newest first.
+func (s *Service) History(ctx context.Context, n int) ([]Train, error) {
+	ts, err := s.Store.ListTrains(ctx, TrainQuery{Newest: n})
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(ts)-1; i < j; i, j = i+1, j-1 {
+		ts[i], ts[j] = ts[j], ts[i]
+	}
+	return ts, nil
+}
+
+// Stats computes the RFC's success metrics over the last period.
+func (s *Service) Stats(ctx context.Context, period time.Duration) (Stats, error) {
+	now := s.Clock.Now()
+	from := now.Add(-period)
+	ds, err := s.Store.Deploys(ctx, from, now)
+	if err != nil {
+		return Stats{}, err
+	}
+	// Postponed trains are listed by their new time, which may be later.
+	ts, err := s.Store.ListTrains(ctx, TrainQuery{From: from, To: now.Add(MaxDuration)})
+	if err != nil {
+		return Stats{}, err
+	}
+	return ComputeStats(from, now, ds, ts), nil
+}
+
+// Calendar builds the calendar from the settings and the stored state.
+// With candidates, it asks the repository what the next trains would ship.
+func (s *Service) Calendar(ctx context.Context, candidates bool) (Calendar, error) {
+	now := s.Clock.Now()
+	st, err := ReadCalendarState(ctx, s.Store, now, TrainQuery{From: now.Add(-30 * 24 * time.Hour)})
+	if err != nil {
+		return Calendar{}, err
+	}
+	in := CalendarInput{Now: now, Schedule: s.cfg.Schedule, Rotation: st.Rotation, Windows: st.Windows, Trains: st.Trains}
+	if candidates {
+		in.Candidates = map[Track]string{}
+		for _, tr := range []Track{Dev, Staging} {
+			slot, _ := s.cfg.Schedule.Next(tr, now)
+			p, err := s.plan(ctx, tr, slot.At)
+			if err != nil {
+				return Calendar{}, err
+			}
+			if !p.Tag.IsZero() {
+				in.Candidates[tr] = p.Tag.String()
+			}
+		}
+	}
+	return BuildCalendar(in), nil
+}
+
+// AuditLog returns the newest n audit entries, of one train when train is not empty.
+func (s *Service) AuditLog(ctx context.Context, train TrainID, n int) ([]AuditEntry, error) {
+	return s.Store.AuditLog(ctx, train, n)
+}

@@ -1,0 +1,254 @@
+package trains
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// This file runs a cut train step by step (DESIGN.md "A train, step by
+// step"): tag → wait for the publish run → dispatch the deploy → follow
+// it. Each step is stored before the next begins and is safe to repeat, so
+// a restart continues the train and never repeats a side effect.
+
+// launch runs t in the background under lease, which it renews and finally releases.
+func (s *Service) launch(t Train, lease Lease) {
+	s.mu.Lock()
+	s.active[t.ID] = true
+	s.mu.Unlock()
+	s.running.Add(1)
+	go func() {
+		defer s.running.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.active, t.ID)
+			s.mu.Unlock()
+		}()
+		ctx, cancel := context.WithCancel(s.base)
+		defer cancel()
+		stop := s.keepLease(ctx, cancel, &lease)
+		s.advance(ctx, t, lease)
+		stop()
+		s.release(lease)
+	}()
+}
+
+// keepLease renews the lease at a third of its life until stopped; when
+// the lease is lost it cancels the train's context.
+func (s *Service) keepLease(ctx context.Context, lost context.CancelFunc, l *Lease) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(s.cfg.LockTTL / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				nl, err := s.Store.RenewLease(ctx, *l, s.cfg.LockTTL)
+				if errors.Is(err, ErrLeaseLost) {
+					s.Log.Error("track lock lost: stopping this train here; whoever holds the lock continues it", "lease", l.Name)
+					lost()
+					return
+				}
+				if err != nil {
+					s.Log.Warn("renew track lock", "lease", l.Name, "err", err)
+					continue
+				}
+				l.Token, l.Expiry = nl.Token, nl.Expiry
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// stepError is a failure that ends the train.
+type stepError struct{ msg string }
+
+func (e *stepError) Error() string { return e.msg }
+
+// definitive reports whether a Repo error ends the train rather than
+// waiting to be tried again.
+func definitive(err error) bool {
+	var tc *TagConflictError
+	var se *stepError
+	return errors.As(err, &tc) || errors.As(err, &se) || errors.Is(err, ErrRunNotFound) || errors.Is(err, ErrRefused)
+}
+
+// advance moves t through its steps until it ends or cannot go on now.
+func (s *Service) advance(ctx context.Context, t Train, lease Lease) {
+	log := s.Log.With("train", string(t.ID), "tag", t.Tag)
+	for !t.State.Final() {
+		next, err := s.step(ctx, t, lease.Fence())
+		if err == nil {
+			t = next
+			continue
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrLeaseLost) {
+			log.Info("train paused; it continues when trainbot or the lock holder picks it up", "state", t.State, "err", err)
+			return
+		}
+		if !definitive(err) {
+			log.Warn("train step failed; it is tried again on the next scheduler tick", "state", t.State, "err", err)
+			key := fmt.Sprintf("trouble:%s:%s", t.ID, t.State)
+			if ok, _ := s.Store.Claim(ctx, key, time.Hour); ok {
+				s.replyQuiet(t.Message, Say(T("⚠️ "), T(err.Error()), T(" — trainbot will try this step again.")))
+			}
+			return
+		}
+		t = s.fail(ctx, t, lease.Fence(), err)
+		return
+	}
+}
+
+// step does the next step of t and returns it stored in its new state.
+func (s *Service) step(ctx context.Context, t Train, fence Fence) (Train, error) {
+	now := s.Clock.Now
+	switch t.State {
+	case Confirmed:
+		msg := fmt.Sprintf("%s train %s, cut by trainbot for %s", t.Track, t.ID, t.CutBy)
+		if err := s.Repo.CreateTag(ctx, t.Tag, t.Commit, msg); err != nil {
+			return t, err
+		}
+		if err := t.MoveTo(Tagged, now()); err != nil {
+			return t, err
+		}
+		t, err := s.Store.UpdateTrain(ctx, t, fence)
+		if err == nil {
+			s.replyQuiet(t.Message, Say(T("🏷️ Tagged "), C(t.Tag), T(" on "), C(short(t.Commit)), T(".")))
+		}
+		return t, err
+	case Tagged:
+		next := Deploying
+		if s.cfg.PublishWorkflow != "" {
+			next = Publishing
+		}
+		if err := t.MoveTo(next, now()); err != nil {
+			return t, err
+		}
+		t, err := s.Store.UpdateTrain(ctx, t, fence)
+		if err == nil && next == Publishing {
+			s.replyQuiet(t.Message, Say(T("📦 Waiting for "), C(s.cfg.PublishWorkflow), T(" to build, sign and scan "), C(t.Tag), T(".")))
+		}
+		return t, err
+	case Publishing:
+		run, err := s.Repo.WaitPublish(ctx, t.Tag)
+		if err != nil {
+			return t, err
+		}
+		t.PublishRunID = run.ID
+		if !run.Succeeded() {
+			return t, &stepError{fmt.Sprintf("the publish run %s on %s ended %s, so nothing was deployed: %s", s.cfg.PublishWorkflow, t.Tag, run.Conclusion, run.URL)}
+		}
+		if err := t.MoveTo(Deploying, now()); err != nil {
+			return t, err
+		}
+		t, err = s.Store.UpdateTrain(ctx, t, fence)
+		if err == nil {
+			s.replyQuiet(t.Message, Say(T("📦 Images published: "), L(s.cfg.PublishWorkflow, run.URL), T(".")))
+		}
+		return t, err
+	case Deploying:
+		return s.deploy(ctx, t, fence)
+	}
+	return t, fmt.Errorf("train %s is %s: there is no step to run", t.ID, t.State)
+}
+
+// deploy dispatches the deploy workflow once and follows its run.
+func (s *Service) deploy(ctx context.Context, t Train, fence Fence) (Train, error) {
+	var err error
+	if t.DeployRunID == 0 {
+		resumed := !t.DispatchedAt.IsZero()
+		var run Run
+		if resumed {
+			// A dispatch may have been made before a crash: find its run first.
+			run, err = s.Repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute))
+			if err != nil && !errors.Is(err, ErrRunNotFound) {
+				return t, err
+			}
+		}
+		if run.ID == 0 {
+			t.DispatchedAt = s.Clock.Now()
+			if t, err = s.Store.UpdateTrain(ctx, t, fence); err != nil {
+				return t, err
+			}
+			if err := s.Repo.Dispatch(ctx, t.Tag, t.Track.WorkflowInputs()); err != nil {
+				return t, err
+			}
+			s.replyQuiet(t.Message, Say(T("🚀 Dispatched "), C(s.cfg.DeployWorkflow), T(" with ref "), C(t.Tag), T(fmt.Sprintf(" (environment=%s, release_type=%s).", t.Track.Environment(), t.Track))))
+			if run, err = s.Repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute)); err != nil {
+				return t, err
+			}
+		}
+		t.DeployRunID, t.DeployURL = run.ID, run.URL
+		if t, err = s.Store.UpdateTrain(ctx, t, fence); err != nil {
+			return t, err
+		}
+		s.replyQuiet(t.Message, Say(T("👀 Following the deploy run: "), L(fmt.Sprintf("run %d", run.ID), run.URL)))
+	}
+	run, err := s.Repo.WaitRun(ctx, t.DeployRunID)
+	if err != nil {
+		return t, err
+	}
+	s.recordDeploy(ctx, run, t.Track)
+	if !run.Succeeded() {
+		return t, &stepError{fmt.Sprintf("the deploy run ended %s: %s", run.Conclusion, run.URL)}
+	}
+	if err := t.MoveTo(Deployed, s.Clock.Now()); err != nil {
+		return t, err
+	}
+	if t, err = s.Store.UpdateTrain(ctx, t, fence); err != nil {
+		return t, err
+	}
+	s.ended(ctx, t)
+	return t, nil
+}
+
+// recordDeploy stores a deploy run for stats.
+func (s *Service) recordDeploy(ctx context.Context, run Run, track Track) {
+	d := DeployRecord{RunID: run.ID, At: run.Created, Ref: run.Ref, Track: track, Conclusion: run.Conclusion, URL: run.URL}
+	if err := s.Store.RecordDeploy(ctx, d); err != nil {
+		s.Log.Warn("record deploy", "run", run.ID, "err", err)
+	}
+}
+
+// fail ends t as failed with err's reason.
+func (s *Service) fail(ctx context.Context, t Train, fence Fence, cause error) Train {
+	t.Error = cause.Error()
+	if err := t.MoveTo(Failed, s.Clock.Now()); err != nil {
+		s.Log.Error("cannot mark train failed", "train", string(t.ID), "err", err)
+		return t
+	}
+	stored, err := s.Store.UpdateTrain(ctx, t, fence)
+	if err != nil {
+		s.Log.Error("record failed train", "train", string(t.ID), "err", err, "cause", cause)
+		return t
+	}
+	s.ended(ctx, stored)
+	return stored
+}
+
+// ended announces the final state of a train and records it.
+func (s *Service) ended(ctx context.Context, t Train) {
+	if t.Message.TS != "" {
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := s.Announcer.Edit(ectx, t.Message, s.cutMessage(t, Plan{})); err != nil {
+			s.Log.Warn("edit the cut announcement", "train", string(t.ID), "err", err)
+		}
+		cancel()
+	}
+	if t.State == Deployed {
+		s.replyQuiet(t.Message, Say(T("✅ "), C(t.Tag), T(" is deployed to "+t.Track.Environment()+".")))
+	} else {
+		s.replyQuiet(t.Message, Say(T("❌ Train failed: "), T(t.Error)))
+	}
+	s.audit(ctx, "trainbot", "train "+string(t.State), t.ID, t.Tag, nil)
+	if s.Observer != nil {
+		s.Observer.TrainEnded(string(t.Track), string(t.State))
+	}
+}

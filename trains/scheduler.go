@@ -1,0 +1,272 @@
+package trains
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Tick does what is due at the clock's now (SPEC §2, §3, §7): reminders,
+// the slots that have come (cut, postpone or skip), trains a crash left on
+// their way, and deploy runs to record or to announce as unscheduled. Only
+// the replica holding the scheduler lease calls it. Every action is keyed in
+// the store, so a tick repeated or run late never acts twice.
+func (s *Service) Tick(ctx context.Context) error {
+	now := s.Clock.Now()
+	var errs []error
+	ws, err := s.Store.Windows(ctx, now.Add(-s.cfg.SlotGrace))
+	if err != nil {
+		return fmt.Errorf("scheduler: read quiet windows: %w", err)
+	}
+	if err := s.remind(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("reminders: %w", err))
+	}
+	if err := s.slotsDue(ctx, now, ws); err != nil {
+		errs = append(errs, fmt.Errorf("slots: %w", err))
+	}
+	if err := s.resumeOpen(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("resume trains: %w", err))
+	}
+	if err := s.watchDeploys(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("deploy runs: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// remind posts the reminder due for each coming slot: the one with the
+// shortest lead time that has come. Earlier reminders not sent in time are
+// not sent late.
+func (s *Service) remind(ctx context.Context, now time.Time) error {
+	if len(s.cfg.Reminders) == 0 {
+		return nil
+	}
+	longest := slices.Max(s.cfg.Reminders)
+	var errs []error
+	for _, slot := range s.cfg.Schedule.Between(now.Add(time.Nanosecond), now.Add(longest).Add(time.Nanosecond)) {
+		var due time.Duration
+		for _, lead := range s.cfg.Reminders {
+			if !now.Before(slot.At.Add(-lead)) && (due == 0 || lead < due) {
+				due = lead
+			}
+		}
+		if due == 0 {
+			continue
+		}
+		if err := s.remindSlot(ctx, slot, due); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", slot.ID(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration) error {
+	key := fmt.Sprintf("reminder:%s:%s", slot.ID(), lead)
+	ok, err := s.Store.Claim(ctx, key, 2*lead+time.Hour)
+	if err != nil || !ok {
+		return err
+	}
+	sent := false
+	defer func() {
+		if !sent {
+			_ = s.Store.Unclaim(context.WithoutCancel(ctx), key)
+		}
+	}()
+	t, err := s.trainFor(ctx, slot)
+	if err != nil {
+		return err
+	}
+	if t.State.Final() || t.inFlight() || t.State == Postponed {
+		sent = true // nothing to remind of
+		return nil
+	}
+	if r, err := s.Store.Rotation(ctx); err == nil {
+		if u, ok := r.Assignee(s.cfg.Schedule, slot); ok {
+			t.OnCall = u
+		}
+	}
+	if p, err := s.plan(ctx, slot.Track, slot.At); err == nil {
+		t.Candidate = p.Candidate()
+	} else {
+		s.Log.Warn("reminder without a candidate", "train", string(t.ID), "err", err)
+	}
+	if t.State == Scheduled {
+		if err := t.MoveTo(Announced, s.Clock.Now()); err != nil {
+			return err
+		}
+	}
+	var approvals []SignOffRecord
+	if t.Track == Staging {
+		if approvals, err = s.Store.SignOffs(ctx, t.ID, Approval); err != nil {
+			return err
+		}
+	}
+	ref, err := s.Announcer.Post(ctx, s.reminderMessage(t, approvals))
+	if err != nil {
+		return err
+	}
+	sent = true
+	t.Reminder = ref
+	if _, err := s.save(ctx, t, Fence{}); err != nil {
+		return fmt.Errorf("record the reminder: %w", err)
+	}
+	return nil
+}
+
+// slotsDue acts on every slot whose time has come: slots of the last
+// SlotGrace, and postponed trains whose new time has come.
+func (s *Service) slotsDue(ctx context.Context, now time.Time, ws []Window) error {
+	var due []Train
+	for _, slot := range s.cfg.Schedule.Between(now.Add(-s.cfg.SlotGrace), now.Add(time.Nanosecond)) {
+		t, err := s.trainFor(ctx, slot)
+		if err != nil {
+			return err
+		}
+		due = append(due, t)
+	}
+	open, err := s.Store.OpenTrains(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range open {
+		late := t.State == Postponed || (t.Track.Scheduled() && !t.inFlight() && t.At.Before(now.Add(-s.cfg.SlotGrace)))
+		if late && !t.At.After(now) && !slices.ContainsFunc(due, func(d Train) bool { return d.ID == t.ID }) {
+			due = append(due, t)
+		}
+	}
+	var errs []error
+	for _, t := range due {
+		if t.State.Final() || t.inFlight() || t.At.After(now) {
+			continue
+		}
+		if err := s.slotCame(ctx, t, now, ws); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// slotCame decides what happens to a train whose time has come.
+func (s *Service) slotCame(ctx context.Context, t Train, now time.Time, ws []Window) error {
+	orig := t.At
+	if !t.PostponedFrom.IsZero() {
+		orig = t.PostponedFrom
+	}
+	next, _ := s.cfg.Schedule.After(t.Track, orig)
+	d := Decide(Slot{Track: t.Track, At: t.At}, next.At, ws)
+	switch {
+	case d.Action == Postpone:
+		t.PostponedFrom, t.At, t.Window, t.WindowReason = orig, d.At, d.Window.ID, d.Window.Reason
+		t.Reason = "quiet window: " + d.Window.Reason
+		if err := t.MoveTo(Postponed, now); err != nil {
+			return err
+		}
+		if _, err := s.save(ctx, t, Fence{}); err != nil {
+			return err
+		}
+		s.audit(ctx, "trainbot", "postpone", t.ID, "to "+d.At.Format(TimeLayout)+": "+d.Window.Reason, nil)
+		s.post(ctx, noticeMessage("⏸️ "+title(t.Track)+" "+string(t.ID)+" postponed",
+			append(Text{T("Postponed to "), D(d.At), T(" by the quiet window: ")}, T(d.Window.Reason))))
+		return nil
+	case d.Action == SkipSlot:
+		t.Window, t.WindowReason = d.Window.ID, d.Window.Reason
+		return s.skipAt(ctx, t, now, "quiet window: "+d.Window.Reason+" (it lasts past the next "+string(t.Track)+" slot)")
+	case now.Sub(t.At) > s.cfg.SlotGrace:
+		return s.skipAt(ctx, t, now, "trainbot was not running at its time, and a late train is an unmonitored one")
+	case t.ConfirmedBy == "":
+		return s.skipAt(ctx, t, now, "nobody confirmed it — never run an unmonitored train")
+	}
+	res, err := s.Cut(ctx, CutRequest{Track: t.Track, By: t.ConfirmedBy, train: &t})
+	if err != nil {
+		return err
+	}
+	switch res.Outcome {
+	case CutNothing:
+		t.Candidate = res.Plan.Candidate()
+		return s.skipAt(ctx, t, now, "nothing to ship: "+res.Plan.Nothing)
+	case CutNeedsSignOff:
+		return s.skipAt(ctx, t, now, "not signed off: "+res.SignOff.Error())
+	case CutMissingHotfixes:
+		var names []string
+		for _, m := range res.Plan.Missing {
+			names = append(names, m.String())
+		}
+		return s.skipAt(ctx, t, now, "the candidate lacks hotfixes "+strings.Join(names, ", ")+"; a releaser may `/train cut staging --force`")
+	}
+	return nil
+}
+
+// skipAt skips a train at its slot, records why and announces it.
+func (s *Service) skipAt(ctx context.Context, t Train, now time.Time, reason string) error {
+	t.Reason = reason
+	if err := t.MoveTo(Skipped, now); err != nil {
+		return err
+	}
+	t, err := s.save(ctx, t, Fence{})
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, "trainbot", "skip", t.ID, reason, nil)
+	s.announceSkip(ctx, t, Text{T(title(t.Track) + " " + string(t.ID) + " is skipped: " + reason)})
+	s.refreshReminder(ctx, t, nil)
+	return nil
+}
+
+// post announces m, logging a failure.
+func (s *Service) post(ctx context.Context, m Message) {
+	if _, err := s.Announcer.Post(ctx, m); err != nil {
+		s.Log.Warn("announce", "err", err)
+	}
+}
+
+// resumeOpen continues every train a crash or a lost lock left on its way.
+func (s *Service) resumeOpen(ctx context.Context) error {
+	open, err := s.Store.OpenTrains(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range open {
+		if !t.inFlight() || s.isRunning(t.ID) {
+			continue
+		}
+		lease, ok, err := s.Store.TryLease(ctx, "track:"+string(t.Track), s.holder(), s.cfg.LockTTL)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.Log.Info("resuming train", "train", string(t.ID), "state", t.State)
+			s.launch(t, lease)
+		}
+	}
+	return nil
+}
+
+// watchDeploys records the deploy workflow's runs of the last day and
+// announces those whose ref is not a train tag as unscheduled deploys.
+func (s *Service) watchDeploys(ctx context.Context, now time.Time) error {
+	runs, err := s.Repo.DeployRuns(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		tag, perr := ParseTag(r.Ref)
+		track := Track("")
+		if perr == nil {
+			track = tag.Track
+		}
+		s.recordDeploy(ctx, r, track)
+		if track != "" {
+			continue
+		}
+		if ok, err := s.Store.Claim(ctx, fmt.Sprintf("unscheduled:%d", r.ID), 30*24*time.Hour); err != nil || !ok {
+			continue
+		}
+		s.audit(ctx, "trainbot", "unscheduled deploy", "", fmt.Sprintf("run %d on %s (%s)", r.ID, r.Ref, r.Event), nil)
+		s.post(ctx, noticeMessage("🚨 Unscheduled deploy",
+			Text{C(s.cfg.DeployWorkflow), T(" ran on "), C(r.Ref), T(" (" + r.Event + "), which is not a train tag: "), L(fmt.Sprintf("run %d", r.ID), r.URL)},
+			Text{T("Every deploy should map back to a train tag. This one is counted in "), C("/train stats"), T(".")}))
+	}
+	return nil
+}
