@@ -56,7 +56,7 @@ func (h *Commands) Handle(ctx context.Context, r Request) Reply {
 		}
 	}()
 	if len(text) > maxText {
-		return refused(trains.Say(trains.T("That is too long for a command (" + strconv.Itoa(len(text)) + " characters; at most " + strconv.Itoa(maxText) + "). Try "), trains.C("/train help"), trains.T(".")))
+		return refused(trains.Say(trains.T("That is too long for a command ("+strconv.Itoa(len(text))+" characters; at most "+strconv.Itoa(maxText)+"). Try "), trains.C("/train help"), trains.T(".")))
 	}
 	toks := tokenize(text)
 	if len(toks) == 0 {
@@ -112,7 +112,7 @@ func (h *Commands) explain(ctx context.Context, c *call, log *slog.Logger, err e
 	}
 	ref := errRef()
 	log.Error("command failed", "ref", ref, "err", err)
-	return refused(trains.Say(trains.T("Something went wrong (ref " + ref + "): the details are in trainbot's log under that ref. " +
+	return refused(trains.Say(trains.T("Something went wrong (ref "+ref+"): the details are in trainbot's log under that ref. "+
 		"If a cut was under way it continues or resumes by itself; check "), trains.C("/train history"), trains.T(".")))
 }
 
@@ -125,4 +125,3 @@ func errRef() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-

@@ -79,7 +79,7 @@ func cutReply(r trains.CutResult) trains.Message {
 		return sec(trains.T("⏸️ Trains are paused until "), trains.D(w.Until), trains.T(" by "), trains.U(w.By),
 			trains.T(" for “"+w.Reason+"”. Nothing was cut. Hotfixes still work: "), trains.C("/train hotfix <sha|branch> <reason>"), trains.T("."))
 	case trains.CutBusy:
-		return sec(trains.T("Another "+string(r.Plan.Track)+" cut is in progress (lock held by "+r.Holder+"). Nothing more was done; follow it in the channel."))
+		return sec(trains.T("Another " + string(r.Plan.Track) + " cut is in progress (lock held by " + r.Holder + "). Nothing more was done; follow it in the channel."))
 	case trains.CutNothing:
 		return sec(trains.T("Nothing to ship: " + r.Plan.Nothing + ". No train was cut."))
 	case trains.CutRunning:

@@ -152,7 +152,7 @@ func runSkip(ctx context.Context, c *call) (trains.Message, error) {
 	if err != nil {
 		return trains.Message{}, err
 	}
-	return trains.Say(trains.T("⏭️ "+string(t.ID)+" is skipped; the channel was told.")), nil
+	return trains.Say(trains.T("⏭️ " + string(t.ID) + " is skipped; the channel was told.")), nil
 }
 
 func signOffReply(what string, r trains.SignOffResult) trains.Message {

@@ -203,7 +203,7 @@ func (s *Service) approvalsOf(t Train, now time.Time) TrainID {
 // with the first free id of the day. A train of the day that is still on
 // its way is returned as it is.
 func (s *Service) cutTrain(ctx context.Context, track Track, now time.Time) (Train, error) {
-	if slot, _ := s.cfg.Schedule.Next(track, now.Truncate(24*time.Hour)); slot.At.Truncate(24*time.Hour).Equal(now.Truncate(24 * time.Hour)) {
+	if slot, _ := s.cfg.Schedule.Next(track, now.Truncate(24*time.Hour)); slot.At.Truncate(24 * time.Hour).Equal(now.Truncate(24 * time.Hour)) {
 		t, err := s.trainFor(ctx, slot)
 		if err != nil || !t.State.Final() {
 			return t, err

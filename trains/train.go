@@ -112,7 +112,7 @@ type Train struct {
 	Message  MessageRef `json:"message,omitzero"`
 	Reminder MessageRef `json:"reminder,omitzero"`
 	Created  time.Time  `json:"created"`
-	Updated time.Time  `json:"updated"`
+	Updated  time.Time  `json:"updated"`
 }
 
 // Candidate is what a train ships: its tag, its commit and the commits
