@@ -54,14 +54,9 @@ func New(t testing.TB) *Redis {
 	if foundURL == "" {
 		Unavailable(t, notFound)
 	}
-	opt, err := redis.ParseURL(foundURL)
-	if err != nil {
-		t.Fatalf("redistest: %s: %v", foundURL, err)
-	}
-	opt.ContextTimeoutEnabled = true
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { _ = c.Close() })
-	r := &Redis{Client: c, URL: foundURL, Prefix: "{trainbot-test-" + randomHex(8) + "}:"}
+	r := &Redis{URL: foundURL, Prefix: "{trainbot-test-" + randomHex(8) + "}:"}
+	c := r.NewClient(t, nil)
+	r.Client = c
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -70,6 +65,24 @@ func New(t testing.TB) *Redis {
 		}
 	})
 	return r
+}
+
+// NewClient returns another client of the same Redis, closed when t ends,
+// after change (if not nil) has adjusted its options, e.g. a pool size.
+// Clients with hooks or odd options come from here; do not share Options.
+func (r *Redis) NewClient(t testing.TB, change func(*redis.Options)) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(r.URL)
+	if err != nil {
+		t.Fatalf("redistest: %s: %v", r.URL, err)
+	}
+	opt.ContextTimeoutEnabled = true
+	if change != nil {
+		change(opt)
+	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // Unavailable skips t, or fails it when CI=true, saying why no Redis could

@@ -67,10 +67,9 @@ type harness struct {
 func newRedisHarness(t testing.TB) harness {
 	r := redistest.New(t)
 	rec := newRecorder()
-	client := redis.NewClient(r.Client.Options())
+	client := r.NewClient(t, nil)
 	client.AddHook(rec)
 	t.Cleanup(func() {
-		_ = client.Close()
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		for _, name := range forbidden {

@@ -131,7 +131,7 @@ func TestFailuresMapToUnavailable(t *testing.T) {
 	r := redistest.New(t)
 
 	t.Run("closed client", func(t *testing.T) {
-		c := redis.NewClient(r.Client.Options())
+		c := r.NewClient(t, nil)
 		c.Close()
 		s, _ := redisstore.New(c, r.Prefix)
 		err := s.Ping(t.Context())
@@ -149,10 +149,7 @@ func TestFailuresMapToUnavailable(t *testing.T) {
 		}
 	})
 	t.Run("pool timeout", func(t *testing.T) {
-		opt := *r.Client.Options()
-		opt.PoolSize, opt.PoolTimeout, opt.MaxRetries = 1, 20*time.Millisecond, -1
-		c := redis.NewClient(&opt)
-		defer c.Close()
+		c := r.NewClient(t, func(o *redis.Options) { o.PoolSize, o.PoolTimeout, o.MaxRetries = 1, 20*time.Millisecond, -1 })
 		s, _ := redisstore.New(c, r.Prefix)
 		held := make(chan struct{})
 		done := make(chan struct{})
