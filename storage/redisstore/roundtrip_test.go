@@ -80,7 +80,9 @@ var ops = []op{
 		_, err := s.Claim(ctx, fmt.Sprintf("envelope:%d", i), time.Minute)
 		return err
 	}},
-	{"Unclaim", 1, func(ctx context.Context, s *redisstore.Store, i int) error { return s.Unclaim(ctx, fmt.Sprintf("envelope:%d", i)) }},
+	{"Unclaim", 1, func(ctx context.Context, s *redisstore.Store, i int) error {
+		return s.Unclaim(ctx, fmt.Sprintf("envelope:%d", i))
+	}},
 	{"TryLease", 1, func(ctx context.Context, s *redisstore.Store, i int) error {
 		_, _, err := s.TryLease(ctx, "scheduler", "replica-a", time.Minute)
 		return err
@@ -95,7 +97,10 @@ var ops = []op{
 	{"Audit", 1, func(ctx context.Context, s *redisstore.Store, i int) error {
 		return s.Audit(ctx, trains.AuditEntry{At: t0, User: "U1", Action: "cut", Train: trainN(i % 10).ID, Result: "ok"})
 	}},
-	{"AuditLog", 1, func(ctx context.Context, s *redisstore.Store, _ int) error { _, err := s.AuditLog(ctx, "", 20); return err }},
+	{"AuditLog", 1, func(ctx context.Context, s *redisstore.Store, _ int) error {
+		_, err := s.AuditLog(ctx, "", 20)
+		return err
+	}},
 	{"RecordDeploy", 1, func(ctx context.Context, s *redisstore.Store, i int) error {
 		return s.RecordDeploy(ctx, trains.DeployRecord{RunID: int64(i % 50), At: t0.Add(time.Duration(i) * time.Second), Ref: "main"})
 	}},
