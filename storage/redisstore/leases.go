@@ -15,14 +15,24 @@ import (
 // A lease key holds "<token> <holder>" and expires with PX. The token comes
 // from the lease's INCR counter, which never expires, so every grant gets a
 // token greater than every earlier one, even after the lease key expired.
+// The counter is also raised to at least Redis's clock in microseconds, so
+// tokens keep increasing when a Redis restart without persistence (or an
+// RDB snapshot older than the last grants) loses or rolls the counter back.
 
-// tryLeaseScript grants a free lease. Returns {1, value, ttl ms} when
+// tryLeaseScript grants a free lease (TIME in a script needs Redis 5+,
+// whose scripts replicate by effects). Returns {1, value, ttl ms} when
 // granted, {0, value, pttl} with the holder's value when held.
 // KEYS: lease, fence counter. ARGV: holder, ttl ms.
 var tryLeaseScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v then return {0, v, redis.call('PTTL', KEYS[1])} end
 local tok = redis.call('INCR', KEYS[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if tok < now then
+  tok = now
+  redis.call('SET', KEYS[2], string.format('%d', tok))
+end
 local val = string.format('%d', tok) .. ' ' .. ARGV[1]
 redis.call('SET', KEYS[1], val, 'NX', 'PX', ARGV[2])
 return {1, val, tonumber(ARGV[2])}

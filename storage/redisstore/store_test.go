@@ -251,3 +251,30 @@ func TestClientFromURL(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestTokensIncreaseAfterCounterLoss: a Redis that lost its keys (a restart
+// without persistence) still grants tokens above every earlier one.
+func TestTokensIncreaseAfterCounterLoss(t *testing.T) {
+	t.Parallel()
+	h := newRedisHarness(t)
+	ctx := t.Context()
+	a, ok, err := h.store.TryLease(ctx, "scheduler", "replica-a", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("take: %v %v", ok, err)
+	}
+	if err := redistest.DeletePrefix(ctx, h.raw, h.store.Prefix()); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, err := h.store.TryLease(ctx, "scheduler", "replica-b", time.Minute)
+	if err != nil || !ok || b.Token <= a.Token {
+		t.Fatalf("take after the keys were lost: got %+v ok=%v err=%v, want a token above %d", b, ok, err, a.Token)
+	}
+	tr := trains.Train{ID: "dev-2026-12-01", Track: "dev", At: storagetest.T0, State: trains.Confirmed}
+	if _, err := h.store.CreateTrain(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	tr.Version = 1
+	if _, err := h.store.UpdateTrain(ctx, tr, a.Fence()); !errors.Is(err, trains.ErrLeaseLost) {
+		t.Fatalf("the old holder's fenced write: got %v, want ErrLeaseLost", err)
+	}
+}
