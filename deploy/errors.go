@@ -15,7 +15,9 @@ import (
 
 // apiError is an error from GitHub told in plain words. It unwraps to the
 // go-github error (errors.As finds *github.ErrorResponse,
-// *github.RateLimitError, …) and, for a missing thing, to trains.ErrNotFound.
+// *github.RateLimitError, …), for a missing thing to trains.ErrNotFound, and
+// for a refusal that retrying will not change (401, 403, 404 on a write,
+// 422) to trains.ErrRefused.
 type apiError struct {
 	msg  string
 	errs []error
@@ -76,6 +78,10 @@ func explain(op, repo string, a access, now time.Time, err error) error {
 	wrap := func(format string, args ...any) error {
 		return &apiError{msg: fmt.Sprintf(format, args...), errs: []error{err}}
 	}
+	// refuse is for answers that retrying will not change.
+	refuse := func(format string, args ...any) error {
+		return &apiError{msg: fmt.Sprintf(format, args...), errs: []error{err, trains.ErrRefused}}
+	}
 	var rl *github.RateLimitError
 	var ab *github.AbuseRateLimitError
 	switch {
@@ -98,19 +104,19 @@ func explain(op, repo string, a access, now time.Time, err error) error {
 	msg := message(err)
 	switch {
 	case code == http.StatusUnauthorized:
-		return wrap("could not %s: GitHub says bad credentials: GITHUB_TOKEN is wrong, expired or revoked", op)
+		return refuse("could not %s: GitHub says bad credentials: GITHUB_TOKEN is wrong, expired or revoked", op)
 	case code == http.StatusForbidden && a.write:
-		return wrap("GitHub refused to %s: the token lacks %s on %s (HTTP 403: %s)", op, a.perm, repo, msg)
+		return refuse("GitHub refused to %s: the token lacks %s on %s (HTTP 403: %s)", op, a.perm, repo, msg)
 	case code == http.StatusForbidden:
-		return wrap("could not %s: the token may not read %s; it needs %s (HTTP 403: %s)", op, repo, a.perm, msg)
+		return refuse("could not %s: the token may not read %s; it needs %s (HTTP 403: %s)", op, repo, a.perm, msg)
 	case code == http.StatusNotFound && a.write:
-		return wrap("GitHub refused to %s: %s or what it names was not found, or the token lacks %s (GitHub answers 404 then)", op, repo, a.perm)
+		return refuse("GitHub refused to %s: %s or what it names was not found, or the token lacks %s (GitHub answers 404 then)", op, repo, a.perm)
 	case code == http.StatusNotFound:
 		return &apiError{msg: fmt.Sprintf("could not %s: not found in %s", op, repo), errs: []error{err, trains.ErrNotFound}}
 	case code == http.StatusTooManyRequests:
 		return wrap("could not %s: GitHub is rate limiting this token (HTTP 429) even after waiting and retrying; try again in a few minutes", op)
 	case code == http.StatusUnprocessableEntity:
-		return wrap("GitHub refused to %s: %s", op, msg)
+		return refuse("GitHub refused to %s: %s", op, msg)
 	case code >= 500:
 		return wrap("could not %s: GitHub answered HTTP %d even after retrying; check https://www.githubstatus.com and try again", op, code)
 	case code != 0:

@@ -231,7 +231,7 @@ func TestCreateTag(t *testing.T) {
 			check: func(t *testing.T, e *env, commit string, err error) {
 				want := "GitHub refused to create tag " + tag + " on " + commit[:7] + ": the token lacks contents:write on acme/chain"
 				var er *github.ErrorResponse
-				if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.As(err, &er) || er.Response.StatusCode != http.StatusForbidden {
+				if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.As(err, &er) || er.Response.StatusCode != http.StatusForbidden || !errors.Is(err, trains.ErrRefused) {
 					t.Errorf("got %v, want it to start %q and wrap the 403", err, want)
 				}
 			},

@@ -208,7 +208,7 @@ func dispatch422(op, file, tag, repo string, err error) error {
 	default:
 		why = msg
 	}
-	return &apiError{msg: fmt.Sprintf("GitHub refused to %s: %s (not retried)", op, why), errs: []error{err}}
+	return &apiError{msg: fmt.Sprintf("GitHub refused to %s: %s (not retried)", op, why), errs: []error{err, trains.ErrRefused}}
 }
 
 // FindDeployRun waits for the deploy workflow's run on tag dispatched at
@@ -353,9 +353,9 @@ func (g *GitHub) ReviewDeployment(ctx context.Context, runID int64, approve bool
 	}
 	switch {
 	case len(pending) == 0:
-		return fmt.Errorf("could not %s: the run waits for no deployment review", op)
+		return fmt.Errorf("could not %s: the run waits for no deployment review: %w", op, trains.ErrRefused)
 	case len(ids) == 0:
-		return fmt.Errorf("could not %s: the token's user is not a required reviewer of %s", op, strings.Join(others, ", "))
+		return fmt.Errorf("could not %s: the token's user is not a required reviewer of %s: %w", op, strings.Join(others, ", "), trains.ErrRefused)
 	}
 	cctx2, cancel2 := g.call(ctx)
 	defer cancel2()

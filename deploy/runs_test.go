@@ -144,8 +144,8 @@ func TestDispatchRefusals(t *testing.T) {
 				t.Errorf("got %v, want it to contain %q", err, tc.want)
 			}
 			var er *github.ErrorResponse
-			if !errors.As(err, &er) {
-				t.Errorf("%v does not wrap the go-github error", err)
+			if !errors.As(err, &er) || !errors.Is(err, trains.ErrRefused) {
+				t.Errorf("%v does not wrap the go-github error and trains.ErrRefused", err)
 			}
 			if n := e.fake.Count("POST", "actions/workflows/"); n != 1 {
 				t.Errorf("%d dispatch requests, want 1 (never retried)", n)
