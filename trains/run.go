@@ -84,9 +84,8 @@ func definitive(err error) bool {
 func (s *Service) advance(ctx context.Context, t Train, lease Lease) {
 	log := s.Log.With("train", string(t.ID), "tag", t.Tag)
 	for !t.State.Final() {
-		next, err := s.step(ctx, t, lease.Fence())
+		err := s.step(ctx, &t, lease.Fence())
 		if err == nil {
-			t = next
 			continue
 		}
 		if ctx.Err() != nil || errors.Is(err, ErrLeaseLost) {
@@ -106,107 +105,120 @@ func (s *Service) advance(ctx context.Context, t Train, lease Lease) {
 	}
 }
 
-// step does the next step of t and returns it stored in its new state.
-func (s *Service) step(ctx context.Context, t Train, fence Fence) (Train, error) {
-	now := s.Clock.Now
+// update stores *t and, when that works, replaces *t with the stored
+// train; on failure *t keeps its last stored version.
+func (s *Service) update(ctx context.Context, t *Train, fence Fence) error {
+	stored, err := s.Store.UpdateTrain(ctx, *t, fence)
+	if err != nil {
+		return err
+	}
+	*t = stored
+	return nil
+}
+
+// move moves *t to state next and stores it; on failure *t is as stored before.
+func (s *Service) move(ctx context.Context, t *Train, next State, fence Fence) error {
+	moved := *t
+	if err := moved.MoveTo(next, s.Clock.Now()); err != nil {
+		return err
+	}
+	if err := s.update(ctx, &moved, fence); err != nil {
+		return err
+	}
+	*t = moved
+	return nil
+}
+
+// step does the next step of *t, which it keeps as last stored.
+func (s *Service) step(ctx context.Context, t *Train, fence Fence) error {
 	switch t.State {
 	case Confirmed:
 		msg := fmt.Sprintf("%s train %s, cut by trainbot for %s", t.Track, t.ID, t.CutBy)
 		if err := s.Repo.CreateTag(ctx, t.Tag, t.Commit, msg); err != nil {
-			return t, err
+			return err
 		}
-		if err := t.MoveTo(Tagged, now()); err != nil {
-			return t, err
+		if err := s.move(ctx, t, Tagged, fence); err != nil {
+			return err
 		}
-		t, err := s.Store.UpdateTrain(ctx, t, fence)
-		if err == nil {
-			s.replyQuiet(t.Message, Say(T("🏷️ Tagged "), C(t.Tag), T(" on "), C(short(t.Commit)), T(".")))
-		}
-		return t, err
+		s.replyQuiet(t.Message, Say(T("🏷️ Tagged "), C(t.Tag), T(" on "), C(short(t.Commit)), T(".")))
+		return nil
 	case Tagged:
 		next := Deploying
 		if s.cfg.PublishWorkflow != "" {
 			next = Publishing
 		}
-		if err := t.MoveTo(next, now()); err != nil {
-			return t, err
+		if err := s.move(ctx, t, next, fence); err != nil {
+			return err
 		}
-		t, err := s.Store.UpdateTrain(ctx, t, fence)
-		if err == nil && next == Publishing {
+		if next == Publishing {
 			s.replyQuiet(t.Message, Say(T("📦 Waiting for "), C(s.cfg.PublishWorkflow), T(" to build, sign and scan "), C(t.Tag), T(".")))
 		}
-		return t, err
+		return nil
 	case Publishing:
 		run, err := s.Repo.WaitPublish(ctx, t.Tag)
 		if err != nil {
-			return t, err
+			return err
+		}
+		if !run.Succeeded() {
+			return &stepError{fmt.Sprintf("the publish run %s on %s ended %s, so nothing was deployed: %s", s.cfg.PublishWorkflow, t.Tag, run.Conclusion, run.URL)}
 		}
 		t.PublishRunID = run.ID
-		if !run.Succeeded() {
-			return t, &stepError{fmt.Sprintf("the publish run %s on %s ended %s, so nothing was deployed: %s", s.cfg.PublishWorkflow, t.Tag, run.Conclusion, run.URL)}
+		if err := s.move(ctx, t, Deploying, fence); err != nil {
+			return err
 		}
-		if err := t.MoveTo(Deploying, now()); err != nil {
-			return t, err
-		}
-		t, err = s.Store.UpdateTrain(ctx, t, fence)
-		if err == nil {
-			s.replyQuiet(t.Message, Say(T("📦 Images published: "), L(s.cfg.PublishWorkflow, run.URL), T(".")))
-		}
-		return t, err
+		s.replyQuiet(t.Message, Say(T("📦 Images published: "), L(s.cfg.PublishWorkflow, run.URL), T(".")))
+		return nil
 	case Deploying:
 		return s.deploy(ctx, t, fence)
 	}
-	return t, fmt.Errorf("train %s is %s: there is no step to run", t.ID, t.State)
+	return fmt.Errorf("train %s is %s: there is no step to run", t.ID, t.State)
 }
 
 // deploy dispatches the deploy workflow once and follows its run.
-func (s *Service) deploy(ctx context.Context, t Train, fence Fence) (Train, error) {
-	var err error
+func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 	if t.DeployRunID == 0 {
-		resumed := !t.DispatchedAt.IsZero()
 		var run Run
-		if resumed {
+		var err error
+		if !t.DispatchedAt.IsZero() {
 			// A dispatch may have been made before a crash: find its run first.
 			run, err = s.Repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute))
 			if err != nil && !errors.Is(err, ErrRunNotFound) {
-				return t, err
+				return err
 			}
 		}
 		if run.ID == 0 {
 			t.DispatchedAt = s.Clock.Now()
-			if t, err = s.Store.UpdateTrain(ctx, t, fence); err != nil {
-				return t, err
+			if err := s.update(ctx, t, fence); err != nil {
+				return err
 			}
 			if err := s.Repo.Dispatch(ctx, t.Tag, t.Track.WorkflowInputs()); err != nil {
-				return t, err
+				return err
 			}
-			s.replyQuiet(t.Message, Say(T("🚀 Dispatched "), C(s.cfg.DeployWorkflow), T(" with ref "), C(t.Tag), T(fmt.Sprintf(" (environment=%s, release_type=%s).", t.Track.Environment(), t.Track))))
+			s.replyQuiet(t.Message, Say(T("🚀 Dispatched "), C(s.cfg.DeployWorkflow), T(" with ref "), C(t.Tag),
+				T(fmt.Sprintf(" (environment=%s, release_type=%s).", t.Track.Environment(), t.Track))))
 			if run, err = s.Repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute)); err != nil {
-				return t, err
+				return err
 			}
 		}
 		t.DeployRunID, t.DeployURL = run.ID, run.URL
-		if t, err = s.Store.UpdateTrain(ctx, t, fence); err != nil {
-			return t, err
+		if err := s.update(ctx, t, fence); err != nil {
+			return err
 		}
 		s.replyQuiet(t.Message, Say(T("👀 Following the deploy run: "), L(fmt.Sprintf("run %d", run.ID), run.URL)))
 	}
 	run, err := s.Repo.WaitRun(ctx, t.DeployRunID)
 	if err != nil {
-		return t, err
+		return err
 	}
 	s.recordDeploy(ctx, run, t.Track)
 	if !run.Succeeded() {
-		return t, &stepError{fmt.Sprintf("the deploy run ended %s: %s", run.Conclusion, run.URL)}
+		return &stepError{fmt.Sprintf("the deploy run ended %s: %s", run.Conclusion, run.URL)}
 	}
-	if err := t.MoveTo(Deployed, s.Clock.Now()); err != nil {
-		return t, err
+	if err := s.move(ctx, t, Deployed, fence); err != nil {
+		return err
 	}
-	if t, err = s.Store.UpdateTrain(ctx, t, fence); err != nil {
-		return t, err
-	}
-	s.ended(ctx, t)
-	return t, nil
+	s.ended(ctx, *t)
+	return nil
 }
 
 // recordDeploy stores a deploy run for stats.
