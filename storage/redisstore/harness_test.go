@@ -65,6 +65,7 @@ type harness struct {
 }
 
 func newRedisHarness(t testing.TB) harness {
+	t.Helper()
 	r := redistest.New(t)
 	rec := newRecorder()
 	client := r.NewClient(t, nil)
