@@ -84,7 +84,7 @@ func (s *Service) History(ctx context.Context, n int) ([]Train, error) {
 
 // Stats computes the RFC's success metrics over the last period.
 func (s *Service) Stats(ctx context.Context, period time.Duration) (Stats, error) {
-	now := s.Clock.Now()
+	now := s.Clock.Now().Add(time.Nanosecond) // up to and including now
 	from := now.Add(-period)
 	ds, err := s.Store.Deploys(ctx, from, now)
 	if err != nil {
