@@ -88,10 +88,13 @@ func (h *Commands) Handle(ctx context.Context, r Request) Reply {
 // explain turns an error into the reply the user sees.
 func (h *Commands) explain(ctx context.Context, c *call, log *slog.Logger, err error) Reply {
 	var ue *usageError
+	var dc *declined
 	var fb *forbidden
 	var te *trains.UserError
 	var tc *trains.TagConflictError
 	switch {
+	case errors.As(err, &dc):
+		return refused(dc.m)
 	case errors.As(err, &ue):
 		return refused(trains.Message{Blocks: []trains.Block{
 			{Kind: trains.Section, Text: trains.Text{trains.T(ue.why)}},
@@ -115,6 +118,12 @@ func (h *Commands) explain(ctx context.Context, c *call, log *slog.Logger, err e
 	return refused(trains.Say(trains.T("Something went wrong (ref "+ref+"): the details are in trainbot's log under that ref. "+
 		"If a cut was under way it continues or resumes by itself; check "), trains.C("/train history"), trains.T(".")))
 }
+
+// declined is a command that ran and changed nothing (a paused calendar,
+// a held lock, a missing sign-off): a result, told as a refusal.
+type declined struct{ m trains.Message }
+
+func (d *declined) Error() string { return d.m.Plain() }
 
 // refused is a reply to a command that changed nothing.
 func refused(m trains.Message) Reply { return Reply{Message: m, Refused: true} }

@@ -36,7 +36,7 @@ var (
 	mentionRe = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
 	// plainMentionRe accepts a bare user id, as the console or a button may send.
 	plainMentionRe = regexp.MustCompile(`^@?([UW][A-Z0-9]+)$`)
-	slackTokenRe   = regexp.MustCompile(`<([^<>]*)>`)
+	slackTokenRe   = regexp.MustCompile(`<(?:[@#!]|[A-Za-z][A-Za-z0-9+.-]*:)[^<>|\s]*(?:\|[^<>]*)?>`)
 )
 
 // parseMention returns the user id of a mention written <@U123|name>,

@@ -53,7 +53,11 @@ func runCut(ctx context.Context, c *call) (trains.Message, error) {
 	if err != nil {
 		return trains.Message{}, err
 	}
-	return cutReply(res), nil
+	switch res.Outcome {
+	case trains.CutStarted, trains.CutPreview, trains.CutRunning:
+		return cutReply(res), nil
+	}
+	return trains.Message{}, &declined{cutReply(res)}
 }
 
 func runHotfix(ctx context.Context, c *call) (trains.Message, error) {
@@ -79,6 +83,9 @@ func runHotfix(ctx context.Context, c *call) (trains.Message, error) {
 	res, err := c.h.deps.Service.Hotfix(ctx, trains.HotfixRequest{Ref: ref, Reason: reason, By: c.req.User, DryRun: set["dry-run"]})
 	if err != nil {
 		return trains.Message{}, err
+	}
+	if res.Busy {
+		return trains.Message{}, &declined{hotfixReply(res)}
 	}
 	return hotfixReply(res), nil
 }
