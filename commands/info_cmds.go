@@ -35,7 +35,7 @@ func runCalendar(ctx context.Context, c *call) (trains.Message, error) {
 	if err := noArgs(c); err != nil {
 		return trains.Message{}, err
 	}
-	cal, err := c.h.deps.Service.Calendar(ctx, true)
+	cal, err := c.h.deps.Service.Calendar(ctx, trains.CalendarOptions{Candidates: true})
 	if err != nil {
 		return trains.Message{}, err
 	}

@@ -98,16 +98,23 @@ func (s *Service) Stats(ctx context.Context, period time.Duration) (Stats, error
 	return ComputeStats(from, now, ds, ts), nil
 }
 
+// CalendarOptions say how much a calendar shows.
+type CalendarOptions struct {
+	// Count is how many trains to list (4 when zero).
+	Count int
+	// Candidates asks the repository what the next trains would ship.
+	Candidates bool
+}
+
 // Calendar builds the calendar from the settings and the stored state.
-// With candidates, it asks the repository what the next trains would ship.
-func (s *Service) Calendar(ctx context.Context, candidates bool) (Calendar, error) {
+func (s *Service) Calendar(ctx context.Context, o CalendarOptions) (Calendar, error) {
 	now := s.Clock.Now()
 	st, err := ReadCalendarState(ctx, s.Store, now, TrainQuery{From: now.Add(-30 * 24 * time.Hour)})
 	if err != nil {
 		return Calendar{}, err
 	}
-	in := CalendarInput{Now: now, Schedule: s.cfg.Schedule, Rotation: st.Rotation, Windows: st.Windows, Trains: st.Trains}
-	if candidates {
+	in := CalendarInput{Now: now, Schedule: s.cfg.Schedule, Rotation: st.Rotation, Windows: st.Windows, Trains: st.Trains, Count: o.Count}
+	if o.Candidates {
 		in.Candidates = map[Track]string{}
 		for _, tr := range []Track{Dev, Staging} {
 			slot, _ := s.cfg.Schedule.Next(tr, now)
