@@ -1,0 +1,53 @@
+package trains_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trainbot/trainbot/internal/trainstack"
+	"github.com/trainbot/trainbot/trains"
+)
+
+// Two replicas on one store: exactly one runs the scheduler, and when it
+// stops the other takes over.
+func TestOneSchedulerLeader(t *testing.T) {
+	t.Parallel()
+	a := newEnv(t, at("2026-12-01 14:00"))
+	b := trainstack.New(t, a.clock.Now(), trainstack.Options{Store: a.store}) // a second replica
+	// b's GitHub shows a push deploy: b announces it once it leads.
+	b.GH.CompleteRun(b.GH.StartRun("deploy-simple.yaml", "main", b.GH.Head("main"), "push"), "success")
+
+	ctxA, stopA := context.WithCancel(context.Background())
+	ctxB, stopB := context.WithCancel(context.Background())
+	ticksA, ticksB := make(chan time.Time), make(chan time.Time)
+	doneA, doneB := make(chan struct{}), make(chan struct{})
+	go func() { defer close(doneA); a.svc.RunScheduler(ctxA, ticksA, time.Minute) }()
+	go func() { defer close(doneB); b.Svc.RunScheduler(ctxB, ticksB, time.Minute) }()
+	defer func() { stopA(); stopB(); <-doneA; <-doneB }()
+
+	// A tick is received only once the one before it is done, so a second
+	// send waits for the first tick's work.
+	ticksA <- time.Time{} // a takes the lease and ticks: the unconfirmed train is skipped
+	ticksA <- time.Time{}
+	ticksB <- time.Time{} // b cannot lead
+	ticksB <- time.Time{}
+	if a.train("dev-2026-12-01").State != trains.Skipped {
+		t.Fatal("the leader did not tick")
+	}
+	if n := len(b.Ann.Posts()); n != 0 {
+		t.Fatalf("the second replica acted while not leader: %d posts", n)
+	}
+	stopA()
+	<-doneA // a released the lease on its way out
+	ticksB <- time.Time{}
+	ticksB <- time.Time{}
+	found := false
+	for _, p := range b.Ann.Posts() {
+		found = found || strings.Contains(p.Text(), "Unscheduled deploy")
+	}
+	if !found {
+		t.Error("the second replica did not take over the scheduler")
+	}
+}
