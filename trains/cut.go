@@ -82,14 +82,14 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 	}
 	if paused {
 		s.audit(ctx, req.By, "cut "+string(req.Track), "", "", userErr("paused by quiet window %s", w.ID))
-		return CutResult{Outcome: CutPaused, Window: w}, nil
+		return CutResult{Outcome: CutPaused, Window: w, Plan: Plan{Track: req.Track}}, nil
 	}
 	lease, ok, err := s.Store.TryLease(ctx, "track:"+string(req.Track), s.holder(), s.cfg.LockTTL)
 	if err != nil {
 		return CutResult{}, err
 	}
 	if !ok {
-		return CutResult{Outcome: CutBusy, Holder: lease.Holder}, nil
+		return CutResult{Outcome: CutBusy, Holder: lease.Holder, Plan: Plan{Track: req.Track}}, nil
 	}
 	started := false
 	defer func() {

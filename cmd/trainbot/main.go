@@ -63,8 +63,10 @@ func run(ctx context.Context, args []string, e env) error {
 		return nil
 	case "calendar":
 		return runCalendar(ctx, args, e)
-	case "serve", "console":
-		return fmt.Errorf("trainbot %s is not built yet: only `calendar`, `version` and `-h` work in this version", cmd)
+	case "serve":
+		return runServe(ctx, args, e)
+	case "console":
+		return runConsole(ctx, args, e)
 	}
 	fmt.Fprintf(e.stderr, "trainbot: unknown command %q\n\n", cmd)
 	writeHelp(e.stderr)
@@ -99,8 +101,8 @@ func runCalendar(_ context.Context, args []string, e env) error {
 	return err
 }
 
-// versionLine is "trainbot <version> (<commit>)".
-func versionLine() string {
+// buildInfo returns the version and the commit the binary was built from.
+func buildInfo() (string, string) {
 	commit := "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
@@ -109,7 +111,13 @@ func versionLine() string {
 			}
 		}
 	}
-	return fmt.Sprintf("trainbot %s (commit %s)", version, commit)
+	return version, commit
+}
+
+// versionLine is "trainbot <version> (commit <commit>)".
+func versionLine() string {
+	v, c := buildInfo()
+	return fmt.Sprintf("trainbot %s (commit %s)", v, c)
 }
 
 func writeHelp(w io.Writer) {

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/trainbot/trainbot/bot"
+	"github.com/trainbot/trainbot/commands"
+	"github.com/trainbot/trainbot/deploy"
+	"github.com/trainbot/trainbot/trains"
+)
+
+// drainTimeout bounds the wait for running trains at shutdown; a train not
+// finished by then stops at its current step and resumes at the next start.
+const drainTimeout = 20 * time.Second
+
+// runServe runs `trainbot serve`: the Socket Mode bot, the scheduler (on
+// the replica holding the leader lease) and the HTTP endpoints, until ctx
+// ends; then it stops taking envelopes, finishes in-flight work within a
+// bound and releases its locks and lease.
+func runServe(ctx context.Context, args []string, e env) error {
+	if len(args) > 0 {
+		fmt.Fprintln(e.stderr, "trainbot serve takes no arguments: it reads its settings from the environment (trainbot -h)")
+		return errUsage
+	}
+	c, err := config(ModeServe)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, c.LogLevel, true)
+	version, commit := buildInfo()
+	log.Info("trainbot starting", "version", version, "commit", commit, "repo", c.Owner+"/"+c.Repo, "dry_run", c.DryRun)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(reg, version, commit)
+
+	// The service's background work outlives ctx by the drain bound.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+
+	store, closer, err := openStore(ctx, c, e.clock, log)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+
+	api := slack.New(c.SlackBotToken, slack.OptionAppLevelToken(c.SlackAppToken), slack.OptionAPIURL(c.SlackAPIURL))
+	if _, err := api.AuthTestContext(ctx); err != nil {
+		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (auth.test: %w): check the token and that the app is installed", err)
+	}
+	sm := socketmode.New(api)
+
+	httpClient := &http.Client{Transport: promhttp.InstrumentRoundTripperCounter(metrics.GitHubRequests, http.DefaultTransport)}
+	gh, err := deploy.NewClient(c.GitHubToken, c.GitHubAPIURL, httpClient, deploy.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	ghRepo, err := deploy.New(gh, deploy.Config{Owner: c.Owner, Repo: c.Repo, Branch: c.Branch,
+		DeployWorkflow: c.DeployWorkflow, PublishWorkflow: c.PublishWorkflow}, deploy.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	var repo trains.Repo = ghRepo
+	if c.DryRun {
+		repo = deploy.DryRun(ghRepo, logWriter{log.With("part", "dry-run")})
+	}
+
+	groups := bot.NewGroups(api, bot.GroupsConfig{Clock: e.clock, Logger: log})
+	roles := commands.NewDirectory(c.Releasers, c.ChainOps, c.Validators, groups)
+	announcer := bot.NewAnnouncer(api, c.Channel, bot.WithAnnouncerLogger(log))
+	svc := trains.NewService(work, serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
+		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics})
+	cmds, err := commandsFor(svc, roles, log)
+	if err != nil {
+		return err
+	}
+	b := bot.New(bot.Config{}, bot.Deps{Socket: sm, API: api, Handler: cmds, Store: store, Logger: log, Metrics: metrics, Clock: e.clock})
+
+	mux := bot.NewHTTPHandler(bot.HTTPConfig{Slack: b, Store: store, Gatherer: reg})
+	ics, page := bot.CalendarHandlers(func(ctx context.Context) (trains.Calendar, error) {
+		return svc.Calendar(ctx, trains.CalendarOptions{Count: 12})
+	})
+	mux.Handle("GET /calendar.ics", ics)
+	mux.Handle("GET /calendar", page)
+	srv := &http.Server{Addr: c.HTTPAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return work }}
+	ln, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on TRAINBOT_HTTP_ADDR %s: %w", c.HTTPAddr, err)
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	log.Info("http listening", "addr", ln.Addr().String())
+
+	ticker := time.NewTicker(30 * time.Second)
+	defer ticker.Stop()
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); svc.RunScheduler(ctx, ticker.C, 90*time.Second) }()
+
+	runErr := b.Run(ctx) // returns when ctx ends, after draining commands
+
+	<-schedDone // the scheduler lease is released
+	if !waitBounded(drainTimeout, svc.Wait) {
+		log.Warn("trains still running at shutdown: they stop at their current step and resume at the next start")
+	}
+	stopWork()
+	svc.Wait() // runners release their track locks as they stop
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	log.Info("trainbot stopped")
+	return runErr
+}

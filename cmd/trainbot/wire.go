@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/trainbot/trainbot/commands"
+	"github.com/trainbot/trainbot/storage"
+	"github.com/trainbot/trainbot/trains"
+)
+
+// This file holds the wiring serve and console share.
+
+// newLogger returns the log: JSON for serve, text for the console.
+func newLogger(w io.Writer, level string, json bool) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if json {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens Redis or the embedded store, as the settings say.
+func openStore(ctx context.Context, c Config, clock trains.Clock, log *slog.Logger) (trains.Store, io.Closer, error) {
+	store, closer, desc, err := storage.Open(ctx, storage.Config{RedisURL: c.RedisURL, Prefix: c.RedisPrefix, DataDir: c.DataDir}, clock, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the state store: %w", err)
+	}
+	log.Info(desc)
+	return store, closer, nil
+}
+
+// serviceConfig is the trains service's part of the settings.
+func serviceConfig(c Config, instance string) trains.ServiceConfig {
+	repo := ""
+	if c.Owner != "" {
+		repo = c.Owner + "/" + c.Repo
+	}
+	return trains.ServiceConfig{
+		Schedule: c.Schedule, Soak: c.Soak, Reminders: c.Reminders, InitialLine: c.InitialLine,
+		StagingApprovals: c.StagingApprovals, Repo: repo,
+		DeployWorkflow: c.DeployWorkflow, PublishWorkflow: c.PublishWorkflow, DryRun: c.DryRun, Instance: instance,
+	}
+}
+
+// instanceName names this replica in leases: host and process.
+func instanceName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "trainbot"
+	}
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+// commandsFor builds the command set over svc.
+func commandsFor(svc *trains.Service, roles trains.Roles, log *slog.Logger) (*commands.Commands, error) {
+	return commands.New(commands.Deps{Service: svc, Roles: roles, Log: log})
+}
+
+// waitBounded waits for f to return, at most d.
+func waitBounded(d time.Duration, f func()) bool {
+	done := make(chan struct{})
+	go func() { f(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// logWriter writes each line it is given to a log, for the dry run's reports.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	sc := bufio.NewScanner(strings.NewReader(string(p)))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			w.log.Info(line)
+		}
+	}
+	return len(p), nil
+}
