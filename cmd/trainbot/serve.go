@@ -67,7 +67,8 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	ghRepo, err := deploy.New(gh, deploy.Config{Owner: c.Owner, Repo: c.Repo, Branch: c.Branch,
-		DeployWorkflow: c.DeployWorkflow, PublishWorkflow: c.PublishWorkflow}, deploy.WithLogger(log))
+		DeployWorkflow: c.DeployWorkflow, PublishWorkflow: c.PublishWorkflow, PollMin: c.GitHubPoll, PollMax: 6 * c.GitHubPoll},
+		deploy.WithLogger(log))
 	if err != nil {
 		return err
 	}

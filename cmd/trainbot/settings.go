@@ -31,6 +31,7 @@ type Settings struct {
 	Branch           string `envconfig:"TRAINBOT_BRANCH" default:"main" desc:"release branch"`
 	DeployWorkflow   string `envconfig:"TRAINBOT_DEPLOY_WORKFLOW" default:"deploy-simple.yaml" desc:"deploy workflow file"`
 	PublishWorkflow  string `envconfig:"TRAINBOT_PUBLISH_WORKFLOW" default:"publish-images.yaml" desc:"workflow to wait for on a new tag; empty: do not wait"`
+	GitHubPoll       string `envconfig:"TRAINBOT_GITHUB_POLL" default:"5s" desc:"first wait between polls of a workflow run; it backs off to 6 times that"`
 	DryRun           string `envconfig:"TRAINBOT_DRY_RUN" default:"false" desc:"announce what would be done, create no tags, dispatch nothing"`
 	RedisURL         string `envconfig:"REDIS_URL" desc:"redis:// or rediss:// URL; empty: embedded store in TRAINBOT_DATA_DIR"`
 	RedisPrefix      string `envconfig:"TRAINBOT_REDIS_PREFIX" default:"trainbot:" desc:"prefix of every Redis key"`
@@ -71,6 +72,7 @@ type Config struct {
 	Branch                       string
 	DeployWorkflow               string
 	PublishWorkflow              string
+	GitHubPoll                   time.Duration
 	DryRun                       bool
 	RedisURL, RedisPrefix        string
 	DataDir                      string
@@ -191,6 +193,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 		if err := c.Schedule.Validate(); err != nil {
 			bad("TRAINBOT_STAGING_ANCHOR", "%v", err)
 		}
+	}
+	if c.GitHubPoll, err = time.ParseDuration(s.GitHubPoll); err != nil || c.GitHubPoll <= 0 || c.GitHubPoll > 5*time.Minute {
+		bad("TRAINBOT_GITHUB_POLL", "%q is not a duration from 1ms to 5m, such as 5s", s.GitHubPoll)
 	}
 	if c.Soak, err = time.ParseDuration(s.Soak); err != nil || c.Soak < 0 {
 		bad("TRAINBOT_SOAK", "%q is not a duration such as 168h", s.Soak)

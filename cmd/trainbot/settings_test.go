@@ -76,6 +76,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	s.DeployWorkflow = "deploy"
 	s.PublishWorkflow = "x.json"
 	s.DryRun = "maybe"
+	s.GitHubPoll = "0s"
 	s.RedisURL = "http://localhost"
 	s.Releasers = "@ana"
 	s.ChainOps = "U1,#ops"
@@ -94,7 +95,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 		t.Fatal("accepted")
 	}
 	want := []string{"SLACK_API_URL", "GITHUB_API_URL", "TRAINBOT_REPO", "TRAINBOT_BRANCH", "TRAINBOT_DEPLOY_WORKFLOW",
-		"TRAINBOT_PUBLISH_WORKFLOW", "TRAINBOT_DRY_RUN", "REDIS_URL", "TRAINBOT_RELEASERS", "TRAINBOT_CHAINOPS", "TRAINBOT_VALIDATORS",
+		"TRAINBOT_PUBLISH_WORKFLOW", "TRAINBOT_GITHUB_POLL", "TRAINBOT_DRY_RUN", "REDIS_URL", "TRAINBOT_RELEASERS", "TRAINBOT_CHAINOPS", "TRAINBOT_VALIDATORS",
 		"TRAINBOT_DEV_SLOT", "TRAINBOT_STAGING_SLOT", "TRAINBOT_STAGING_ANCHOR", "TRAINBOT_SOAK", "TRAINBOT_REMINDERS",
 		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL"}
 	lines := strings.Split(err.Error(), "\n")
