@@ -25,7 +25,7 @@ func flags(args []token, known ...string) ([]token, map[string]bool, error) {
 			}
 		}
 		if !ok {
-			return nil, nil, fmt.Errorf("unknown flag %s", a.text)
+			return nil, nil, fmt.Errorf("unknown flag %s", humanText(a.text))
 		}
 		set[name] = true
 	}

@@ -245,8 +245,14 @@ func (s *Service) fail(ctx context.Context, t Train, fence Fence, cause error) T
 	return stored
 }
 
-// ended announces the final state of a train and records it.
+// ended records the final state of a train and announces it: the top
+// message is edited, then the outcome is threaded under it (last, so a
+// reader who sees it sees everything else done).
 func (s *Service) ended(ctx context.Context, t Train) {
+	s.audit(ctx, "trainbot", "train "+string(t.State), t.ID, t.Tag, nil)
+	if s.Observer != nil {
+		s.Observer.TrainEnded(string(t.Track), string(t.State))
+	}
 	if t.Message.TS != "" {
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err := s.Announcer.Edit(ectx, t.Message, s.cutMessage(t, Plan{})); err != nil {
@@ -258,9 +264,5 @@ func (s *Service) ended(ctx context.Context, t Train) {
 		s.replyQuiet(t.Message, Say(T("✅ "), C(t.Tag), T(" is deployed to "+t.Track.Environment()+".")))
 	} else {
 		s.replyQuiet(t.Message, Say(T("❌ Train failed: "), T(t.Error)))
-	}
-	s.audit(ctx, "trainbot", "train "+string(t.State), t.ID, t.Tag, nil)
-	if s.Observer != nil {
-		s.Observer.TrainEnded(string(t.Track), string(t.State))
 	}
 }

@@ -67,10 +67,8 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	}
 	con.Handler = cmds
 
-	ticker := time.NewTicker(30 * time.Second)
-	defer ticker.Stop()
 	schedDone := make(chan struct{})
-	go func() { defer close(schedDone); svc.RunScheduler(ctx, ticker.C, 90*time.Second) }()
+	go func() { defer close(schedDone); runScheduler(ctx, svc, c.Tick) }()
 
 	fmt.Fprintf(e.stdout, "trainbot console: you are <@%s>; commands as in Slack without /train (help, calendar, cut dev …); exit to quit.\n", c.ConsoleUser)
 	runErr := con.Run(ctx)

@@ -106,10 +106,8 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}()
 	log.Info("http listening", "addr", ln.Addr().String())
 
-	ticker := time.NewTicker(30 * time.Second)
-	defer ticker.Stop()
 	schedDone := make(chan struct{})
-	go func() { defer close(schedDone); svc.RunScheduler(ctx, ticker.C, 90*time.Second) }()
+	go func() { defer close(schedDone); runScheduler(ctx, svc, c.Tick) }()
 
 	runErr := b.Run(ctx) // returns when ctx ends, after draining commands
 

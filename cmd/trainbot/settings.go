@@ -43,6 +43,7 @@ type Settings struct {
 	DevSlot          string `envconfig:"TRAINBOT_DEV_SLOT" default:"Tue 14:00" desc:"weekday and UTC time of the weekly dev train"`
 	StagingSlot      string `envconfig:"TRAINBOT_STAGING_SLOT" default:"Wed 14:00" desc:"weekday and UTC time of the bi-weekly staging train"`
 	StagingAnchor    string `envconfig:"TRAINBOT_STAGING_ANCHOR" default:"2026-05-13" desc:"date of one staging day (YYYY-MM-DD); staging runs every 14 days from it"`
+	Tick             string `envconfig:"TRAINBOT_SCHEDULER_TICK" default:"30s" desc:"how often the scheduler looks for due reminders, slots and deploy runs"`
 	Soak             string `envconfig:"TRAINBOT_SOAK" default:"168h" desc:"minimum dev soak before staging"`
 	Reminders        string `envconfig:"TRAINBOT_REMINDERS" default:"24h,1h" desc:"reminder lead times before each slot, comma-separated"`
 	InitialLine      string `envconfig:"TRAINBOT_INITIAL_LINE" default:"0.1.0" desc:"line when the repo has no train tags"`
@@ -80,6 +81,7 @@ type Config struct {
 	Releasers, ChainOps          []string
 	Validators                   []string
 	Schedule                     trains.Schedule
+	Tick                         time.Duration
 	Soak                         time.Duration
 	Reminders                    []time.Duration
 	InitialLine                  trains.Line
@@ -196,6 +198,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	}
 	if c.GitHubPoll, err = time.ParseDuration(s.GitHubPoll); err != nil || c.GitHubPoll <= 0 || c.GitHubPoll > 5*time.Minute {
 		bad("TRAINBOT_GITHUB_POLL", "%q is not a duration from 1ms to 5m, such as 5s", s.GitHubPoll)
+	}
+	if c.Tick, err = time.ParseDuration(s.Tick); err != nil || c.Tick < 10*time.Millisecond || c.Tick > 10*time.Minute {
+		bad("TRAINBOT_SCHEDULER_TICK", "%q is not a duration from 10ms to 10m, such as 30s", s.Tick)
 	}
 	if c.Soak, err = time.ParseDuration(s.Soak); err != nil || c.Soak < 0 {
 		bad("TRAINBOT_SOAK", "%q is not a duration such as 168h", s.Soak)

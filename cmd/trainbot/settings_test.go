@@ -84,6 +84,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	s.DevSlot = "Tues 2pm"
 	s.StagingSlot = "Wed 25:00"
 	s.StagingAnchor = "13/05/2026"
+	s.Tick = "1h"
 	s.Soak = "a week"
 	s.Reminders = "24h,soon"
 	s.InitialLine = "1.0"
@@ -96,7 +97,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	}
 	want := []string{"SLACK_API_URL", "GITHUB_API_URL", "TRAINBOT_REPO", "TRAINBOT_BRANCH", "TRAINBOT_DEPLOY_WORKFLOW",
 		"TRAINBOT_PUBLISH_WORKFLOW", "TRAINBOT_GITHUB_POLL", "TRAINBOT_DRY_RUN", "REDIS_URL", "TRAINBOT_RELEASERS", "TRAINBOT_CHAINOPS", "TRAINBOT_VALIDATORS",
-		"TRAINBOT_DEV_SLOT", "TRAINBOT_STAGING_SLOT", "TRAINBOT_STAGING_ANCHOR", "TRAINBOT_SOAK", "TRAINBOT_REMINDERS",
+		"TRAINBOT_DEV_SLOT", "TRAINBOT_STAGING_SLOT", "TRAINBOT_STAGING_ANCHOR", "TRAINBOT_SCHEDULER_TICK", "TRAINBOT_SOAK", "TRAINBOT_REMINDERS",
 		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL"}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {

@@ -89,3 +89,27 @@ func (w logWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// runScheduler runs svc's scheduler every tick, the first at once, with a
+// leader lease of three ticks (at least 30s); it returns when ctx ends.
+func runScheduler(ctx context.Context, svc *trains.Service, every time.Duration) {
+	ticks := make(chan time.Time)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		now := time.Now()
+		for {
+			select {
+			case ticks <- now:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case now = <-t.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	svc.RunScheduler(ctx, ticks, max(3*every, 30*time.Second))
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trainbot/trainbot/internal/githubfake"
+	"github.com/trainbot/trainbot/internal/redistest"
+	"github.com/trainbot/trainbot/internal/slackfake"
+)
+
+// End-to-end: `trainbot serve` as built by run, against slackfake (driven by
+// the real slack-go client inside trainbot), githubfake (through go-github)
+// and a real store — Redis, or the embedded bbolt file.
+
+const (
+	eRel   = "UREL"
+	eVal   = "UVAL"
+	eOps   = "UOPS"
+	eOther = "UOTHER"
+	eChan  = "C1"
+)
+
+type e2e struct {
+	t     *testing.T
+	slack *slackfake.Server
+	gh    *githubfake.Fake
+	http  string // base URL of trainbot's HTTP endpoints
+	stop  func() error
+}
+
+// lockedBuffer is an io.Writer safe for the server's concurrent logging.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs `trainbot serve` with the fakes; redisURL "" means the
+// embedded store. extra sets more settings.
+func startServe(t *testing.T, redisURL, prefix string, extra map[string]string) *e2e {
+	t.Helper()
+	clearEnv(t)
+	sl := slackfake.NewForTest(t, slackfake.Options{
+		Channels:   []slackfake.Channel{{ID: eChan, Name: "validators"}},
+		Users:      []slackfake.User{{ID: eRel, Name: "rel"}, {ID: eVal, Name: "val"}, {ID: eOps, Name: "ops"}, {ID: eOther, Name: "other"}},
+		UserGroups: map[string][]string{"SVALIDATORS": {eVal}},
+	})
+	gh := githubfake.New(t)
+	gh.SetRunSteps(1)
+	addr := freeAddr(t)
+	settings := map[string]string{
+		"SLACK_APP_TOKEN": sl.AppToken(), "SLACK_BOT_TOKEN": sl.BotToken(), "SLACK_API_URL": sl.APIURL(),
+		"GITHUB_TOKEN": "test-token", "GITHUB_API_URL": gh.URL(), "TRAINBOT_REPO": gh.Owner() + "/" + gh.Repo(),
+		"TRAINBOT_CHANNEL": eChan, "TRAINBOT_RELEASERS": eRel, "TRAINBOT_CHAINOPS": eOps, "TRAINBOT_VALIDATORS": "SVALIDATORS",
+		"TRAINBOT_HTTP_ADDR": addr, "TRAINBOT_GITHUB_POLL": "2ms", "TRAINBOT_SCHEDULER_TICK": "50ms", "REDIS_URL": redisURL, "TRAINBOT_REDIS_PREFIX": prefix,
+		"TRAINBOT_DATA_DIR": t.TempDir(), "TRAINBOT_LOG_LEVEL": "debug",
+	}
+	for k, v := range extra {
+		settings[k] = v
+	}
+	for k, v := range settings {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, clock: systemClock{}})
+	}()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("serve did not stop within 30s")
+		}
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("trainbot log:\n%s", logs.String())
+		}
+	})
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	select {
+	case err := <-done:
+		t.Fatalf("serve stopped at once: %v\n%s", err, logs.String())
+	default:
+	}
+	if err := sl.WaitConnected(wctx); err != nil {
+		t.Fatalf("trainbot did not connect to Slack: %v\n%s", err, logs.String())
+	}
+	return &e2e{t: t, slack: sl, gh: gh, http: "http://" + addr, stop: stop}
+}
+
+// ctx is a context for one wait.
+func (e *e2e) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	e.t.Cleanup(cancel)
+	return ctx
+}
+
+// slash sends /train text as user — text as Slack sends it with escaping
+// on: mentions as <@U…>, typed & < > as entities — checks the ack and
+// returns the reply the user sees (trainbot answers through the response_url).
+func (e *e2e) slash(user, text string) string {
+	e.t.Helper()
+	env := e.slack.NewSlashCommand(slackfake.SlashCommand{UserID: user, ChannelID: eChan, Text: text})
+	return e.deliver(env)
+}
+
+func (e *e2e) deliver(env slackfake.Envelope) string {
+	e.t.Helper()
+	ack, err := e.slack.Deliver(e.ctx(), env)
+	if err != nil {
+		e.t.Fatalf("deliver: %v", err)
+	}
+	if ack.Latency > time.Second {
+		e.t.Errorf("ack took %s", ack.Latency)
+	}
+	post, err := e.slack.WaitResponse(e.ctx(), env.ResponseURL, func(slackfake.ResponsePost) bool { return true })
+	if err != nil {
+		e.t.Fatalf("no reply to %q: %v", env.ID, err)
+	}
+	return post.Text + "\n" + string(post.Blocks)
+}
+
+// channelMessage waits for a message in the channel (top or thread) whose text has all of wants.
+func (e *e2e) channelMessage(wants ...string) slackfake.Message {
+	e.t.Helper()
+	m, err := e.slack.WaitMessage(e.ctx(), func(m slackfake.Message) bool {
+		if m.Channel != eChan || m.Ephemeral {
+			return false
+		}
+		for _, w := range wants {
+			if !strings.Contains(m.AllText(), w) {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		e.t.Fatalf("no channel message with %q: %v", wants, err)
+	}
+	return m
+}
+
+func (e *e2e) get(path string) (int, string) {
+	e.t.Helper()
+	resp, err := http.Get(e.http + path)
+	if err != nil {
+		e.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func contains(t *testing.T, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("lacks %q in:\n%s", w, got)
+		}
+	}
+}
+
+// stores runs f against Redis and against the embedded store.
+func stores(t *testing.T, f func(t *testing.T, redisURL, prefix string)) {
+	t.Run("redis", func(t *testing.T) {
+		r := redistest.New(t)
+		f(t, r.URL, r.Prefix)
+	})
+	t.Run("embedded", func(t *testing.T) { f(t, "", "") })
+}
