@@ -135,8 +135,9 @@ type Bot struct {
 	queue   chan job
 	busySem chan struct{} // bounds the goroutines answering "busy"
 
-	mu     sync.Mutex
-	status SlackStatus
+	mu      sync.Mutex
+	status  SlackStatus
+	changed chan struct{} // closed and replaced when status changes
 }
 
 // New returns a bot on the given clients. It panics when a required
@@ -159,6 +160,7 @@ func New(cfg Config, deps Deps) *Bot {
 		queue:    make(chan job, cfg.Queue),
 		busySem:  make(chan struct{}, cfg.Workers),
 		status:   SlackStatus{Reason: "not connected to Slack yet"},
+		changed:  make(chan struct{}),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -193,7 +195,28 @@ func (b *Bot) setStatus(connected bool, reason string) {
 			b.log.Warn("not connected to Slack", "reason", reason)
 		}
 	}
+	if b.status.Connected != connected || b.status.Reason != reason {
+		close(b.changed)
+		b.changed = make(chan struct{})
+	}
 	b.status.Connected, b.status.Reason = connected, reason
+}
+
+// WaitConnected blocks until the bot is connected to Slack, or ctx ends.
+func (b *Bot) WaitConnected(ctx context.Context) error {
+	for {
+		b.mu.Lock()
+		ok, ch := b.status.Connected, b.changed
+		b.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the Slack connection: %w", ctx.Err())
+		case <-ch:
+		}
+	}
 }
 
 func (b *Bot) touch() {
