@@ -17,8 +17,10 @@ import (
 	"github.com/trainbot/trainbot/commands"
 	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/internal/slackfake"
+	"github.com/trainbot/trainbot/storage/boltstore"
 	"github.com/trainbot/trainbot/storage/redisstore"
 	"github.com/trainbot/trainbot/trains"
+	"github.com/trainbot/trainbot/trains/trainstest"
 )
 
 // workspace is the Slack workspace every test starts with.
@@ -133,6 +135,17 @@ func redisStore(t *testing.T) *redisstore.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// boltStore is the embedded store in a fresh folder.
+func boltStore(t *testing.T) *boltstore.Store {
+	t.Helper()
+	s, err := boltstore.Open(t.TempDir(), trainstest.NewClock(slot), boltstore.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 

@@ -82,9 +82,22 @@ func TestAckIsSentBeforeTheHandlerFinishes(t *testing.T) {
 
 func TestRedeliveredEnvelopeRunsOnce(t *testing.T) {
 	t.Parallel()
+	stores := map[string]func(*testing.T) Store{
+		"redis":    func(t *testing.T) Store { return redisStore(t) },
+		"embedded": func(t *testing.T) Store { return boltStore(t) },
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testRedeliveryRunsOnce(t, newStore(t))
+		})
+	}
+}
+
+func testRedeliveryRunsOnce(t *testing.T, store Store) {
 	ctx := testContext(t)
 	h := newRecorder()
-	r := startBot(t, Config{Workers: 1}, h, redisStore(t))
+	r := startBot(t, Config{Workers: 1}, h, store)
 
 	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev"})
 	if _, err := r.fake.Deliver(ctx, env); err != nil {
