@@ -56,6 +56,8 @@ func (c *Console) print(s string) {
 // or until ctx ends (returning its error). Each runs to completion before
 // the next is read.
 func (c *Console) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx) // also ends the reader on exit
+	defer stop()
 	prompt := c.Prompt
 	if prompt == "" {
 		prompt = "trainbot> "

@@ -38,7 +38,7 @@ func NewMetrics(reg prometheus.Registerer, version, commit string) *Metrics {
 		}, []string{"command"}),
 		ack: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "trainbot_ack_duration_seconds",
-			Help:    "Time from a Socket Mode envelope's arrival to its ack being handed to the socket (Slack's limit is 3 s).",
+			Help:    "Time from the bot taking a Socket Mode envelope from the client to its ack being handed to the socket (Slack's limit is 3 s).",
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3},
 		}),
 		storeErr: prometheus.NewCounter(prometheus.CounterOpts{

@@ -333,7 +333,9 @@ func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 }
 
 // accept acks a request envelope, then queues its command, or answers
-// "busy" when the queue is full.
+// "busy" when the queue is full. The ack is sm.AckCtx (sm.Ack with a
+// bound): sm.Ack waits without limit for room in slack-go's response
+// queue, which stalls the event loop while the socket is down.
 func (b *Bot) accept(ctx, workCtx context.Context, evt socketmode.Event, received time.Time) {
 	if evt.Request == nil {
 		return
