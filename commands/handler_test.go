@@ -156,6 +156,12 @@ func TestCutAndPauseFlow(t *testing.T) {
 
 	got, _ := h.do(t, stranger, "cut dev --dry-run")
 	mustContain(t, got, "Dry run", "v0.5.0-dev.1", "ref=v0.5.0-dev.1 environment=dev release_type=dev", "Nothing was tagged")
+	// With an earlier dev tag, the preview lists the commits since it.
+	h.GH.AddTag("v0.4.0-dev.9", h.GH.Head("main"))
+	newest := h.GH.AddCommit("main", "fix the validator panic", time.Time{})
+	got, _ = h.do(t, stranger, "cut dev --dry-run")
+	mustContain(t, got, "v0.5.0-dev.1", "1 commit(s) since v0.4.0-dev.9", newest[:7]+" fix the validator panic")
+	fix = newest
 
 	got, refused := h.do(t, chainOps, "pause 2h mtest-val-01 re-roll <!channel> <https://evil.example|click>")
 	if refused {
@@ -193,6 +199,8 @@ func TestCutAndPauseFlow(t *testing.T) {
 	got, _ = h.do(t, stranger, "history 5")
 	mustContain(t, got, "dev-2026-12-01", "deployed", "v0.5.0-dev.1", "hotfix-2026-12-01", "v0.5.0-hotfix.1")
 	got, _ = h.do(t, stranger, "changes v0.5.0-dev.1")
+	mustContain(t, got, "Changes in v0.5.0-dev.1", "1 commit(s) since v0.4.0-dev.9", "fix the validator panic")
+	got, _ = h.do(t, stranger, "changes v0.4.0-dev.9")
 	mustContain(t, got, "first dev tag")
 	got, _ = h.do(t, stranger, "stats")
 	mustContain(t, got, "Hotfixes: 1", "Deploys on Tue/Wed: 100% (2 of 2")

@@ -116,6 +116,20 @@ func cutReply(r trains.CutResult) trains.Message {
 			return m
 		}
 		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Fields, Fields: planFields(r.Plan)})
+		if cs := r.Plan.Comparison.Commits; len(cs) > 0 {
+			var list trains.Text
+			from := max(0, len(cs)-10) // the newest ten
+			for i, cm := range cs[from:] {
+				if i > 0 {
+					list = append(list, trains.T("\n"))
+				}
+				list = append(list, trains.C(short(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
+			}
+			if from > 0 {
+				list = append(list, trains.T(fmt.Sprintf("\n… and %d older", from)))
+			}
+			m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: list})
+		}
 		var notes []trains.Text
 		if r.Plan.Track == trains.Staging {
 			s := trains.Text{trains.T(fmt.Sprintf("Sign-off: %d of %d approvals count", len(r.Approvals), r.Need))}

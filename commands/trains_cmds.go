@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -71,13 +72,20 @@ func runHotfix(ctx context.Context, c *call) (trains.Message, error) {
 	ref := humanText(words[0].text)
 	reason := humanText(rest(c.text, words, 1))
 	if !set["dry-run"] {
-		if err := c.need(ctx, trains.Releaser, trains.Validator); err != nil {
-			if oc, ok, oerr := c.h.deps.Service.OnCallOf(ctx, "next"); oerr != nil || !ok || oc != c.req.User {
-				if oerr != nil {
-					return trains.Message{}, oerr
-				}
+		// Whoever paged: releasers, validators, or the next train's on-call.
+		err := c.need(ctx, trains.Releaser, trains.Validator)
+		var fb *forbidden
+		switch {
+		case errors.As(err, &fb):
+			oc, ok, oerr := c.h.deps.Service.OnCallOf(ctx, "next")
+			if oerr != nil {
+				return trains.Message{}, oerr
+			}
+			if !ok || oc != c.req.User {
 				return trains.Message{}, &forbidden{need: "releasers, validators or the next train's on-call"}
 			}
+		case err != nil:
+			return trains.Message{}, err
 		}
 	}
 	res, err := c.h.deps.Service.Hotfix(ctx, trains.HotfixRequest{Ref: ref, Reason: reason, By: c.req.User, DryRun: set["dry-run"]})
