@@ -12,6 +12,7 @@ import (
 
 	"github.com/trainbot/trainbot/commands"
 	"github.com/trainbot/trainbot/storage"
+	"github.com/trainbot/trainbot/storage/redisstore"
 	"github.com/trainbot/trainbot/trains"
 )
 
@@ -30,6 +31,7 @@ func newLogger(w io.Writer, level string, json bool) *slog.Logger {
 
 // openStore opens Redis or the embedded store, as the settings say.
 func openStore(ctx context.Context, c Config, clock trains.Clock, log *slog.Logger) (trains.Store, io.Closer, error) {
+	redisstore.RouteLogs(log)
 	store, closer, desc, err := storage.Open(ctx, storage.Config{RedisURL: c.RedisURL, Prefix: c.RedisPrefix, DataDir: c.DataDir}, clock, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the state store: %w", err)

@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -24,6 +25,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/trainbot/trainbot/storage/redisstore"
 )
 
 // EnvURL names the environment variable that points tests at a Redis.
@@ -121,6 +124,9 @@ func DeletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) e
 
 // find picks the Redis for this test binary.
 func find() {
+	// go-redis logs every failed dial to stderr; tests that stop Redis on
+	// purpose would drown their output in it.
+	redisstore.RouteLogs(slog.New(slog.DiscardHandler))
 	if u := os.Getenv(EnvURL); u != "" {
 		if err := ping(u); err != nil {
 			notFound = fmt.Sprintf("%s=%s does not answer: %v", EnvURL, u, err)

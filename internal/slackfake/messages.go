@@ -160,19 +160,16 @@ func (s *Server) Message(channel, ts string) (Message, bool) {
 
 // WaitMessage blocks until some stored message, in its current state,
 // satisfies match, and returns the first such in creation order. It sees
-// edits too: match on len(m.Edits) to wait for an update.
+// edits too: match on len(m.Edits) to wait for an update. match runs
+// without the fake's lock held, so it may call the fake.
 func (s *Server) WaitMessage(ctx context.Context, match func(Message) bool) (Message, error) {
-	var found Message
-	err := s.waitFor(ctx, func() bool {
-		for _, m := range s.messages {
-			if c := m.clone(); match(c) {
-				found = c
-				return true
-			}
+	return waitMatch(ctx, s, func() []Message {
+		out := make([]Message, len(s.messages))
+		for i, m := range s.messages {
+			out[i] = m.clone()
 		}
-		return false
-	})
-	return found, err
+		return out
+	}, match)
 }
 
 // reply is the JSON body of an ack payload or a response_url post.

@@ -143,22 +143,16 @@ func (s *Server) ResponsePosts(url string) []ResponsePost {
 }
 
 // WaitResponse blocks until a post to url (any, if url is empty) satisfies
-// match, and returns it.
+// match, and returns it. match runs without the fake's lock held, so it
+// may call the fake.
 func (s *Server) WaitResponse(ctx context.Context, url string, match func(ResponsePost) bool) (ResponsePost, error) {
-	var found ResponsePost
-	err := s.waitFor(ctx, func() bool {
+	return waitMatch(ctx, s, func() []ResponsePost {
+		var out []ResponsePost
 		for _, ru := range s.responses {
-			if url != "" && ru.url != url {
-				continue
-			}
-			for _, p := range ru.posts {
-				if match(p) {
-					found = p
-					return true
-				}
+			if url == "" || ru.url == url {
+				out = append(out, ru.posts...)
 			}
 		}
-		return false
-	})
-	return found, err
+		return out
+	}, match)
 }

@@ -24,7 +24,10 @@ func TestResponseURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := fake.WaitResponse(ctx, u, func(p slackfake.ResponsePost) bool { return p.Text == "all quiet" })
+	// match may call the fake: it runs without the fake's lock.
+	p, err := fake.WaitResponse(ctx, u, func(p slackfake.ResponsePost) bool {
+		return p.Text == "all quiet" && len(fake.ResponsePosts(u)) == 1 && len(fake.Ephemerals("U1")) == 1
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -298,13 +298,36 @@ func (s *Server) statsLocked() Stats {
 }
 
 // WaitStats blocks until match accepts the counters, and returns them.
+// match runs without the fake's lock held, so it may call the fake.
 func (s *Server) WaitStats(ctx context.Context, match func(Stats) bool) (Stats, error) {
-	var st Stats
-	err := s.waitFor(ctx, func() bool {
-		st = s.statsLocked()
-		return match(st)
-	})
-	return st, err
+	return waitMatch(ctx, s, func() []Stats { return []Stats{s.statsLocked()} }, match)
+}
+
+// waitMatch waits until match accepts one of the values snapshot returns,
+// and returns the first it accepts. snapshot runs with s.mu held and must
+// copy; match runs without it, so a caller's match may call the fake.
+func waitMatch[T any](ctx context.Context, s *Server, snapshot func() []T, match func(T) bool) (T, error) {
+	var zero T
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return zero, ErrClosed
+		}
+		items := snapshot()
+		ch := s.changed
+		s.mu.Unlock()
+		for _, it := range items {
+			if match(it) {
+				return it, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		case <-ch:
+		}
+	}
 }
 
 // Calls returns how many times a Web API method was called.
