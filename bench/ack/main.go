@@ -1,21 +1,21 @@
-// Command ack measures trainbot's Socket Mode ack latency (SPEC §7, issue 5):
-// it sends slash commands through internal/slackfake, n at a time, to
-// trainbot's bot (real commands, service and embedded store, a local git
-// repository) and to a bare slack-go Socket Mode client that only acks,
-// and prints p50 and p99 for each and their ratio. With -rss it also builds
-// trainbot, runs an idle `trainbot serve` against the fake and prints its
-// resident memory.
+// Command ack measures trainbot's Socket Mode ack latency (SPEC §7, issue 5).
+// It serves internal/slackfake in this process and sends slash commands
+// through it, c at a time, to a client in a process of its own, as Slack
+// would be remote: first a bare slack-go Socket Mode client that only acks
+// (this program again, with -role bare), then `trainbot serve` (built from
+// this checkout, with the embedded store, or Redis with -redis, and a small
+// GitHub stand-in). It prints p50 and p99 for each and their ratio; with
+// -rss, the resident memory of the idle trainbot serve.
+//
+// Run it from the repository root:
 //
 //	go run ./bench/ack [-n 1000] [-c 50] [-rss]
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,59 +24,95 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
-
-	"github.com/trainbot/trainbot/bot"
-	"github.com/trainbot/trainbot/commands"
-	"github.com/trainbot/trainbot/deploy"
 	"github.com/trainbot/trainbot/internal/slackfake"
-	"github.com/trainbot/trainbot/storage"
-	"github.com/trainbot/trainbot/trains"
 )
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now().UTC() }
 
 func main() {
 	n := flag.Int("n", 1000, "slash commands to send")
 	c := flag.Int("c", 50, "how many at a time")
-	rss := flag.Bool("rss", false, "also measure the resident memory of an idle trainbot serve")
-	flag.StringVar(&redisURL, "redis", "", "a Redis URL for trainbot's store (default: the embedded store)")
-	flag.StringVar(&mix, "texts", "help,calendar,oncall,history 5,pause,cutt dev", "the commands sent, comma-separated, in turn")
+	flag.Float64Var(&rate, "rate", 0, "open loop: send this many commands a second, whatever the acks do (0: closed loop, -c at a time)")
+	rss := flag.Bool("rss", false, "also print the resident memory of the idle trainbot serve")
+	redisURL := flag.String("redis", "", "a Redis URL for trainbot's store (default: the embedded store)")
+	mix := flag.String("texts", "help,calendar,oncall,history 5,pause,cutt dev", "the commands sent, comma-separated, in turn")
+	role := flag.String("role", "", "internal: \"bare\" runs the bare client against -api; \"sink\" answers response_url posts on -addr")
+	api := flag.String("api", "", "internal: the Slack API URL for -role bare")
+	addr := flag.String("addr", "", "internal: the address for -role sink")
 	flag.Parse()
-	if err := run(*n, *c, *rss); err != nil {
+	var err error
+	switch *role {
+	case "bare":
+		err = runBare(*api)
+	case "sink":
+		err = runSink(*addr)
+	default:
+		err = run(*n, *c, *rss, *redisURL, strings.Split(*mix, ","))
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-var redisURL, mix string
-
-func run(n, c int, rss bool) error {
+func run(n, c int, rss bool, redisURL string, texts []string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	texts := strings.Split(mix, ",")
+	dir, err := os.MkdirTemp("", "trainbot-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	// Replies to response_urls go to a sink in a process of its own, as
+	// they go to Slack's servers, not to the fake that measures the acks.
+	sinkAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	sink := exec.CommandContext(ctx, self, "-role", "sink", "-addr", sinkAddr)
+	sink.Stderr = os.Stderr
+	if err := sink.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = sink.Process.Signal(os.Interrupt); _ = sink.Wait() }()
+	sinkURL := "http://" + sinkAddr
+	bin := filepath.Join(dir, "trainbot")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trainbot").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/trainbot (run from the repository root): %v: %s", err, out)
+	}
 
-	bare, err := measure(ctx, n, c, texts, startBare)
+	bare, _, err := measure(ctx, n, c, texts, sinkURL, func(fake *slackfake.Server) *exec.Cmd {
+		return exec.CommandContext(ctx, self, "-role", "bare", "-api", fake.APIURL())
+	}, false)
 	if err != nil {
 		return fmt.Errorf("bare client: %w", err)
 	}
-	tb, err := measure(ctx, n, c, texts, startTrainbot)
+	gh := githubStandIn()
+	defer gh.Close()
+	tb, kib, err := measure(ctx, n, c, texts, sinkURL, func(fake *slackfake.Server) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, bin, "serve")
+		cmd.Env = append(os.Environ(),
+			"SLACK_APP_TOKEN="+fake.AppToken(), "SLACK_BOT_TOKEN="+fake.BotToken(), "SLACK_API_URL="+fake.APIURL(),
+			"GITHUB_TOKEN=x", "GITHUB_API_URL="+gh.URL+"/", "TRAINBOT_REPO=acme/chain", "TRAINBOT_CHANNEL=C1",
+			"TRAINBOT_RELEASERS=U1", "TRAINBOT_DATA_DIR="+filepath.Join(dir, "data"), "REDIS_URL="+redisURL,
+			"TRAINBOT_REDIS_PREFIX={trainbot-bench}:", "TRAINBOT_HTTP_ADDR=127.0.0.1:0", "TRAINBOT_LOG_LEVEL=error")
+		return cmd
+	}, rss)
 	if err != nil {
 		return fmt.Errorf("trainbot: %w", err)
 	}
-	fmt.Printf("ack latency over %d slash commands, %d at a time\n", n, c)
+	load := fmt.Sprintf("%d at a time", c)
+	if rate > 0 {
+		load = fmt.Sprintf("%.0f a second", rate)
+	}
+	fmt.Printf("ack latency over %d slash commands, %s (%s)\n", n, load, strings.Join(texts, ", "))
 	fmt.Printf("%-22s %10s %10s\n", "", "p50", "p99")
-	fmt.Printf("%-22s %10s %10s\n", "bare slack-go client", bare.p50, bare.p99)
-	fmt.Printf("%-22s %10s %10s\n", "trainbot", tb.p50, tb.p99)
-	fmt.Printf("ratio p50 %.2f (target ≤ 1.5), trainbot p99 %s (target < 50ms)\n", float64(tb.p50)/float64(bare.p50), tb.p99)
+	fmt.Printf("%-22s %10s %10s\n", "bare slack-go client", bare.p50.Round(time.Microsecond), bare.p99.Round(time.Microsecond))
+	fmt.Printf("%-22s %10s %10s\n", "trainbot serve", tb.p50.Round(time.Microsecond), tb.p99.Round(time.Microsecond))
+	fmt.Printf("p50 ratio %.2f (target ≤ 1.5); trainbot p99 %s (target < 50ms)\n", float64(tb.p50)/float64(bare.p50), tb.p99.Round(time.Microsecond))
 	if rss {
-		kib, err := idleRSS(ctx)
-		if err != nil {
-			return fmt.Errorf("idle RSS: %w", err)
-		}
 		fmt.Printf("idle trainbot serve: VmRSS %.1f MiB (target < 30 MiB)\n", float64(kib)/1024)
 	}
 	return nil
@@ -84,127 +120,84 @@ func run(n, c int, rss bool) error {
 
 type result struct{ p50, p99 time.Duration }
 
-// starter connects a Socket Mode client to fake and returns when it may be sent to.
-type starter func(ctx context.Context, fake *slackfake.Server, api *slack.Client) (stop func(), err error)
+// rate, when above zero, makes send an open loop at that many commands a second.
+var rate float64
 
-func measure(ctx context.Context, n, c int, texts []string, start starter) (result, error) {
+// measure starts a fake, the client start makes, and sends n commands to it.
+// With idleRSS it first reads the idle client's resident memory (KiB).
+func measure(ctx context.Context, n, c int, texts []string, sinkURL string, start func(*slackfake.Server) *exec.Cmd, idleRSS bool) (result, int, error) {
 	fake := slackfake.New(slackfake.Options{
-		Channels: []slackfake.Channel{{ID: "C1", Name: "validators"}},
-		Users:    []slackfake.User{{ID: "U1", Name: "ana"}},
+		Channels:        []slackfake.Channel{{ID: "C1", Name: "validators"}},
+		Users:           []slackfake.User{{ID: "U1", Name: "ana"}},
+		ResponseURLBase: sinkURL,
 	})
 	defer fake.Close()
-	api := slack.New(fake.BotToken(), slack.OptionAppLevelToken(fake.AppToken()), slack.OptionAPIURL(fake.APIURL()))
-	stop, err := start(ctx, fake, api)
-	if err != nil {
-		return result{}, err
+	cmd := start(fake)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return result{}, 0, err
 	}
-	defer stop()
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
 	defer wcancel()
 	if err := fake.WaitConnected(wctx); err != nil {
-		return result{}, err
+		return result{}, 0, fmt.Errorf("the client did not connect: %w", err)
 	}
+	kib := 0
+	if idleRSS {
+		time.Sleep(3 * time.Second) // let it settle: this measures the idle process, it synchronises nothing
+		var err error
+		if kib, err = vmRSS(cmd.Process.Pid); err != nil {
+			return result{}, 0, err
+		}
+	}
+	// A warm-up round, not measured: connections, caches, the first store writes.
+	if _, err := send(ctx, fake, min(n, 100), c, texts); err != nil {
+		return result{}, 0, err
+	}
+	lat, err := send(ctx, fake, n, c, texts)
+	if err != nil {
+		return result{}, 0, err
+	}
+	slices.Sort(lat)
+	return result{p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}, kib, nil
+}
+
+// send sends n slash commands, c at a time, and returns their ack latencies.
+func send(ctx context.Context, fake *slackfake.Server, n, c int, texts []string) ([]time.Duration, error) {
 	lat := make([]time.Duration, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, c)
-	var firstErr error
-	var mu sync.Mutex
+	var tick <-chan time.Time
+	if rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / rate))
+		defer t.Stop()
+		tick = t.C
+	}
 	for i := range n {
-		sem <- struct{}{}
+		if tick != nil {
+			<-tick // open loop: a command every 1/rate, however many are in flight
+		} else {
+			sem <- struct{}{}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
-			defer scancel()
-			ack, err := fake.SlashCommand(sctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: texts[i%len(texts)]})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
+			if tick == nil {
+				defer func() { <-sem }()
 			}
-			lat[i] = ack.Latency
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			ack, err := fake.SlashCommand(sctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: texts[i%len(texts)]})
+			lat[i], errs[i] = ack.Latency, err
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return result{}, firstErr
-	}
-	slices.Sort(lat)
-	return result{p50: lat[n/2], p99: lat[n*99/100]}, nil
-}
-
-// startBare runs a slack-go Socket Mode client that only acks.
-func startBare(ctx context.Context, _ *slackfake.Server, api *slack.Client) (func(), error) {
-	ctx, cancel := context.WithCancel(ctx)
-	sm := socketmode.New(api)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = sm.RunContext(ctx) }()
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case evt := <-sm.Events:
-				if evt.Request != nil && evt.Request.EnvelopeID != "" {
-					_ = sm.Ack(*evt.Request)
-				}
-			}
-		}
-	}()
-	return func() { cancel(); <-done }, nil
-}
-
-// startTrainbot runs trainbot's bot with its real commands and service on
-// the embedded store and a local git repository.
-func startTrainbot(ctx context.Context, _ *slackfake.Server, api *slack.Client) (func(), error) {
-	dir, err := os.MkdirTemp("", "trainbot-bench-")
-	if err != nil {
-		return nil, err
-	}
-	if err := gitInit(dir); err != nil {
-		return nil, err
-	}
-	clock := systemClock{}
-	store, closer, desc, err := storage.Open(ctx, storage.Config{RedisURL: redisURL, Prefix: "{trainbot-bench}:", DataDir: filepath.Join(dir, "data")}, clock, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, err
-	}
-	fmt.Println("trainbot's", desc)
-	log := slog.New(slog.DiscardHandler)
-	roles := commands.NewDirectory([]string{"U1"}, nil, nil, nil)
-	sched := trains.Schedule{Dev: trains.SlotTime{Weekday: time.Tuesday, Hour: 14}, Staging: trains.SlotTime{Weekday: time.Wednesday, Hour: 14},
-		StagingAnchor: time.Date(2026, 5, 13, 0, 0, 0, 0, time.UTC)}
-	ctx, cancel := context.WithCancel(ctx)
-	svc := trains.NewService(ctx, trains.ServiceConfig{Schedule: sched, Soak: 168 * time.Hour, InitialLine: trains.Line{Minor: 1}, StagingApprovals: 1},
-		trains.Deps{Store: store, Repo: deploy.NewLocal(dir, "main", "", io.Discard), Announcer: bot.NewAnnouncer(api, "C1"), Roles: roles, Clock: clock, Log: log})
-	cmds, err := commands.New(commands.Deps{Service: svc, Roles: roles, Log: log})
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	b := bot.New(bot.Config{}, bot.Deps{Socket: socketmode.New(api), API: api, Handler: cmds, Store: store, Logger: log, Clock: clock})
-	done := make(chan struct{})
-	go func() { defer close(done); _ = b.Run(ctx) }()
-	return func() {
-		cancel()
-		<-done
-		svc.Wait()
-		closer.Close()
-		os.RemoveAll(dir)
-	}, nil
-}
-
-func gitInit(dir string) error {
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"commit", "-q", "--allow-empty", "-m", "first"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.com", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("git %v: %v: %s", args, err, out)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return lat, nil
 }
-
-var errNoProc = errors.New("no /proc: resident memory is read from /proc/<pid>/status on Linux")

@@ -85,6 +85,9 @@ type delivery struct {
 	env    Envelope
 	sentAt time.Time
 	ack    *Ack
+	// acked is closed when ack is set: Deliver waits on it alone, so that
+	// many commands in flight do not all wake at every change of the fake.
+	acked chan struct{}
 }
 
 // Send writes env on the live connection, waiting for one if none is, and
@@ -99,7 +102,7 @@ func (s *Server) send(ctx context.Context, env Envelope) (*delivery, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &delivery{env: env}
+	d := &delivery{env: env, acked: make(chan struct{})}
 	s.mu.Lock()
 	s.deliveries[env.ID] = append(s.deliveries[env.ID], d)
 	d.sentAt = time.Now()
@@ -120,9 +123,10 @@ func (s *Server) Deliver(ctx context.Context, env Envelope) (Ack, error) {
 	if err != nil {
 		return Ack{}, err
 	}
-	err = s.waitFor(ctx, func() bool { return d.ack != nil })
-	if err != nil {
-		return Ack{}, fmt.Errorf("slackfake: waiting for ack of %s envelope %s: %w", env.Type, env.ID, err)
+	select {
+	case <-d.acked:
+	case <-ctx.Done():
+		return Ack{}, fmt.Errorf("slackfake: waiting for ack of %s envelope %s: %w", env.Type, env.ID, ctx.Err())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -183,6 +187,7 @@ func (s *Server) receiveAck(c *wsConn, data []byte, at time.Time) {
 			a.Errors = s.storeReplyLocked(d.env, a.Payload, "ack")
 		}
 		d.ack = &a
+		close(d.acked)
 	} else {
 		s.stats.UnmatchedAcks++
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // MaxResponseURLUses is how many posts a response_url accepts, as in Slack.
@@ -43,7 +44,11 @@ type responseURL struct {
 func (s *Server) newResponseURLLocked(kind, channel, user, origTS string) string {
 	s.respSeq++
 	path := fmt.Sprintf("/response/%s/%s/%d/%s", kind, s.opts.TeamID, s.respSeq, newUUID()[:8])
-	ru := &responseURL{url: s.srv.URL + path, channel: channel, user: user, origTS: origTS}
+	base := s.srv.URL
+	if s.opts.ResponseURLBase != "" {
+		base = strings.TrimSuffix(s.opts.ResponseURLBase, "/")
+	}
+	ru := &responseURL{url: base + path, channel: channel, user: user, origTS: origTS}
 	s.responses[path] = ru
 	return ru.url
 }

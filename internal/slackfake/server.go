@@ -88,6 +88,11 @@ type Options struct {
 	UserGroups map[string][]string
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
+	// ResponseURLBase, when set, is where the response_urls of envelopes
+	// point instead of the fake itself, e.g. a sink in another process
+	// that a benchmark uses so that replies do not load the fake. Posts
+	// there are not recorded.
+	ResponseURLBase string
 }
 
 // Server is a fake of Slack's Web API, Socket Mode and response_url

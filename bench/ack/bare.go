@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/trainbot/trainbot/internal/slackfake"
+)
+
+// runBare is the floor: a slack-go Socket Mode client that only acks, until
+// interrupted. The fake's default tokens are the ones it accepts.
+func runBare(apiURL string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	api := slack.New(slackfake.DefaultBotToken, slack.OptionAppLevelToken(slackfake.DefaultAppToken), slack.OptionAPIURL(apiURL))
+	sm := socketmode.New(api)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case evt := <-sm.Events:
+				if evt.Request != nil && evt.Request.EnvelopeID != "" {
+					_ = sm.Ack(*evt.Request)
+				}
+			}
+		}
+	}()
+	err := sm.RunContext(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
