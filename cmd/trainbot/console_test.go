@@ -74,3 +74,34 @@ func TestConsoleOutsideARepository(t *testing.T) {
 		t.Errorf("console outside a repository: %v", err)
 	}
 }
+
+// The calendar reads the rotation and quiet windows the console stored.
+func TestCalendarFromStore(t *testing.T) {
+	clearEnv(t)
+	repo := gitRepo(t)
+	t.Setenv("TRAINBOT_DATA_DIR", t.TempDir())
+	var out, errOut strings.Builder
+	in := "oncall rotation <@UANA> <@UBOB>\npause from 2030-01-01 00:00 until 2030-01-02 00:00 chain upgrade\n"
+	if err := run(t.Context(), []string{"console", "--repo", repo}, env{stdin: strings.NewReader(in), stdout: &out, stderr: &errOut, clock: systemClock{}}); err != nil {
+		t.Fatalf("console: %v\n%s", err, errOut.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"calendar"}, env{stdout: &out, stderr: &errOut, clock: systemClock{}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| UANA |", "| UBOB |", "2030-01-01 00:00 UTC → 2030-01-02 00:00 UTC: chain upgrade"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("calendar lacks %q:\n%s", want, out.String())
+		}
+	}
+	// A store that cannot be read is reported; the calendar still prints.
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+	out.Reset()
+	errOut.Reset()
+	if err := run(t.Context(), []string{"calendar"}, env{stdout: &out, stderr: &errOut, clock: systemClock{}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "from the settings alone") || !strings.Contains(out.String(), "| unassigned |") {
+		t.Errorf("unreadable store: stderr %q\n%s", errOut.String(), out.String())
+	}
+}

@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/trainbot/trainbot/storage/boltstore"
 	"github.com/trainbot/trainbot/trains"
 )
 
@@ -86,8 +88,11 @@ func config(mode Mode) (Config, error) {
 	return c, nil
 }
 
-// runCalendar prints the Markdown calendar (docs/governance/release-calendar.md).
-func runCalendar(_ context.Context, args []string, e env) error {
+// runCalendar prints the Markdown calendar (docs/governance/release-calendar.md):
+// from the settings and, when there is one, the state store (the rotation,
+// quiet windows and hotfixes). A store that cannot be read is reported and
+// the calendar printed from the settings alone.
+func runCalendar(ctx context.Context, args []string, e env) error {
 	if len(args) > 0 {
 		fmt.Fprintf(e.stderr, "trainbot calendar takes no arguments; it prints the Markdown of %s\n", trains.CalendarPath)
 		return errUsage
@@ -96,9 +101,38 @@ func runCalendar(_ context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	cal := trains.BuildCalendar(trains.CalendarInput{Now: e.clock.Now(), Schedule: c.Schedule})
-	_, err = io.WriteString(e.stdout, cal.Markdown(nil))
+	in := trains.CalendarInput{Now: e.clock.Now(), Schedule: c.Schedule}
+	if c.RedisURL != "" || fileExists(filepath.Join(c.DataDir, boltstore.FileName)) {
+		if st, err := storedCalendar(ctx, c, e, in.Now); err != nil {
+			fmt.Fprintf(e.stderr, "trainbot calendar: %v; printing the calendar from the settings alone\n", err)
+		} else {
+			in.Rotation, in.Windows, in.Trains = st.Rotation, st.Windows, st.Trains
+		}
+	}
+	_, err = io.WriteString(e.stdout, trains.BuildCalendar(in).Markdown(nil))
 	return err
+}
+
+// storedCalendar reads what the calendar needs from the state store.
+func storedCalendar(ctx context.Context, c Config, e env, now time.Time) (trains.CalendarState, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	log := newLogger(io.Discard, "error", false)
+	store, closer, err := openStore(ctx, c, e.clock, log)
+	if err != nil {
+		return trains.CalendarState{}, err
+	}
+	defer closer.Close()
+	st, err := trains.ReadCalendarState(ctx, store, now, trains.TrainQuery{From: now.Add(-30 * 24 * time.Hour)})
+	if err != nil {
+		return st, fmt.Errorf("read the state store: %w", err)
+	}
+	return st, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // buildInfo returns the version and the commit the binary was built from.
