@@ -155,10 +155,8 @@ func (g *GitHub) Dispatch(ctx context.Context, tag string, inputs map[string]str
 	since := g.o.clock.Now()
 	var last error
 	for attempt := range writeAttempts {
-		if attempt > 0 {
-			if err := g.o.sleeper.Sleep(ctx, backoffBase<<attempt); err != nil {
-				return fmt.Errorf("%s: %w", op, err)
-			}
+		if err := g.pauseBefore(ctx, attempt, op); err != nil {
+			return err
 		}
 		cctx, cancel := g.call(ctx)
 		_, err := g.c.Actions.CreateWorkflowDispatchEventByFileName(cctx, g.cfg.Owner, g.cfg.Repo, file,

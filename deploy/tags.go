@@ -57,10 +57,8 @@ func (g *GitHub) CreateTag(ctx context.Context, name, commit, message string) er
 	ref := "refs/tags/" + name
 	var last error
 	for attempt := range writeAttempts {
-		if attempt > 0 {
-			if err := g.o.sleeper.Sleep(ctx, backoffBase<<attempt); err != nil {
-				return fmt.Errorf("%s: %w", op, err)
-			}
+		if err := g.pauseBefore(ctx, attempt, op); err != nil {
+			return err
 		}
 		cctx, cancel := g.call(ctx)
 		_, _, err := g.c.Git.CreateRef(cctx, g.cfg.Owner, g.cfg.Repo, &github.Reference{Ref: &ref, Object: &github.GitObject{SHA: &target}})
@@ -95,6 +93,17 @@ func (g *GitHub) CreateTag(ctx context.Context, name, commit, message string) er
 	return g.explain(op, writeContents, last)
 }
 
+// pauseBefore waits before write attempt n, backing off (not before the first).
+func (g *GitHub) pauseBefore(ctx context.Context, attempt int, op string) error {
+	if attempt == 0 {
+		return nil
+	}
+	if err := g.o.sleeper.Sleep(ctx, backoffBase<<attempt); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
 // message422 is GitHub's message of a 422, "" for other errors.
 func message422(err error) string {
 	if status(err) != http.StatusUnprocessableEntity {
@@ -111,10 +120,8 @@ func message422(err error) string {
 func (g *GitHub) createTagObject(ctx context.Context, op, name, commit, message string) (string, error) {
 	var last error
 	for attempt := range writeAttempts {
-		if attempt > 0 {
-			if err := g.o.sleeper.Sleep(ctx, backoffBase<<attempt); err != nil {
-				return "", fmt.Errorf("%s: %w", op, err)
-			}
+		if err := g.pauseBefore(ctx, attempt, op); err != nil {
+			return "", err
 		}
 		typ := "commit"
 		cctx, cancel := g.call(ctx)

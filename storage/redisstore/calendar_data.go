@@ -44,20 +44,11 @@ func (s *Store) windowRange(ctx context.Context, c redis.Cmdable, since time.Tim
 // decodeWindows decodes an HMGET of windows and keeps those that end after
 // since, by start time.
 func decodeWindows(vals []any, since time.Time) ([]trains.Window, error) {
-	var out []trains.Window
-	for _, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			continue
-		}
-		var w trains.Window
-		if err := json.Unmarshal([]byte(str), &w); err != nil {
-			return nil, corrupt("a stored quiet window", err)
-		}
-		if w.Until.After(since) {
-			out = append(out, w)
-		}
+	all, err := decodeJSON[trains.Window](vals, "a stored quiet window")
+	if err != nil {
+		return nil, err
 	}
+	out := slices.DeleteFunc(all, func(w trains.Window) bool { return !w.Until.After(since) })
 	slices.SortFunc(out, func(a, b trains.Window) int { return cmp.Or(a.From.Compare(b.From), cmp.Compare(a.ID, b.ID)) })
 	return out, nil
 }

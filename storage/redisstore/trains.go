@@ -165,17 +165,23 @@ func sortTrains(ts []trains.Train) {
 
 // decodeTrains decodes the values of an HMGET, skipping missing ones.
 func decodeTrains(vals []any) ([]trains.Train, error) {
-	out := make([]trains.Train, 0, len(vals))
+	return decodeJSON[trains.Train](vals, "a stored train")
+}
+
+// decodeJSON decodes the JSON values of an HMGET, skipping missing ones;
+// what names a value in the error a corrupt one gives.
+func decodeJSON[T any](vals []any, what string) ([]T, error) {
+	out := make([]T, 0, len(vals))
 	for _, v := range vals {
 		str, ok := v.(string)
 		if !ok {
 			continue
 		}
-		var t trains.Train
-		if err := json.Unmarshal([]byte(str), &t); err != nil {
-			return nil, corrupt("a stored train", err)
+		var x T
+		if err := json.Unmarshal([]byte(str), &x); err != nil {
+			return nil, corrupt(what, err)
 		}
-		out = append(out, t)
+		out = append(out, x)
 	}
 	return out, nil
 }
