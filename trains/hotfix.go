@@ -57,6 +57,12 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 	if errors.Is(err, ErrNoStagingTag) {
 		return res, userErr("%v", err)
 	}
+	// A retyped hotfix must not tag and deploy the same commit again.
+	if dup, err := s.hotfixOf(ctx, tags, commit.SHA); err != nil {
+		return res, err
+	} else if dup != "" {
+		return res, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, short(commit.SHA), req.Ref)
+	}
 	t := Train{Track: Hotfix, At: now, State: Scheduled, Tag: tag.String(), Commit: commit.SHA, Reason: req.Reason,
 		CutBy: req.By, ConfirmedBy: req.By, OffSchedule: true, Created: now, Updated: now}
 	staging, _ := Newest(tags, Staging)
@@ -118,6 +124,26 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 	s.launch(t, lease)
 	res.Train = t
 	return res, nil
+}
+
+// hotfixOf names the hotfix that already ships commit: a hotfix tag on it,
+// or a hotfix train on its way; "" when there is none.
+func (s *Service) hotfixOf(ctx context.Context, tags []TrainTag, commit string) (string, error) {
+	for _, t := range tags {
+		if t.Track == Hotfix && t.Commit == commit {
+			return t.String(), nil
+		}
+	}
+	open, err := s.Store.OpenTrains(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range open {
+		if t.Track == Hotfix && t.Commit == commit {
+			return string(t.ID), nil
+		}
+	}
+	return "", nil
 }
 
 // freeID returns the first train id of track today that no train has.

@@ -46,7 +46,7 @@ func (s *Service) Pause(ctx context.Context, req PauseRequest) (PauseResult, err
 	if w.Until.Sub(w.From) > MaxDuration {
 		return PauseResult{}, userErr("a quiet window may last at most %d days", MaxDuration/(24*time.Hour))
 	}
-	w.ID = "w" + strconv.FormatInt(now.UnixNano(), 36)
+	w.ID = "w" + strconv.FormatInt(now.UnixNano(), 36) + "-" + strconv.FormatInt(s.seq(), 36)
 	ws, err := s.Store.Windows(ctx, now)
 	if err != nil {
 		return PauseResult{}, err

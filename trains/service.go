@@ -61,16 +61,19 @@ type Service struct {
 
 	mu      sync.Mutex
 	active  map[TrainID]bool // trains running in this process
-	holders int64            // counts lease holders made here
+	holders int64            // counts the numbers seq gave
 }
 
-// holder names a new holder of a lease: this replica and a number.
-func (s *Service) holder() string {
+// seq returns a number this service has not returned before.
+func (s *Service) seq() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.holders++
-	return fmt.Sprintf("%s#%d", s.cfg.Instance, s.holders)
+	return s.holders
 }
+
+// holder names a new holder of a lease: this replica and a number.
+func (s *Service) holder() string { return fmt.Sprintf("%s#%d", s.cfg.Instance, s.seq()) }
 
 // isRunning reports whether train id runs in this process.
 func (s *Service) isRunning(id TrainID) bool {

@@ -328,3 +328,26 @@ func TestDispatchRunNeverAppears(t *testing.T) {
 	}
 	_ = githubfake.DefaultBranch
 }
+
+func TestHotfixTwiceOnOneCommit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, at("2026-12-03 10:00"))
+	e.gh.AddTag("v0.5.0-staging.1", e.gh.Head("main"))
+	fix := e.gh.AddCommits("main", 1)[0]
+	if _, err := e.svc.Hotfix(t.Context(), trains.HotfixRequest{Ref: fix, Reason: "panic", By: validator}); err != nil {
+		t.Fatal(err)
+	}
+	// Retyped while the first is on its way, and again once it is out.
+	_, err := e.svc.Hotfix(t.Context(), trains.HotfixRequest{Ref: "main", Reason: "panic", By: releaser})
+	if !isUserErr(err) || !strings.Contains(err.Error(), "already ships") {
+		t.Errorf("second hotfix of the same commit: %v", err)
+	}
+	e.svc.Wait()
+	_, err = e.svc.Hotfix(t.Context(), trains.HotfixRequest{Ref: fix, Reason: "panic", By: releaser})
+	if !isUserErr(err) || !strings.Contains(err.Error(), "v0.5.0-hotfix.1 already ships") {
+		t.Errorf("hotfix of a commit already hotfixed: %v", err)
+	}
+	if n := len(e.gh.Dispatches()); n != 1 {
+		t.Errorf("%d dispatches, want 1", n)
+	}
+}
