@@ -66,6 +66,7 @@ type TagConflictError struct {
 	Existing, Want string
 }
 
+// Error says which commits the tag is on and what to check.
 func (e *TagConflictError) Error() string {
 	return fmt.Sprintf("tag %s already exists on %s, not on %s: someone made it by hand or another trainbot did; check the repository's tags before cutting again",
 		e.Tag, short(e.Existing), short(e.Want))

@@ -111,6 +111,7 @@ func (s *Service) Wait() { s.running.Wait() }
 // happened and what to do. Nothing was changed.
 type UserError struct{ Msg string }
 
+// Error is the message for the user.
 func (e *UserError) Error() string { return e.Msg }
 
 // userErr makes a *UserError.

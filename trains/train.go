@@ -49,6 +49,7 @@ type TransitionError struct {
 	From, To State
 }
 
+// Error says which move was refused.
 func (e *TransitionError) Error() string {
 	if e.From.Final() {
 		return fmt.Sprintf("train %s is already %s, so it cannot become %s", e.Train, e.From, e.To)
@@ -157,6 +158,7 @@ type SignOffError struct {
 	Ignored map[string]string
 }
 
+// Error says how many approvals are missing.
 func (e *SignOffError) Error() string {
 	return fmt.Sprintf("staging needs %d validator approval(s) from someone other than the person cutting it; it has %d",
 		e.Need, len(e.Counted))
