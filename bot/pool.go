@@ -43,7 +43,7 @@ func (b *Bot) process(workCtx context.Context, j job) {
 
 	first, err := b.store.Claim(ctx, "envelope:"+j.envelopeID, b.cfg.DedupeTTL)
 	if err != nil {
-		b.metrics.StoreError()
+		// trainbot_store_errors_total is counted by the store itself (storage.Config.OnError).
 		if errorsIsUnavailable(err) {
 			log.Warn("state store unavailable: command not run", "err", err)
 			b.reply(ctx, log, j, trains.Say(trains.T(UnavailableText)))

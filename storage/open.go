@@ -29,6 +29,8 @@ type Config struct {
 	// Timeout bounds each store call whose context has no deadline
 	// (redisstore.DefaultTimeout when zero).
 	Timeout time.Duration
+	// OnError, if set, is called on every failed store call (a metric).
+	OnError func()
 }
 
 // Open opens the store cfg selects. It returns the store, a Closer that
@@ -47,7 +49,7 @@ func Open(ctx context.Context, cfg Config, clock trains.Clock, log *slog.Logger)
 		if cfg.DataDir == "" {
 			return nil, nil, "", errors.New("no state store: set REDIS_URL for Redis, or TRAINBOT_DATA_DIR for the embedded store")
 		}
-		s, err := boltstore.Open(cfg.DataDir, clock, boltstore.WithLogger(log))
+		s, err := boltstore.Open(cfg.DataDir, clock, boltstore.WithLogger(log), boltstore.WithErrorHook(cfg.OnError))
 		if err != nil {
 			return nil, nil, "", err
 		}
@@ -59,7 +61,8 @@ func Open(ctx context.Context, cfg Config, clock trains.Clock, log *slog.Logger)
 		return nil, nil, "", err
 	}
 	s, err := redisstore.New(client, cfg.Prefix,
-		redisstore.WithTimeout(cfg.Timeout), redisstore.WithClock(clock), redisstore.WithLogger(log))
+		redisstore.WithTimeout(cfg.Timeout), redisstore.WithClock(clock), redisstore.WithLogger(log),
+		redisstore.WithErrorHook(cfg.OnError))
 	if err != nil {
 		_ = client.Close()
 		return nil, nil, "", err

@@ -36,7 +36,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	store, closer, err := openStore(ctx, c, e.clock, log)
+	store, closer, err := openStore(ctx, c, e.clock, log, nil)
 	if err != nil {
 		return err
 	}

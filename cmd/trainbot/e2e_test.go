@@ -126,6 +126,9 @@ func TestE2EStoreDownAndBack(t *testing.T) {
 	if code, _ := e.get("/readyz"); code != 503 {
 		t.Errorf("/readyz with Redis down = %d", code)
 	}
+	if _, m := e.get("/metrics"); strings.Contains(m, "trainbot_store_errors_total 0") || !strings.Contains(m, "trainbot_store_errors_total") {
+		t.Error("the store errors were not counted in /metrics")
+	}
 	srv.Restart()
 	contains(t, e.slash(eRel, "oncall"), "Rotation: <@UREL>, <@UVAL>")
 	if st := e.slack.Stats(); st.ConnectionsOpened != 1 {

@@ -118,7 +118,7 @@ func storedCalendar(ctx context.Context, c Config, e env, now time.Time) (trains
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	log := newLogger(io.Discard, "error", false)
-	store, closer, err := openStore(ctx, c, e.clock, log)
+	store, closer, err := openStore(ctx, c, e.clock, log, nil)
 	if err != nil {
 		return trains.CalendarState{}, err
 	}

@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 
-	store, closer, err := openStore(ctx, c, e.clock, log)
+	store, closer, err := openStore(ctx, c, e.clock, log, metrics.StoreError)
 	if err != nil {
 		return err
 	}

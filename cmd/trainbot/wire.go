@@ -30,9 +30,10 @@ func newLogger(w io.Writer, level string, json bool) *slog.Logger {
 }
 
 // openStore opens Redis or the embedded store, as the settings say.
-func openStore(ctx context.Context, c Config, clock trains.Clock, log *slog.Logger) (trains.Store, io.Closer, error) {
+// onError, if not nil, is called on every failed store call.
+func openStore(ctx context.Context, c Config, clock trains.Clock, log *slog.Logger, onError func()) (trains.Store, io.Closer, error) {
 	redisstore.RouteLogs(log)
-	store, closer, desc, err := storage.Open(ctx, storage.Config{RedisURL: c.RedisURL, Prefix: c.RedisPrefix, DataDir: c.DataDir}, clock, log)
+	store, closer, desc, err := storage.Open(ctx, storage.Config{RedisURL: c.RedisURL, Prefix: c.RedisPrefix, DataDir: c.DataDir, OnError: onError}, clock, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the state store: %w", err)
 	}

@@ -38,6 +38,7 @@ type Store struct {
 	dir   string
 	clock trains.Clock
 	log   *slog.Logger
+	onErr func()
 }
 
 var _ trains.Store = (*Store)(nil)
@@ -49,7 +50,11 @@ type Option func(*options)
 type options struct {
 	lockTimeout time.Duration
 	log         *slog.Logger
+	onErr       func()
 }
+
+// WithErrorHook calls f on every failed call to the file (for a metric).
+func WithErrorHook(f func()) Option { return func(o *options) { o.onErr = f } }
 
 // WithLockTimeout sets how long Open waits for the file lock
 // (DefaultLockTimeout when not given or not positive).
@@ -129,7 +134,7 @@ func Open(dir string, clock trains.Clock, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("prepare the state file %s: %w", path, err)
 	}
-	return &Store{db: db, dir: dir, clock: clock, log: o.log}, nil
+	return &Store{db: db, dir: dir, clock: clock, log: o.log, onErr: o.onErr}, nil
 }
 
 // Path returns the path of the database file.
@@ -187,6 +192,9 @@ func (s *Store) unavailable(op string, err error) error {
 		return fmt.Errorf("bolt: %s: %w", op, err)
 	}
 	s.log.Warn("bolt call failed", "op", op, "err", err)
+	if s.onErr != nil {
+		s.onErr()
+	}
 	return fmt.Errorf("bolt %s: %s: %w: %w", s.dir, op, trains.ErrUnavailable, err)
 }
 

@@ -41,6 +41,7 @@ type Store struct {
 	clock   trains.Clock
 	log     *slog.Logger
 	auditN  int64
+	onErr   func()
 }
 
 var _ trains.Store = (*Store)(nil)
@@ -77,6 +78,9 @@ func WithLogger(l *slog.Logger) Option {
 		}
 	}
 }
+
+// WithErrorHook calls f on every failed call to Redis (for a metric).
+func WithErrorHook(f func()) Option { return func(s *Store) { s.onErr = f } }
 
 // WithAuditMaxLen trims the audit streams to about n entries each
 // (XADD MAXLEN ~ n); 0, the default, keeps every entry.
@@ -139,6 +143,9 @@ func (s *Store) unavailable(op string, err error) error {
 		return fmt.Errorf("redis: %s: %w", op, err)
 	}
 	s.log.Warn("redis call failed", "op", op, "err", err)
+	if s.onErr != nil {
+		s.onErr()
+	}
 	return fmt.Errorf("redis: %s: %w: %w", op, trains.ErrUnavailable, err)
 }
 
