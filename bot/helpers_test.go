@@ -121,7 +121,12 @@ func startBot(t *testing.T, cfg Config, h commands.Handler, store Store) *runnin
 			t.Errorf("Run: %v", err)
 		}
 	})
+	// The bot sees slack-go's "connected" before the fake has sent hello
+	// and counts the socket as live: wait for both.
 	if err := b.WaitConnected(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitConnected(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
 	return r

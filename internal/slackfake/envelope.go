@@ -98,17 +98,33 @@ func (s *Server) Send(ctx context.Context, env Envelope) error {
 }
 
 func (s *Server) send(ctx context.Context, env Envelope) (*delivery, error) {
-	c, err := s.waitLive(ctx)
-	if err != nil {
-		return nil, err
-	}
 	d := &delivery{env: env, acked: make(chan struct{})}
 	s.mu.Lock()
 	s.deliveries[env.ID] = append(s.deliveries[env.ID], d)
-	d.sentAt = time.Now()
 	s.mu.Unlock()
-	if err := c.writeJSON(env); err != nil {
-		return nil, fmt.Errorf("slackfake: sending envelope %s: %w", env.ID, err)
+	// A socket that dies between being picked and being written to (the
+	// client is reconnecting) is given up; the envelope goes on the next
+	// live one, as Slack would redeliver it.
+	for attempt := 1; ; attempt++ {
+		c, err := s.waitLive(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		d.sentAt = time.Now()
+		s.mu.Unlock()
+		err = c.writeJSON(env)
+		if err == nil {
+			break
+		}
+		if attempt == 5 || ctx.Err() != nil {
+			return nil, fmt.Errorf("slackfake: sending envelope %s: %w", env.ID, err)
+		}
+		s.mu.Lock()
+		c.alive = false
+		s.notify()
+		s.mu.Unlock()
+		c.close()
 	}
 	s.mu.Lock()
 	s.stats.EnvelopesSent++
