@@ -155,7 +155,9 @@ func (s *Service) slotCame(ctx context.Context, t Train, now time.Time, ws []Win
 		orig = t.PostponedFrom
 	}
 	next, _ := s.cfg.Schedule.After(t.Track, orig)
-	d := Decide(Slot{Track: t.Track, At: t.At}, next.At, ws)
+	// Decide at now, not at the slot: a tick comes a little after the slot,
+	// and a window may have begun or ended in between.
+	d := Decide(Slot{Track: t.Track, At: now}, next.At, ws)
 	switch {
 	case d.Action == Postpone:
 		t.PostponedFrom, t.At, t.Window, t.WindowReason = orig, d.At, d.Window.ID, d.Window.Reason

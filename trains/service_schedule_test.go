@@ -246,3 +246,22 @@ func TestUnscheduledDeployAnnouncedOnce(t *testing.T) {
 		t.Errorf("stats = %+v, %v", st, err)
 	}
 }
+
+// A window that begins between the slot and the tick that acts on it
+// postpones the train; it does not leave it stuck.
+func TestWindowBetweenSlotAndTick(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, at("2026-12-01 12:00"))
+	e.gh.AddCommits("main", 1)
+	if _, err := e.svc.Confirm(t.Context(), releaser, "next-dev"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Pause(t.Context(), trains.PauseRequest{From: at("2026-12-01 14:00").Add(time.Second), Until: at("2026-12-01 15:00"), Reason: "re-roll", By: chainOps}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(at("2026-12-01 14:00").Add(10 * time.Second))
+	tick(t, e)
+	if tr := e.train("dev-2026-12-01"); tr.State != trains.Postponed || !tr.At.Equal(at("2026-12-01 15:00")) {
+		t.Errorf("train = %s at %s, want postponed to 15:00", tr.State, tr.At)
+	}
+}
