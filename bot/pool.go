@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/trainbot/trainbot/commands"
@@ -23,6 +24,58 @@ const (
 	// RestartingText answers a command still queued when trainbot stops.
 	RestartingText = "trainbot is restarting — nothing was changed. Try again in a minute."
 )
+
+// runPool runs the queued commands until the queue is closed, then waits
+// for the running ones. It is elastic: one command runs at a time while
+// commands are quick, so that a burst of them does not take the CPU from
+// the event loop that acks envelopes; when a queued command has waited
+// StallAfter behind busy workers (they wait on GitHub or Slack, not on
+// the CPU), another worker joins, up to Workers, so that a slow command
+// does not hold every other reply. When the pool is idle it is back to one.
+func (b *Bot) runPool(workCtx context.Context) {
+	var running sync.WaitGroup
+	done := make(chan struct{}, b.cfg.Workers)
+	active, allowed := 0, 1
+	finished := func() {
+		active--
+		if active == 0 {
+			allowed = 1
+		}
+	}
+	for j := range b.queue {
+		for {
+			// Count the workers that finished meanwhile.
+			for reaped := true; reaped; {
+				select {
+				case <-done:
+					finished()
+				default:
+					reaped = false
+				}
+			}
+			if active < allowed {
+				active++
+				running.Go(func() {
+					b.process(workCtx, j)
+					done <- struct{}{}
+				})
+				break
+			}
+			stall := time.NewTimer(b.cfg.StallAfter)
+			select {
+			case <-done:
+				finished()
+			case <-stall.C:
+				if allowed < b.cfg.Workers {
+					allowed++
+					b.log.Debug("commands are waiting on busy workers: adding one", "workers", allowed)
+				}
+			}
+			stall.Stop()
+		}
+	}
+	running.Wait()
+}
 
 // process runs one command on a worker: claim the envelope, run the
 // handler, send the reply.

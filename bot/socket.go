@@ -41,6 +41,7 @@ const (
 	DefaultCommandTimeout = 5 * time.Minute
 	DefaultReplyTimeout   = 15 * time.Second
 	DefaultDrainTimeout   = 10 * time.Second
+	DefaultStallAfter     = 50 * time.Millisecond
 )
 
 // DefaultCommands are the /train subcommands (SPEC §5) that get their own
@@ -50,8 +51,14 @@ var DefaultCommands = []string{"help", "calendar", "cut", "hotfix", "pause", "re
 
 // Config tunes the bot. The zero value uses the Default* values.
 type Config struct {
-	// Workers is how many commands run at once.
+	// Workers is how many commands may run at once. One runs at a time
+	// while commands are quick; another worker joins each time a queued
+	// command has waited StallAfter behind busy ones (they wait on GitHub
+	// or Slack), up to Workers; back to one when the pool is idle.
 	Workers int
+	// StallAfter is how long a queued command waits before the pool adds
+	// a worker (DefaultStallAfter when zero).
+	StallAfter time.Duration
 	// Queue is how many acknowledged commands may wait for a worker; when
 	// it is full, a new command is answered "trainbot is busy".
 	Queue int
@@ -90,6 +97,7 @@ func (c Config) withDefaults() Config {
 	def(&c.CommandTimeout, DefaultCommandTimeout)
 	def(&c.ReplyTimeout, DefaultReplyTimeout)
 	def(&c.DrainTimeout, DefaultDrainTimeout)
+	def(&c.StallAfter, DefaultStallAfter)
 	if len(c.Commands) == 0 {
 		c.Commands = DefaultCommands
 	}
@@ -157,10 +165,11 @@ func New(cfg Config, deps Deps) *Bot {
 		metrics:  deps.Metrics,
 		clock:    deps.Clock,
 		commands: map[string]bool{},
-		queue:    make(chan job, cfg.Queue),
-		busySem:  make(chan struct{}, cfg.Workers),
-		status:   SlackStatus{Reason: "not connected to Slack yet"},
-		changed:  make(chan struct{}),
+		// The pool's dispatcher holds one waiting command itself.
+		queue:   make(chan job, cfg.Queue-1),
+		busySem: make(chan struct{}, cfg.Workers),
+		status:  SlackStatus{Reason: "not connected to Slack yet"},
+		changed: make(chan struct{}),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -238,13 +247,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer cancelWork()
 
 	var workers sync.WaitGroup
-	for range b.cfg.Workers {
-		workers.Go(func() {
-			for j := range b.queue {
-				b.process(workCtx, j)
-			}
-		})
-	}
+	workers.Go(func() { b.runPool(workCtx) })
 
 	sockCtx, stopSock := context.WithCancel(ctx)
 	defer stopSock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -374,4 +375,32 @@ func hasLabel(labels []*dto.LabelPair, name, value string) bool {
 		}
 	}
 	return false
+}
+
+// A command that waits (on GitHub, say) does not hold the next one: once
+// the next has waited StallAfter, the pool adds a worker for it.
+func TestSlowCommandDoesNotHoldOthers(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	release := make(chan struct{})
+	h := handlerFunc(func(ctx context.Context, r commands.Request) commands.Reply {
+		if r.Text == "slow" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return commands.Reply{Message: trains.Say(trains.T("done: " + r.Text))}
+	})
+	r := startBot(t, Config{Workers: 2, StallAfter: time.Millisecond}, h, boltStore(t))
+	slow := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "slow"})
+	quick := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "quick"})
+	for _, env := range []slackfake.Envelope{slow, quick} {
+		if _, err := r.fake.Deliver(ctx, env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitReply(t, ctx, r.fake, quick.ResponseURL, "done: quick") // while slow still waits
+	close(release)
+	waitReply(t, ctx, r.fake, slow.ResponseURL, "done: slow")
 }
