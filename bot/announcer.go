@@ -184,7 +184,7 @@ func (a *Announcer) retry(ctx context.Context, method string, f func() error) er
 			return explainSlackError(err)
 		}
 		if attempt >= a.retries {
-			return fmt.Errorf("Slack rate limited %s %d times in a row (retry after %s): try again later: %w", method, attempt+1, rl.RetryAfter, err)
+			return fmt.Errorf("rate limited by Slack: %s %d times in a row (retry after %s): try again later: %w", method, attempt+1, rl.RetryAfter, err)
 		}
 		wait := rl.RetryAfter
 		if wait <= 0 {

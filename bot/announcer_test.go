@@ -93,7 +93,7 @@ func TestAnnouncerWaitsOutRateLimits(t *testing.T) {
 	// A limit that outlasts the retries is an error saying so.
 	fake.FailNext("chat.update", -1, slackfake.RateLimited(time.Second))
 	err := a.Edit(ctx, trains.MessageRef{Channel: "C1", TS: fake.Messages("C1")[0].TS}, trains.Say(trains.T("x")))
-	if err == nil || !strings.Contains(err.Error(), "rate limited chat.update 4 times") {
+	if err == nil || !strings.Contains(err.Error(), "rate limited by Slack: chat.update 4 times") {
 		t.Errorf("Edit under a lasting rate limit: %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package trains
 import (
 	"fmt"
 	"strings"
-	"time"
 )
 
 // This file builds what trainbot posts in the validators' channel.
@@ -173,6 +172,3 @@ func noticeMessage(head string, body Text, context ...Text) Message {
 func windowText(w Window) Text {
 	return Text{D(w.From), T(" → "), D(w.Until), T(": "), T(w.Reason), T(" (by "), U(w.By), T(")")}
 }
-
-// untilText is "until <date>".
-func untilText(t time.Time) Text { return Text{T("until "), D(t)} }

@@ -2,7 +2,6 @@ package trains
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -143,10 +142,4 @@ func (s *Service) signOff(ctx context.Context, id TrainID, cutter string) ([]str
 		return nil, fmt.Errorf("check who is a validator: %w", lookupErr)
 	}
 	return counted, err
-}
-
-// errIs reports whether err is a *UserError.
-func isUserErr(err error) bool {
-	var ue *UserError
-	return errors.As(err, &ue)
 }

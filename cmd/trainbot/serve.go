@@ -57,7 +57,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 
 	api := slack.New(c.SlackBotToken, slack.OptionAppLevelToken(c.SlackAppToken), slack.OptionAPIURL(c.SlackAPIURL))
 	if _, err := api.AuthTestContext(ctx); err != nil {
-		return fmt.Errorf("Slack refused SLACK_BOT_TOKEN (auth.test: %w): check the token and that the app is installed", err)
+		return fmt.Errorf("auth.test: Slack refused SLACK_BOT_TOKEN (%w): check the token and that the app is installed", err)
 	}
 	sm := socketmode.New(api)
 

@@ -138,7 +138,7 @@ func listTrains(tx *bbolt.Tx, q trains.TrainQuery) ([]trains.Train, error) {
 		var k, v []byte
 		if end == nil {
 			k, v = c.Last()
-		} else if k, v = c.Seek(end); k == nil {
+		} else if k, _ = c.Seek(end); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()
