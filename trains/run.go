@@ -221,8 +221,12 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 	return nil
 }
 
-// recordDeploy stores a deploy run for stats.
+// recordDeploy stores a deploy run for stats. A run with no id (a dry
+// run's stand-in) is not a deploy and is not recorded.
 func (s *Service) recordDeploy(ctx context.Context, run Run, track Track) {
+	if run.ID == 0 {
+		return
+	}
 	d := DeployRecord{RunID: run.ID, At: run.Created, Ref: run.Ref, Track: track, Conclusion: run.Conclusion, URL: run.URL}
 	if err := s.Store.RecordDeploy(ctx, d); err != nil {
 		s.Log.Warn("record deploy", "run", run.ID, "err", err)
