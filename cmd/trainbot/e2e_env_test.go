@@ -68,21 +68,28 @@ func freeAddr(t *testing.T) string {
 // embedded store. extra sets more settings.
 func startServe(t *testing.T, redisURL, prefix string, extra map[string]string) *e2e {
 	t.Helper()
+	gh := githubfake.New(t)
+	gh.SetRunSteps(1)
+	return startServeOn(t, gh, redisURL, prefix, t.TempDir(), extra)
+}
+
+// startServeOn runs `trainbot serve` on a given GitHub fake and data
+// folder, so that a test can stop it and start another on the same state.
+func startServeOn(t *testing.T, gh *githubfake.Fake, redisURL, prefix, dataDir string, extra map[string]string) *e2e {
+	t.Helper()
 	clearEnv(t)
 	sl := slackfake.NewForTest(t, slackfake.Options{
 		Channels:   []slackfake.Channel{{ID: eChan, Name: "validators"}},
 		Users:      []slackfake.User{{ID: eRel, Name: "rel"}, {ID: eVal, Name: "val"}, {ID: eOps, Name: "ops"}, {ID: eOther, Name: "other"}},
 		UserGroups: map[string][]string{"SVALIDATORS": {eVal}},
 	})
-	gh := githubfake.New(t)
-	gh.SetRunSteps(1)
 	addr := freeAddr(t)
 	settings := map[string]string{
 		"SLACK_APP_TOKEN": sl.AppToken(), "SLACK_BOT_TOKEN": sl.BotToken(), "SLACK_API_URL": sl.APIURL(),
 		"GITHUB_TOKEN": "test-token", "GITHUB_API_URL": gh.URL(), "TRAINBOT_REPO": gh.Owner() + "/" + gh.Repo(),
 		"TRAINBOT_CHANNEL": eChan, "TRAINBOT_RELEASERS": eRel, "TRAINBOT_CHAINOPS": eOps, "TRAINBOT_VALIDATORS": "SVALIDATORS",
 		"TRAINBOT_HTTP_ADDR": addr, "TRAINBOT_GITHUB_POLL": "2ms", "TRAINBOT_SCHEDULER_TICK": "50ms", "REDIS_URL": redisURL, "TRAINBOT_REDIS_PREFIX": prefix,
-		"TRAINBOT_DATA_DIR": t.TempDir(), "TRAINBOT_LOG_LEVEL": "debug",
+		"TRAINBOT_DATA_DIR": dataDir, "TRAINBOT_LOG_LEVEL": "debug",
 	}
 	for k, v := range extra {
 		settings[k] = v

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trainbot/trainbot/internal/githubfake"
 	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/internal/slackfake"
 )
@@ -170,4 +171,36 @@ func TestE2EButtonsAndStaging(t *testing.T) {
 	if tag, _ := e.gh.Tag("v0.5.0-staging.1"); tag.Commit != soaked {
 		t.Errorf("staging tag on %s, want the soaked dev commit %s", tag.Commit, soaked)
 	}
+}
+
+// A trainbot stopped while a train waits for its publish run leaves the
+// train where it is; the next trainbot takes it up and deploys it, once.
+func TestE2ERestartResumesTrain(t *testing.T) {
+	r := redistest.New(t)
+	gh := githubfake.New(t) // runs stay queued until the test moves them
+	data := t.TempDir()
+	grace := map[string]string{"TRAINBOT_SHUTDOWN_GRACE": "100ms"}
+	first := startServeOn(t, gh, r.URL, r.Prefix, data, grace)
+	gh.AddCommits("main", 1)
+	contains(t, first.slash(eRel, "cut dev"), "Cutting", "v0.1.0-dev.1")
+	first.channelMessage("Waiting for", "publish-images.yaml")
+	if err := first.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if n := len(gh.Dispatches()); n != 0 {
+		t.Fatalf("%d dispatches before the publish run finished", n)
+	}
+	runs := gh.Runs("publish-images.yaml")
+	if len(runs) != 1 {
+		t.Fatalf("publish runs = %+v", runs)
+	}
+	gh.CompleteRun(runs[0].ID, "success")
+	gh.SetRunSteps(1)
+
+	second := startServeOn(t, gh, r.URL, r.Prefix, data, grace)
+	second.channelMessage("v0.1.0-dev.1", "is deployed to dev")
+	if n := len(gh.Dispatches()); n != 1 {
+		t.Errorf("%d dispatches after the restart, want 1", n)
+	}
+	contains(t, second.slash(eRel, "history 1"), "deployed", "v0.1.0-dev.1")
 }

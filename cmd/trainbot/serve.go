@@ -20,10 +20,6 @@ import (
 	"github.com/trainbot/trainbot/trains"
 )
 
-// drainTimeout bounds the wait for running trains at shutdown; a train not
-// finished by then stops at its current step and resumes at the next start.
-const drainTimeout = 20 * time.Second
-
 // runServe runs `trainbot serve`: the Socket Mode bot, the scheduler (on
 // the replica holding the leader lease) and the HTTP endpoints, until ctx
 // ends; then it stops taking envelopes, finishes in-flight work within a
@@ -86,7 +82,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	b := bot.New(bot.Config{}, bot.Deps{Socket: sm, API: api, Handler: cmds, Store: store, Logger: log, Metrics: metrics, Clock: e.clock})
+	b := bot.New(bot.Config{DrainTimeout: c.ShutdownGrace}, bot.Deps{Socket: sm, API: api, Handler: cmds, Store: store, Logger: log, Metrics: metrics, Clock: e.clock})
 
 	mux := bot.NewHTTPHandler(bot.HTTPConfig{Slack: b, Store: store, Gatherer: reg})
 	ics, page := bot.CalendarHandlers(func(ctx context.Context) (trains.Calendar, error) {
@@ -112,7 +108,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	runErr := b.Run(ctx) // returns when ctx ends, after draining commands
 
 	<-schedDone // the scheduler lease is released
-	if !waitBounded(drainTimeout, svc.Wait) {
+	if !waitBounded(c.ShutdownGrace, svc.Wait) {
 		log.Warn("trains still running at shutdown: they stop at their current step and resume at the next start")
 	}
 	stopWork()

@@ -48,6 +48,7 @@ type Settings struct {
 	Reminders        string `envconfig:"TRAINBOT_REMINDERS" default:"24h,1h" desc:"reminder lead times before each slot, comma-separated"`
 	InitialLine      string `envconfig:"TRAINBOT_INITIAL_LINE" default:"0.1.0" desc:"line when the repo has no train tags"`
 	StagingApprovals string `envconfig:"TRAINBOT_STAGING_APPROVALS" default:"1" desc:"validator sign-offs a staging train needs"`
+	ShutdownGrace    string `envconfig:"TRAINBOT_SHUTDOWN_GRACE" default:"20s" desc:"how long a stopping trainbot waits for running commands and train steps; a step cut short resumes at the next start"`
 	HTTPAddr         string `envconfig:"TRAINBOT_HTTP_ADDR" default:":8080" desc:"address of /healthz, /readyz, /metrics and the calendar"`
 	ConsoleUser      string `envconfig:"TRAINBOT_CONSOLE_USER" default:"UCONSOLE" desc:"Slack user id the console acts as (a releaser unless listed otherwise)"`
 	LogLevel         string `envconfig:"TRAINBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
@@ -86,6 +87,7 @@ type Config struct {
 	Reminders                    []time.Duration
 	InitialLine                  trains.Line
 	StagingApprovals             int
+	ShutdownGrace                time.Duration
 	HTTPAddr                     string
 	ConsoleUser                  string
 	LogLevel                     string
@@ -213,6 +215,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	}
 	if c.StagingApprovals, err = strconv.Atoi(s.StagingApprovals); err != nil || c.StagingApprovals < 0 || c.StagingApprovals > 20 {
 		bad("TRAINBOT_STAGING_APPROVALS", "%q is not a whole number from 0 to 20", s.StagingApprovals)
+	}
+	if c.ShutdownGrace, err = time.ParseDuration(s.ShutdownGrace); err != nil || c.ShutdownGrace < 0 || c.ShutdownGrace > time.Hour {
+		bad("TRAINBOT_SHUTDOWN_GRACE", "%q is not a duration from 0s to 1h, such as 20s", s.ShutdownGrace)
 	}
 	if _, _, err := net.SplitHostPort(s.HTTPAddr); err != nil {
 		bad("TRAINBOT_HTTP_ADDR", "%q is not host:port, e.g. :8080", s.HTTPAddr)

@@ -89,6 +89,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	s.Reminders = "24h,soon"
 	s.InitialLine = "1.0"
 	s.StagingApprovals = "-1"
+	s.ShutdownGrace = "forever"
 	s.HTTPAddr = "8080"
 	s.LogLevel = "loud"
 	_, err := s.Parse(ModeCalendar)
@@ -98,7 +99,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	want := []string{"SLACK_API_URL", "GITHUB_API_URL", "TRAINBOT_REPO", "TRAINBOT_BRANCH", "TRAINBOT_DEPLOY_WORKFLOW",
 		"TRAINBOT_PUBLISH_WORKFLOW", "TRAINBOT_GITHUB_POLL", "TRAINBOT_DRY_RUN", "REDIS_URL", "TRAINBOT_RELEASERS", "TRAINBOT_CHAINOPS", "TRAINBOT_VALIDATORS",
 		"TRAINBOT_DEV_SLOT", "TRAINBOT_STAGING_SLOT", "TRAINBOT_STAGING_ANCHOR", "TRAINBOT_SCHEDULER_TICK", "TRAINBOT_SOAK", "TRAINBOT_REMINDERS",
-		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL"}
+		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_SHUTDOWN_GRACE", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL"}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
 		t.Errorf("%d lines for %d problems:\n%v", len(lines), len(want), err)
