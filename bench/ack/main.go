@@ -33,6 +33,7 @@ func main() {
 	flag.Float64Var(&rate, "rate", 0, "open loop: send this many commands a second, whatever the acks do (0: closed loop, -c at a time)")
 	rss := flag.Bool("rss", false, "also print the resident memory of the idle trainbot serve")
 	redisURL := flag.String("redis", "", "a Redis URL for trainbot's store (default: the embedded store)")
+	rounds := flag.Int("rounds", 3, "rounds, each client in turn, pooled: machine noise drifts between runs")
 	mix := flag.String("texts", "help,calendar,oncall,history 5,pause,cutt dev", "the commands sent, comma-separated, in turn")
 	role := flag.String("role", "", "internal: \"bare\" runs the bare client against -api; \"sink\" answers response_url posts on -addr")
 	api := flag.String("api", "", "internal: the Slack API URL for -role bare")
@@ -45,7 +46,7 @@ func main() {
 	case "sink":
 		err = runSink(*addr)
 	default:
-		err = run(*n, *c, *rss, *redisURL, strings.Split(*mix, ","))
+		err = run(*n, *c, *rounds, *rss, *redisURL, strings.Split(*mix, ","))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -53,7 +54,7 @@ func main() {
 	}
 }
 
-func run(n, c int, rss bool, redisURL string, texts []string) error {
+func run(n, c, rounds int, rss bool, redisURL string, texts []string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "trainbot-bench-")
@@ -83,15 +84,12 @@ func run(n, c int, rss bool, redisURL string, texts []string) error {
 		return fmt.Errorf("go build ./cmd/trainbot (run from the repository root): %v: %s", err, out)
 	}
 
-	bare, _, err := measure(ctx, n, c, texts, sinkURL, func(fake *slackfake.Server) *exec.Cmd {
-		return exec.CommandContext(ctx, self, "-role", "bare", "-api", fake.APIURL())
-	}, false)
-	if err != nil {
-		return fmt.Errorf("bare client: %w", err)
-	}
 	gh := githubStandIn()
 	defer gh.Close()
-	tb, kib, err := measure(ctx, n, c, texts, sinkURL, func(fake *slackfake.Server) *exec.Cmd {
+	startBare := func(fake *slackfake.Server) *exec.Cmd {
+		return exec.CommandContext(ctx, self, "-role", "bare", "-api", fake.APIURL())
+	}
+	startTrainbot := func(fake *slackfake.Server) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, bin, "serve")
 		cmd.Env = append(os.Environ(),
 			"SLACK_APP_TOKEN="+fake.AppToken(), "SLACK_BOT_TOKEN="+fake.BotToken(), "SLACK_API_URL="+fake.APIURL(),
@@ -99,15 +97,35 @@ func run(n, c int, rss bool, redisURL string, texts []string) error {
 			"TRAINBOT_RELEASERS=U1", "TRAINBOT_DATA_DIR="+filepath.Join(dir, "data"), "REDIS_URL="+redisURL,
 			"TRAINBOT_REDIS_PREFIX={trainbot-bench}:", "TRAINBOT_HTTP_ADDR=127.0.0.1:0", "TRAINBOT_LOG_LEVEL=error")
 		return cmd
-	}, rss)
-	if err != nil {
-		return fmt.Errorf("trainbot: %w", err)
 	}
+	// The clients take turns, round after round, and each one's latencies
+	// are pooled: the machine's background load drifts between runs.
+	var bareLat, tbLat []time.Duration
+	var bareRounds, tbRounds []string
+	kib := 0
+	for r := range max(rounds, 1) {
+		l, _, err := measure(ctx, n, c, texts, sinkURL, startBare, false)
+		if err != nil {
+			return fmt.Errorf("bare client: %w", err)
+		}
+		bareLat, bareRounds = append(bareLat, l...), append(bareRounds, pct(l, 50).String())
+		l, k, err := measure(ctx, n, c, texts, sinkURL, startTrainbot, rss && r == 0)
+		if err != nil {
+			return fmt.Errorf("trainbot: %w", err)
+		}
+		if r == 0 {
+			kib = k
+		}
+		tbLat, tbRounds = append(tbLat, l...), append(tbRounds, pct(l, 50).String())
+	}
+	bare := result{p50: pct(bareLat, 50), p99: pct(bareLat, 99)}
+	tb := result{p50: pct(tbLat, 50), p99: pct(tbLat, 99)}
 	load := fmt.Sprintf("%d at a time", c)
 	if rate > 0 {
 		load = fmt.Sprintf("%.0f a second", rate)
 	}
-	fmt.Printf("ack latency over %d slash commands, %s (%s)\n", n, load, strings.Join(texts, ", "))
+	fmt.Printf("ack latency over %d rounds of %d slash commands, %s (%s)\n", max(rounds, 1), n, load, strings.Join(texts, ", "))
+	fmt.Printf("p50 of each round: bare %s; trainbot %s\n", strings.Join(bareRounds, " "), strings.Join(tbRounds, " "))
 	fmt.Printf("%-22s %10s %10s\n", "", "p50", "p99")
 	fmt.Printf("%-22s %10s %10s\n", "bare slack-go client", bare.p50.Round(time.Microsecond), bare.p99.Round(time.Microsecond))
 	fmt.Printf("%-22s %10s %10s\n", "trainbot serve", tb.p50.Round(time.Microsecond), tb.p99.Round(time.Microsecond))
@@ -120,12 +138,19 @@ func run(n, c int, rss bool, redisURL string, texts []string) error {
 
 type result struct{ p50, p99 time.Duration }
 
+// pct is the p-th percentile of lat.
+func pct(lat []time.Duration, p int) time.Duration {
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	return s[min(len(s)*p/100, len(s)-1)].Round(time.Microsecond)
+}
+
 // rate, when above zero, makes send an open loop at that many commands a second.
 var rate float64
 
 // measure starts a fake, the client start makes, and sends n commands to it.
 // With idleRSS it first reads the idle client's resident memory (KiB).
-func measure(ctx context.Context, n, c int, texts []string, sinkURL string, start func(*slackfake.Server) *exec.Cmd, idleRSS bool) (result, int, error) {
+func measure(ctx context.Context, n, c int, texts []string, sinkURL string, start func(*slackfake.Server) *exec.Cmd, idleRSS bool) ([]time.Duration, int, error) {
 	fake := slackfake.New(slackfake.Options{
 		Channels:        []slackfake.Channel{{ID: "C1", Name: "validators"}},
 		Users:           []slackfake.User{{ID: "U1", Name: "ana"}},
@@ -135,32 +160,28 @@ func measure(ctx context.Context, n, c int, texts []string, sinkURL string, star
 	cmd := start(fake)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
-		return result{}, 0, err
+		return nil, 0, err
 	}
 	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
 	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
 	defer wcancel()
 	if err := fake.WaitConnected(wctx); err != nil {
-		return result{}, 0, fmt.Errorf("the client did not connect: %w", err)
+		return nil, 0, fmt.Errorf("the client did not connect: %w", err)
 	}
 	kib := 0
 	if idleRSS {
 		time.Sleep(3 * time.Second) // let it settle: this measures the idle process, it synchronises nothing
 		var err error
 		if kib, err = vmRSS(cmd.Process.Pid); err != nil {
-			return result{}, 0, err
+			return nil, 0, err
 		}
 	}
 	// A warm-up round, not measured: connections, caches, the first store writes.
 	if _, err := send(ctx, fake, min(n, 100), c, texts); err != nil {
-		return result{}, 0, err
+		return nil, 0, err
 	}
 	lat, err := send(ctx, fake, n, c, texts)
-	if err != nil {
-		return result{}, 0, err
-	}
-	slices.Sort(lat)
-	return result{p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}, kib, nil
+	return lat, kib, err
 }
 
 // send sends n slash commands, c at a time, and returns their ack latencies.
