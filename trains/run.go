@@ -126,6 +126,7 @@ func (s *Service) move(ctx context.Context, t *Train, next State, fence Fence) e
 		return err
 	}
 	*t = moved
+	s.audit(ctx, "trainbot", "train "+string(next), t.ID, t.Tag, nil)
 	return nil
 }
 
@@ -245,15 +246,15 @@ func (s *Service) fail(ctx context.Context, t Train, fence Fence, cause error) T
 		s.Log.Error("record failed train", "train", string(t.ID), "err", err, "cause", cause)
 		return t
 	}
+	s.audit(ctx, "trainbot", "train failed", t.ID, t.Tag, cause)
 	s.ended(ctx, stored)
 	return stored
 }
 
-// ended records the final state of a train and announces it: the top
-// message is edited, then the outcome is threaded under it (last, so a
+// ended counts a train that reached its final state and announces it: the
+// top message is edited, then the outcome is threaded under it (last, so a
 // reader who sees it sees everything else done).
 func (s *Service) ended(ctx context.Context, t Train) {
-	s.audit(ctx, "trainbot", "train "+string(t.State), t.ID, t.Tag, nil)
 	if s.Observer != nil {
 		s.Observer.TrainEnded(string(t.Track), string(t.State))
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/trainbot/trainbot/internal/githubfake"
 	"github.com/trainbot/trainbot/trains"
 )
@@ -54,9 +56,17 @@ func TestCutDevDeploys(t *testing.T) {
 			t.Errorf("thread lacks %q:\n%s", want, all)
 		}
 	}
-	log, err := e.store.AuditLog(ctx, "dev-2026-12-01", 10)
-	if err != nil || len(log) < 2 {
-		t.Errorf("audit log = %v, %v", log, err)
+	log, err := e.store.AuditLog(ctx, "dev-2026-12-01", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for i := len(log) - 1; i >= 0; i-- { // oldest first
+		actions = append(actions, log[i].Action)
+	}
+	want := []string{"cut dev", "train tagged", "train publishing", "train deploying", "train deployed"}
+	if diff := cmp.Diff(want, actions); diff != "" {
+		t.Errorf("audit log of the train (-want +got):\n%s", diff)
 	}
 	// Cutting again: HEAD is the tag's commit now.
 	res, err = e.svc.Cut(ctx, trains.CutRequest{Track: trains.Dev, By: releaser})
