@@ -112,6 +112,7 @@ func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration)
 	if _, err := s.save(ctx, t, Fence{}); err != nil {
 		return fmt.Errorf("record the reminder: %w", err)
 	}
+	s.audit(ctx, "trainbot", "remind", t.ID, lead.String()+" before, on-call <@"+t.OnCall+">", nil)
 	return nil
 }
 
