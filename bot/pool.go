@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -102,7 +100,7 @@ func (b *Bot) process(workCtx context.Context, j job) {
 			b.reply(ctx, log, j, trains.Say(trains.T(UnavailableText)))
 			return
 		}
-		ref := newRef()
+		ref := commands.NewRef()
 		log.Error("claiming the envelope failed: command not run", "ref", ref, "err", err)
 		b.reply(ctx, log, j, somethingWentWrong(ref))
 		return
@@ -122,7 +120,7 @@ func (b *Bot) process(workCtx context.Context, j job) {
 func (b *Bot) handle(ctx context.Context, log *slog.Logger, req commands.Request) (reply commands.Reply) {
 	defer func() {
 		if p := recover(); p != nil {
-			ref := newRef()
+			ref := commands.NewRef()
 			log.Error("command panicked", "ref", ref, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			reply = commands.Reply{Message: somethingWentWrong(ref)}
 		}
@@ -134,9 +132,3 @@ func somethingWentWrong(ref string) trains.Message {
 	return trains.Say(trains.T("something went wrong (ref " + ref + ")."))
 }
 
-// newRef is a short random reference that ties a reply to its log line.
-func newRef() string {
-	var b [2]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}

@@ -113,7 +113,7 @@ func (h *Commands) explain(ctx context.Context, c *call, log *slog.Logger, err e
 		log.Warn("command failed", "err", err)
 		return refused(trains.Say(trains.T("⚠️ " + err.Error())))
 	}
-	ref := errRef()
+	ref := NewRef()
 	log.Error("command failed", "ref", ref, "err", err)
 	return refused(trains.Say(trains.T("Something went wrong (ref "+ref+"): the details are in trainbot's log under that ref. "+
 		"If a cut was under way it continues or resumes by itself; check "), trains.C("/train history"), trains.T(".")))
@@ -128,8 +128,9 @@ func (d *declined) Error() string { return d.m.Plain() }
 // refused is a reply to a command that changed nothing.
 func refused(m trains.Message) Reply { return Reply{Message: m, Refused: true} }
 
-// errRef is a short random reference for an error in the log.
-func errRef() string {
+// NewRef is a short random reference that ties an error shown to a user
+// ("something went wrong (ref 7f3a)") to its line in the log.
+func NewRef() string {
 	b := make([]byte, 2)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
