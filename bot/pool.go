@@ -131,4 +131,3 @@ func (b *Bot) handle(ctx context.Context, log *slog.Logger, req commands.Request
 func somethingWentWrong(ref string) trains.Message {
 	return trains.Say(trains.T("something went wrong (ref " + ref + ")."))
 }
-
