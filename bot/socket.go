@@ -335,30 +335,42 @@ func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 	}
 }
 
-// accept acks a request envelope, then queues its command, or answers
-// "busy" when the queue is full. The ack is sm.AckCtx (sm.Ack with a
+// accept queues a request's command and acks its envelope at once; when
+// the queue is full it answers "busy": in the ack of a slash command, else
+// through the response_url. The ack is sm.AckCtx (sm.Ack with a
 // bound): sm.Ack waits without limit for room in slack-go's response
 // queue, which stalls the event loop while the socket is down.
 func (b *Bot) accept(ctx, workCtx context.Context, evt socketmode.Event, received time.Time) {
 	if evt.Request == nil {
 		return
 	}
+	j, ok := b.toJob(evt, received)
+	queued := false
+	var payload any
+	if ok {
+		select {
+		case b.queue <- j:
+			queued = true
+		default:
+			if evt.Type == socketmode.EventTypeSlashCommand {
+				// The queue is full. A slash command's ack payload is its
+				// reply: the ack itself says "busy", so the command is
+				// answered without a request more in an overload.
+				payload = map[string]string{"response_type": "ephemeral", "text": BusyText}
+				b.log.Warn("queue full: answering busy in the ack", "user", j.req.User, "envelope", j.envelopeID, "queue", b.cfg.Queue)
+			}
+		}
+	}
 	ackCtx, cancel := context.WithTimeout(ctx, b.cfg.AckTimeout)
-	err := b.sm.AckCtx(ackCtx, evt.Request.EnvelopeID, nil)
+	err := b.sm.AckCtx(ackCtx, evt.Request.EnvelopeID, payload)
 	cancel()
 	b.metrics.observeAck(time.Since(received))
 	if err != nil {
 		// Slack will redeliver; the claim keeps the command from running twice.
 		b.log.Warn("could not ack envelope", "envelope", evt.Request.EnvelopeID, "err", err)
 	}
-	j, ok := b.toJob(evt, received)
-	if !ok {
-		return
-	}
-	select {
-	case b.queue <- j:
-	default:
-		b.busy(workCtx, j)
+	if ok && !queued && payload == nil {
+		b.busy(workCtx, j) // a click: answered through its response_url
 	}
 }
 

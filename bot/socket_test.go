@@ -151,12 +151,15 @@ func TestFullQueueAnswersBusy(t *testing.T) {
 	h.gate = make(chan struct{})
 	r := startBot(t, Config{Workers: 1, Queue: 1}, h, redisStore(t))
 
+	var lastAck slackfake.Ack
 	send := func(text string) slackfake.Envelope {
 		t.Helper()
 		env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: text})
-		if _, err := r.fake.Deliver(ctx, env); err != nil {
+		ack, err := r.fake.Deliver(ctx, env)
+		if err != nil {
 			t.Fatal(err)
 		}
+		lastAck = ack
 		return env
 	}
 	running := send("one") // taken by the worker
@@ -165,9 +168,17 @@ func TestFullQueueAnswersBusy(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the handler never started")
 	}
-	queued := send("two")    // waits in the queue
-	refused := send("three") // finds the queue full
-	waitReply(t, ctx, r.fake, refused.ResponseURL, "trainbot is busy, try again in a minute")
+	queued := send("two") // waits in the queue
+	if len(lastAck.Payload) != 0 {
+		t.Errorf("a queued command's ack carries %s", lastAck.Payload)
+	}
+	send("three") // finds the queue full: the ack says so (a slash command's ack is its reply)
+	if !strings.Contains(string(lastAck.Payload), "trainbot is busy, try again in a minute") || lastAck.Errors != nil {
+		t.Errorf("ack of a command the queue had no room for = %s %v", lastAck.Payload, lastAck.Errors)
+	}
+	if e := r.fake.Ephemerals("U1"); len(e) == 0 || !strings.Contains(e[len(e)-1].Text, "trainbot is busy") {
+		t.Errorf("the user was not shown busy: %+v", e)
+	}
 
 	h.gate <- struct{}{}
 	h.gate <- struct{}{}
