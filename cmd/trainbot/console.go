@@ -32,7 +32,13 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(e.stderr, c.LogLevel, false)
+	// The terminal is for the conversation: below warnings, the log only
+	// speaks when asked for (TRAINBOT_LOG_LEVEL=debug).
+	level := c.LogLevel
+	if level == "info" {
+		level = "warn"
+	}
+	log := newLogger(e.stderr, level, false)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
