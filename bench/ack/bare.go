@@ -17,22 +17,5 @@ func runBare(apiURL string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	api := slack.New(slackfake.DefaultBotToken, slack.OptionAppLevelToken(slackfake.DefaultAppToken), slack.OptionAPIURL(apiURL))
-	sm := socketmode.New(api)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case evt := <-sm.Events:
-				if evt.Request != nil && evt.Request.EnvelopeID != "" {
-					_ = sm.Ack(*evt.Request)
-				}
-			}
-		}
-	}()
-	err := sm.RunContext(ctx)
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
+	return slackfake.RunAckOnly(ctx, socketmode.New(api))
 }

@@ -19,20 +19,8 @@ func BenchmarkSlashCommandAck(b *testing.B) {
 	sm := socketmode.New(api)
 	ctx, cancel := context.WithCancel(b.Context())
 	done := make(chan error, 1)
-	go func() { done <- sm.RunContext(ctx) }()
+	go func() { done <- slackfake.RunAckOnly(ctx, sm) }()
 	defer func() { cancel(); <-done }()
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case evt := <-sm.Events:
-				if evt.Request != nil && evt.Request.EnvelopeID != "" {
-					_ = sm.Ack(*evt.Request)
-				}
-			}
-		}
-	}()
 	var total time.Duration
 	for b.Loop() {
 		ack, err := fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "status"})
