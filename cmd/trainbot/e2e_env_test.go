@@ -14,6 +14,7 @@ import (
 	"github.com/trainbot/trainbot/internal/githubfake"
 	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/internal/slackfake"
+	"github.com/trainbot/trainbot/trains"
 )
 
 // End-to-end: `trainbot serve` as built by run, against slackfake (driven by
@@ -77,11 +78,41 @@ func startServe(t *testing.T, redisURL, prefix string, extra map[string]string) 
 // folder, so that a test can stop it and start another on the same state.
 func startServeOn(t *testing.T, gh *githubfake.Fake, redisURL, prefix, dataDir string, extra map[string]string) *e2e {
 	t.Helper()
+	return startServeWith(t, serveSetup{gh: gh, redisURL: redisURL, prefix: prefix, dataDir: dataDir, extra: extra})
+}
+
+// serveSetup is what startServeWith runs trainbot serve on.
+type serveSetup struct {
+	gh                        *githubfake.Fake // required
+	redisURL, prefix, dataDir string           // redisURL "": the embedded store in dataDir (a new folder when "")
+	extra                     map[string]string
+	// clock is trainbot's clock (the wall clock when nil): a test that
+	// moves it drives the scheduler, reminders and caches in time.
+	clock trains.Clock
+	// groups seeds the Slack workspace's user groups (SVALIDATORS: UVAL when nil).
+	groups map[string][]string
+}
+
+// startServeWith runs `trainbot serve` as setup says.
+func startServeWith(t *testing.T, setup serveSetup) *e2e {
+	t.Helper()
 	clearEnv(t)
+	gh, redisURL, prefix, dataDir, extra := setup.gh, setup.redisURL, setup.prefix, setup.dataDir, setup.extra
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	var clock trains.Clock = systemClock{}
+	if setup.clock != nil {
+		clock = setup.clock
+	}
+	groups := setup.groups
+	if groups == nil {
+		groups = map[string][]string{"SVALIDATORS": {eVal}}
+	}
 	sl := slackfake.NewForTest(t, slackfake.Options{
 		Channels:   []slackfake.Channel{{ID: eChan, Name: "validators"}},
 		Users:      []slackfake.User{{ID: eRel, Name: "rel"}, {ID: eVal, Name: "val"}, {ID: eOps, Name: "ops"}, {ID: eOther, Name: "other"}},
-		UserGroups: map[string][]string{"SVALIDATORS": {eVal}},
+		UserGroups: groups,
 	})
 	addr := freeAddr(t)
 	settings := map[string]string{
@@ -101,7 +132,7 @@ func startServeOn(t *testing.T, gh *githubfake.Fake, redisURL, prefix, dataDir s
 	logs := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, clock: systemClock{}})
+		done <- run(ctx, []string{"serve"}, env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, clock: clock})
 	}()
 	stopped := false
 	stop := func() error {
