@@ -120,6 +120,7 @@ type Fake struct {
 	runSteps    int
 	refsPage    int
 	requests    []Request
+	changed     chan struct{} // closed and replaced when a request is recorded
 	faults      []*queuedFault
 	nextRunID   int64
 	nextWorkflo int64
@@ -131,6 +132,7 @@ func New(t testing.TB, opts ...Option) *Fake {
 	t.Helper()
 	f := &Fake{
 		t:           t,
+		changed:     make(chan struct{}),
 		clock:       systemClock{},
 		owner:       "acme",
 		name:        "chain",
@@ -265,13 +267,7 @@ func (f *Fake) NotModified() int {
 func (f *Fake) Count(method, routePrefix string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := 0
-	for _, r := range f.requests {
-		if (method == "" || r.Method == method) && strings.HasPrefix(r.Route, routePrefix) {
-			n++
-		}
-	}
-	return n
+	return CountIn(f.requests, method, routePrefix)
 }
 
 // ResetRequests forgets the requests recorded so far.
@@ -326,6 +322,8 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	route := ""
 	defer func() {
 		f.requests = append(f.requests, Request{Method: r.Method, Path: path, Route: route, Query: r.URL.RawQuery, Status: rec.status})
+		close(f.changed)
+		f.changed = make(chan struct{})
 	}()
 	f.rateHeaders(rec.Header())
 	if f.token != "" && r.Header.Get("Authorization") != "Bearer "+f.token {
