@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/trainbot/trainbot/trains"
 )
@@ -70,6 +71,9 @@ func ICS(cal trains.Calendar) string {
 		}
 		line("SUMMARY:" + icsText(summary))
 		desc := []string{"On-call: " + orUnassigned(e.OnCall), "State: " + string(e.State)}
+		if e.SkippedBy != "" {
+			desc = append(desc, "Skipped by "+e.SkippedBy)
+		}
 		desc = append(desc, e.Notes...)
 		line("DESCRIPTION:" + icsText(strings.Join(desc, "\n")))
 		if e.State == trains.Skipped {
@@ -95,9 +99,17 @@ func ICS(cal trains.Calendar) string {
 
 func icsTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 
-// icsText escapes a TEXT value (RFC 5545 §3.3.11).
+// icsText escapes a TEXT value (RFC 5545 §3.3.11): line breaks become \n,
+// and other control characters, which TEXT may not hold, are dropped.
 func icsText(s string) string {
-	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`).Replace(s)
+	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
+	s = strings.Map(func(r rune) rune {
+		if r != '\n' && unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace(s)
 }
 
 // fold ends a content line with CRLF, folding it at 75 octets without
@@ -129,6 +141,15 @@ func titleOf(tr trains.Track) string {
 	return strings.ToUpper(string(tr[:1])) + string(tr[1:]) + " train"
 }
 
+// pageNotes are an entry's notes on the page, with who skipped it.
+func pageNotes(e trains.CalendarEntry) string {
+	notes := e.Notes
+	if e.SkippedBy != "" {
+		notes = append([]string{"skipped by " + e.SkippedBy}, notes...)
+	}
+	return strings.Join(notes, "; ")
+}
+
 type pageRow struct {
 	ID, Track, When, Candidate, OnCall, State, Notes string
 }
@@ -144,7 +165,7 @@ func pageData(cal trains.Calendar) pageView {
 	v := pageView{Generated: cal.GeneratedAt.UTC().Format(trains.TimeLayout)}
 	for _, e := range cal.Trains {
 		v.Rows = append(v.Rows, pageRow{ID: string(e.Slot.ID()), Track: string(e.Slot.Track), When: e.At.UTC().Format(trains.TimeLayout),
-			Candidate: e.Candidate, OnCall: orUnassigned(e.OnCall), State: string(e.State), Notes: strings.Join(e.Notes, "; ")})
+			Candidate: e.Candidate, OnCall: orUnassigned(e.OnCall), State: string(e.State), Notes: pageNotes(e)})
 	}
 	for _, w := range cal.Windows {
 		v.Windows = append(v.Windows, fmt.Sprintf("%s → %s: %s", w.From.UTC().Format(trains.TimeLayout), w.Until.UTC().Format(trains.TimeLayout), w.Reason))

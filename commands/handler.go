@@ -16,7 +16,6 @@ import (
 // Deps are what the commands work with.
 type Deps struct {
 	Service *trains.Service
-	Roles   trains.Roles
 	Log     *slog.Logger
 	// Observe, if set, hears each command's name and how long it took.
 	Observe func(command string, took time.Duration)
@@ -82,14 +81,13 @@ func (h *Commands) Handle(ctx context.Context, r Request) Reply {
 	if err == nil {
 		return Reply{Message: m}
 	}
-	return h.explain(ctx, c, log, err)
+	return h.explain(c, log, err)
 }
 
 // explain turns an error into the reply the user sees.
-func (h *Commands) explain(ctx context.Context, c *call, log *slog.Logger, err error) Reply {
+func (h *Commands) explain(c *call, log *slog.Logger, err error) Reply {
 	var ue *usageError
 	var dc *declined
-	var fb *forbidden
 	var te *trains.UserError
 	var tc *trains.TagConflictError
 	switch {
@@ -100,12 +98,11 @@ func (h *Commands) explain(ctx context.Context, c *call, log *slog.Logger, err e
 			{Kind: trains.Section, Text: trains.Text{trains.T(ue.why)}},
 			{Kind: trains.Context, Text: usageText(ue.cmd)},
 		}})
-	case errors.As(err, &fb):
-		h.deps.Service.Refused(ctx, c.req.User, c.cmd.name, fb.Error())
-		log.Info("refused: missing role", "need", fb.need)
-		return refused(trains.Say(trains.T("🚫 " + fb.Error() + ". Nothing was changed.")))
 	case errors.As(err, &te):
-		return refused(trains.Say(trains.T(te.Msg)))
+		if te.Forbidden {
+			log.Info("refused: role", "why", te.Error())
+		}
+		return refused(trains.Say(te.Text...))
 	case errors.Is(err, trains.ErrUnavailable):
 		log.Warn("state store unavailable", "err", err)
 		return refused(trains.Say(trains.T("⚠️ State store unavailable — nothing was changed. Try again in a minute; trainbot reconnects by itself.")))

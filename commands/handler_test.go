@@ -25,7 +25,7 @@ type harness struct {
 func newHarness(t *testing.T, now string) *harness {
 	t.Helper()
 	st := trainstack.New(t, trainstack.At(now), trainstack.Options{})
-	cmds, err := commands.New(commands.Deps{Service: st.Svc, Roles: st.Roles, Log: trainstack.Logger(t)})
+	cmds, err := commands.New(commands.Deps{Service: st.Svc, Log: trainstack.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestRolesRefusedAndAudited(t *testing.T) {
 		if !refused {
 			t.Errorf("%q by a stranger was not refused", tt.text)
 		}
-		mustContain(t, got, "only "+tt.need+" may do that", "Nothing was changed")
+		mustContain(t, got, "Only "+tt.need+" may do that", "Nothing was changed")
 	}
 	if len(h.GH.Tags()) != 0 {
 		t.Error("a refused command made a tag")
@@ -226,7 +226,7 @@ func TestStagingThroughCommands(t *testing.T) {
 		t.Errorf("approving a mention: %s", got)
 	}
 	got, _ = h.do(t, validator, "approve staging-2026-12-09")
-	mustContain(t, got, "You approved staging-2026-12-09", "2 of 1 needed")
+	mustContain(t, got, "You approved v0.5.0-dev.4 on "+soaked[:7]+" for staging-2026-12-09", "2 of 1 needed")
 	got, refused = h.do(t, releaser, "cut staging")
 	if refused {
 		t.Fatalf("signed cut refused: %s", got)

@@ -58,6 +58,9 @@ func calendarMessage(cal trains.Calendar) trains.Message {
 		if e.State != trains.Scheduled {
 			t = append(t, trains.T(" — "+string(e.State)))
 		}
+		if e.SkippedBy != "" {
+			t = append(t, trains.T(" by "), trains.U(e.SkippedBy))
+		}
 		for _, n := range e.Notes {
 			t = append(t, trains.T(" — "+n))
 		}
@@ -103,9 +106,6 @@ func runPause(ctx context.Context, c *call) (trains.Message, error) {
 	}
 	req, err := parsePause(c)
 	if err != nil {
-		return trains.Message{}, err
-	}
-	if err := c.need(ctx, trains.ChainOps, trains.Releaser); err != nil {
 		return trains.Message{}, err
 	}
 	res, err := c.h.deps.Service.Pause(ctx, req)
@@ -187,9 +187,6 @@ func runResume(ctx context.Context, c *call) (trains.Message, error) {
 	if err := noArgs(c); err != nil {
 		return trains.Message{}, err
 	}
-	if err := c.need(ctx, trains.ChainOps, trains.Releaser); err != nil {
-		return trains.Message{}, err
-	}
 	ended, err := c.h.deps.Service.Resume(ctx, c.req.User)
 	if err != nil {
 		return trains.Message{}, err
@@ -218,9 +215,6 @@ func runOnCall(ctx context.Context, c *call) (trains.Message, error) {
 		if len(members) == 0 {
 			return trains.Message{}, c.usage("Name the people on the rotation, in order.")
 		}
-		if err := c.need(ctx, trains.Releaser); err != nil {
-			return trains.Message{}, err
-		}
 		if err := svc.SetRotation(ctx, c.req.User, members); err != nil {
 			return trains.Message{}, err
 		}
@@ -239,9 +233,6 @@ func runOnCall(ctx context.Context, c *call) (trains.Message, error) {
 		if !ok {
 			return trains.Message{}, c.usage("%q is not a person: mention them as @name.", humanText(c.arg(2)))
 		}
-		if err := c.need(ctx, trains.Releaser); err != nil {
-			return trains.Message{}, err
-		}
 		id, err := svc.SetOnCall(ctx, c.req.User, strings.ToLower(c.arg(1)), u)
 		if err != nil {
 			return trains.Message{}, err
@@ -256,21 +247,16 @@ func runOnCall(ctx context.Context, c *call) (trains.Message, error) {
 		if !okA || !okB {
 			return trains.Message{}, c.usage("Mention the two people as @name.")
 		}
-		if err := c.need(ctx, trains.Releaser); err != nil {
-			return trains.Message{}, err
-		}
 		ov, err := svc.Swap(ctx, c.req.User, a, b)
 		if err != nil {
 			return trains.Message{}, err
 		}
 		t := trains.Text{trains.T("🔁 Swapped: ")}
-		first := true
-		for id, u := range ov {
-			if !first {
+		for i, a := range ov {
+			if i > 0 {
 				t = append(t, trains.T("; "))
 			}
-			first = false
-			t = append(t, trains.T(string(id)+" → "), trains.U(u))
+			t = append(t, trains.T(string(a.Slot.ID())+" → "), trains.U(a.User))
 		}
 		return trains.Say(t...), nil
 	}
@@ -280,7 +266,7 @@ func runOnCall(ctx context.Context, c *call) (trains.Message, error) {
 func onCallMessage(v trains.OnCallView) trains.Message {
 	m := trains.Message{}
 	if v.Set {
-		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: append(trains.Text{trains.B("Rotation: ")}, people(v.Rotation.Members)...)})
+		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: append(trains.Text{trains.B("Rotation: ")}, trains.People(v.Rotation.Members)...)})
 	} else {
 		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: trains.Text{trains.T("No rotation is set; a releaser sets one with "), trains.C("/train oncall rotation @a @b @c"), trains.T(".")}})
 	}
@@ -306,9 +292,6 @@ func runLine(ctx context.Context, c *call) (trains.Message, error) {
 	l, err := trains.ParseLine(c.arg(0))
 	if err != nil {
 		return trains.Message{}, c.usage("%v.", err)
-	}
-	if err := c.need(ctx, trains.Releaser); err != nil {
-		return trains.Message{}, err
 	}
 	prev, err := c.h.deps.Service.StartLine(ctx, c.req.User, l)
 	if err != nil {
@@ -390,8 +373,9 @@ func runHistory(ctx context.Context, c *call) (trains.Message, error) {
 		if tr.Tag != "" {
 			t = append(t, trains.T(" "), trains.C(tr.Tag))
 		}
-		if tr.Reason != "" {
-			t = append(t, trains.T(" — "+truncate(tr.Reason, 200)))
+		if why := tr.Why(); why.Plain() != "" {
+			t = append(t, trains.T(" — "))
+			t = append(t, why...)
 		}
 	}
 	return trains.Say(t...), nil

@@ -8,21 +8,6 @@ import (
 	"github.com/trainbot/trainbot/trains"
 )
 
-// people is a list of mentions, or "nobody".
-func people(users []string) trains.Text {
-	if len(users) == 0 {
-		return trains.Text{trains.T("nobody")}
-	}
-	var t trains.Text
-	for i, u := range users {
-		if i > 0 {
-			t = append(t, trains.T(", "))
-		}
-		t = append(t, trains.U(u))
-	}
-	return t
-}
-
 // planFields describe what a train would ship.
 func planFields(p trains.Plan) []trains.Field {
 	ships := trains.Text{trains.C(p.Tag.String()), trains.T(" on "), trains.C(short(p.Commit.SHA))}
@@ -79,7 +64,7 @@ func cutReply(r trains.CutResult) trains.Message {
 		return sec(trains.T("⏸️ Trains are paused until "), trains.D(w.Until), trains.T(" by "), trains.U(w.By),
 			trains.T(" for “"+w.Reason+"”. Nothing was cut. Hotfixes still work: "), trains.C("/train hotfix <sha|branch> <reason>"), trains.T("."))
 	case trains.CutBusy:
-		return sec(trains.T("Another " + string(r.Plan.Track) + " cut is in progress (lock held by " + r.Holder + "). Nothing more was done; follow it in the channel."))
+		return sec(trains.T("Another " + string(r.Plan.Track) + " cut is in progress. Nothing more was done; follow it in the channel."))
 	case trains.CutNothing:
 		return sec(trains.T("Nothing to ship: " + r.Plan.Nothing + ". No train was cut."))
 	case trains.CutRunning:
@@ -106,7 +91,7 @@ func cutReply(r trains.CutResult) trains.Message {
 			t = append(t, trains.T(")"))
 		}
 		t = append(t, trains.T(". Validators who can still approve: "))
-		t = append(t, people(r.CanSignOff)...)
+		t = append(t, trains.People(r.CanSignOff)...)
 		t = append(t, trains.T(" — with the Approve button or "), trains.C("/train approve next-staging"), trains.T("."))
 		return sec(t...)
 	case trains.CutPreview:
@@ -134,7 +119,7 @@ func cutReply(r trains.CutResult) trains.Message {
 		if r.Plan.Track == trains.Staging {
 			s := trains.Text{trains.T(fmt.Sprintf("Sign-off: %d of %d approvals count", len(r.Approvals), r.Need))}
 			s = append(s, trains.T("; can still approve: "))
-			s = append(s, people(r.CanSignOff)...)
+			s = append(s, trains.People(r.CanSignOff)...)
 			notes = append(notes, s)
 			if len(r.Plan.Missing) > 0 {
 				notes = append(notes, append(trains.Text{trains.T("Missing hotfixes (the cut needs --force): ")}, missingText(r.Plan.Missing)...))
@@ -159,7 +144,7 @@ func hotfixReply(r trains.HotfixResult) trains.Message {
 	t := r.Train
 	switch {
 	case r.Busy:
-		return trains.Say(trains.T("Another hotfix is in progress (lock held by " + r.Holder + "); try again when it is out."))
+		return trains.Say(trains.T("Another hotfix is in progress; try again when it is out. Nothing was done."))
 	case r.Preview:
 		text := trains.Text{trains.T("🔍 Dry run: would tag "), trains.C(t.Tag), trains.T(" on "), trains.C(short(t.Commit)),
 			trains.T(" and dispatch the deploy with environment=staging, release_type=hotfix. Nothing was done.")}

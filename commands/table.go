@@ -39,11 +39,6 @@ func (c *call) arg(i int) string {
 // rest returns the text from word i on, verbatim.
 func (c *call) rest(i int) string { return rest(c.text, c.args, i) }
 
-// need checks the caller holds one of roles.
-func (c *call) need(ctx context.Context, roles ...trains.Role) error {
-	return anyOf(ctx, c.h.deps.Roles, c.req.User, roles...)
-}
-
 // usageError is a malformed command: the reply shows the usage.
 type usageError struct {
 	cmd *command
@@ -64,7 +59,7 @@ func table() ([]*command, error) {
 		{name: "calendar", usage: "calendar", summary: "the next four trains, quiet windows and recent hotfixes", who: "anyone", run: runCalendar},
 		{name: "cut", usage: "cut dev|staging [--force] [--dry-run]", summary: "cut a train now (--dry-run previews it; --force promotes staging without missing hotfixes)", who: "releasers (anyone with --dry-run)", run: runCut},
 		{name: "hotfix", usage: "hotfix <sha|branch> <reason> [--dry-run]", summary: "tag and deploy a commit now, even in a quiet window", who: "releasers, validators, or the next train's on-call", run: runHotfix},
-		{name: "approve", usage: "approve <train>", summary: "sign off a staging train, e.g. next-staging or staging-2026-12-09", who: "validators", run: runApprove},
+		{name: "approve", usage: "approve <train> [<dev tag>]", summary: "sign off what a staging train would ship, e.g. next-staging or staging-2026-12-09; naming the dev tag you saw refuses the approval if the candidate has changed", who: "validators", run: runApprove},
 		{name: "confirm", usage: "confirm <train>", summary: "say you are on a train (the I'm on it button); an unconfirmed train is skipped", who: "the train's on-call or releasers", run: runConfirm},
 		{name: "skip", usage: "skip <train> [reason]", summary: "skip a coming train (the Skip button)", who: "the train's on-call or releasers", run: runSkip},
 		{name: "pause", usage: "pause [<duration>|until <time>|from <time> until <time>] <reason>", summary: "hold trains for a quiet window; alone, list the windows (times in UTC: 2026-12-02T18:00Z or 2026-12-02 18:00)", who: "chain ops or releasers (anyone to list)", run: runPause},

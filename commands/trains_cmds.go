@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -45,11 +44,6 @@ func runCut(ctx context.Context, c *call) (trains.Message, error) {
 	if err != nil || !track.Scheduled() {
 		return trains.Message{}, c.usage("%q is not dev or staging (a hotfix is /train hotfix).", humanText(words[0].text))
 	}
-	if !set["dry-run"] {
-		if err := c.need(ctx, trains.Releaser); err != nil {
-			return trains.Message{}, err
-		}
-	}
 	res, err := c.h.deps.Service.Cut(ctx, trains.CutRequest{Track: track, By: c.req.User, Force: set["force"], DryRun: set["dry-run"]})
 	if err != nil {
 		return trains.Message{}, err
@@ -71,23 +65,6 @@ func runHotfix(ctx context.Context, c *call) (trains.Message, error) {
 	}
 	ref := humanText(words[0].text)
 	reason := humanText(rest(c.text, words, 1))
-	if !set["dry-run"] {
-		// Whoever paged: releasers, validators, or the next train's on-call.
-		err := c.need(ctx, trains.Releaser, trains.Validator)
-		var fb *forbidden
-		switch {
-		case errors.As(err, &fb):
-			oc, ok, oerr := c.h.deps.Service.OnCallOf(ctx, "next")
-			if oerr != nil {
-				return trains.Message{}, oerr
-			}
-			if !ok || oc != c.req.User {
-				return trains.Message{}, &forbidden{need: "releasers, validators or the next train's on-call"}
-			}
-		case err != nil:
-			return trains.Message{}, err
-		}
-	}
 	res, err := c.h.deps.Service.Hotfix(ctx, trains.HotfixRequest{Ref: ref, Reason: reason, By: c.req.User, DryRun: set["dry-run"]})
 	if err != nil {
 		return trains.Message{}, err
@@ -111,41 +88,19 @@ func runApprove(ctx context.Context, c *call) (trains.Message, error) {
 	if err != nil {
 		return trains.Message{}, err
 	}
-	if len(c.args) > 1 {
-		return trains.Message{}, c.usage("Approve takes one train.")
+	if len(c.args) > 2 {
+		return trains.Message{}, c.usage("Approve takes one train, and optionally the candidate you saw (its dev tag).")
 	}
-	if err := c.need(ctx, trains.Validator); err != nil {
-		return trains.Message{}, err
-	}
-	res, err := c.h.deps.Service.Approve(ctx, c.req.User, ref)
+	res, err := c.h.deps.Service.Approve(ctx, trains.ApproveRequest{By: c.req.User, Train: ref, Saw: c.arg(1)})
 	if err != nil {
 		return trains.Message{}, err
 	}
 	return signOffReply("approved", res), nil
 }
 
-// onCallOrReleaser checks the caller is ref's on-call or a releaser.
-func onCallOrReleaser(ctx context.Context, c *call, ref string) error {
-	err := c.need(ctx, trains.Releaser)
-	if err == nil {
-		return nil
-	}
-	oc, ok, oerr := c.h.deps.Service.OnCallOf(ctx, ref)
-	if oerr != nil {
-		return oerr
-	}
-	if ok && oc == c.req.User {
-		return nil
-	}
-	return &forbidden{need: "the train's on-call or releasers"}
-}
-
 func runConfirm(ctx context.Context, c *call) (trains.Message, error) {
 	ref, err := trainArg(c)
 	if err != nil {
-		return trains.Message{}, err
-	}
-	if err := onCallOrReleaser(ctx, c, ref); err != nil {
 		return trains.Message{}, err
 	}
 	res, err := c.h.deps.Service.Confirm(ctx, c.req.User, ref)
@@ -160,9 +115,6 @@ func runSkip(ctx context.Context, c *call) (trains.Message, error) {
 	if err != nil {
 		return trains.Message{}, err
 	}
-	if err := onCallOrReleaser(ctx, c, ref); err != nil {
-		return trains.Message{}, err
-	}
 	t, err := c.h.deps.Service.Skip(ctx, c.req.User, ref, humanText(c.rest(1)))
 	if err != nil {
 		return trains.Message{}, err
@@ -171,12 +123,26 @@ func runSkip(ctx context.Context, c *call) (trains.Message, error) {
 }
 
 func signOffReply(what string, r trains.SignOffResult) trains.Message {
-	text := trains.Text{trains.T("👍 You " + what + " " + string(r.Train.ID) + ".")}
+	text := trains.Text{trains.T("👍 You " + what + " ")}
 	if !r.Added {
-		text = trains.Text{trains.T("You had already " + what + " " + string(r.Train.ID) + "; it counts once.")}
+		text = trains.Text{trains.T("You had already " + what + " ")}
+	}
+	if r.Candidate.Promotes != "" {
+		text = append(text, trains.C(r.Candidate.Promotes), trains.T(" on "), trains.C(short(r.Candidate.Commit)), trains.T(" for "))
+	}
+	text = append(text, trains.T(string(r.Train.ID)))
+	if r.Candidate.Tag != "" {
+		text = append(text, trains.T(" (it would be tagged "), trains.C(r.Candidate.Tag), trains.T(")"))
+	}
+	if len(r.Candidate.Without) > 0 {
+		text = append(text, trains.T(" — ⚠️ without hotfix "+strings.Join(r.Candidate.Without, ", ")+", so only a forced cut ships it"))
+	}
+	text = append(text, trains.T("."))
+	if !r.Added {
+		text = append(text, trains.T(" It counts once."))
 	}
 	if r.Train.Track == trains.Staging {
-		text = append(text, trains.T(fmt.Sprintf(" Approvals: %d of %d needed", len(r.Approvals), r.Need)))
+		text = append(text, trains.T(fmt.Sprintf(" Approvals of this candidate: %d of %d needed", len(r.Approvals), r.Need)))
 		for i, a := range r.Approvals {
 			sep := ", "
 			if i == 0 {
@@ -187,7 +153,7 @@ func signOffReply(what string, r trains.SignOffResult) trains.Message {
 		if len(r.Approvals) > 0 {
 			text = append(text, trains.T(")"))
 		}
-		text = append(text, trains.T(". The person who cuts it cannot approve it."))
+		text = append(text, trains.T(". The person who cuts it cannot approve it; a new candidate needs new approvals."))
 	}
 	return trains.Say(text...)
 }

@@ -37,6 +37,12 @@ func candidateText(c Candidate) Text {
 	} else {
 		out = append(out, C(short(c.Commit)))
 	}
+	if c.Promotes != "" {
+		out = append(out, T(", promoting "), C(c.Promotes))
+	}
+	if len(c.Without) > 0 {
+		out = append(out, T(" — ⚠️ without hotfix "+strings.Join(c.Without, ", ")+" (only a forced cut ships it)"))
+	}
 	if c.Previous != "" {
 		n := fmt.Sprintf("%d commit%s since %s", c.Commits, plural(c.Commits), c.Previous)
 		if c.CompareURL != "" {
@@ -53,6 +59,21 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// People is a list of mentions, or "nobody".
+func People(users []string) Text {
+	if len(users) == 0 {
+		return Text{T("nobody")}
+	}
+	var t Text
+	for i, u := range users {
+		if i > 0 {
+			t = append(t, T(", "))
+		}
+		t = append(t, U(u))
+	}
+	return t
 }
 
 func person(u string) Text {
@@ -81,13 +102,16 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	if t.Track != Hotfix {
 		fields = append(fields, Field{Label: "On-call", Value: person(t.OnCall)})
 	}
+	if len(t.ApprovedBy) > 0 {
+		fields = append(fields, Field{Label: "Approved by", Value: People(t.ApprovedBy)})
+	}
 	if t.DeployURL != "" {
 		fields = append(fields, Field{Label: "Deploy run", Value: Text{L(fmt.Sprintf("run %d", t.DeployRunID), t.DeployURL)}})
 	}
 	m := Message{Blocks: []Block{{Kind: Header, Text: Text{T(head)}}, {Kind: Fields, Fields: fields}}}
 	var notes []Text
-	if t.Reason != "" {
-		notes = append(notes, Text{B("Reason: "), T(t.Reason)})
+	if t.Reason != "" || t.SkippedBy != "" {
+		notes = append(notes, append(Text{B("Reason: ")}, t.Why()...))
 	}
 	if t.Window != "" && t.Track == Hotfix {
 		notes = append(notes, Text{B("⚠️ Made during a quiet window: "), T(t.WindowReason), T(". Trains are paused; this hotfix goes out anyway.")})
@@ -125,22 +149,33 @@ func (s *Service) reminderMessage(t Train, approvals []SignOffRecord) Message {
 	}
 	fields = append(fields, Field{Label: "Confirmed", Value: confirmed})
 	if t.Track == Staging {
-		v := Text{T(fmt.Sprintf("%d of %d: ", len(approvals), s.cfg.StagingApprovals))}
-		for i, a := range approvals {
+		counted, stale := splitApprovals(approvals, t.Candidate)
+		v := Text{T(fmt.Sprintf("%d of %d: ", len(counted), s.cfg.StagingApprovals))}
+		for i, a := range counted {
 			if i > 0 {
 				v = append(v, T(", "))
 			}
 			v = append(v, U(a.User))
 		}
-		if len(approvals) == 0 {
+		if len(counted) == 0 {
 			v = append(v, T("none yet"))
+		}
+		if len(stale) > 0 {
+			v = append(v, T(" — no longer counted, given for an earlier candidate: "))
+			for i, a := range stale {
+				if i > 0 {
+					v = append(v, T(", "))
+				}
+				v = append(v, U(a.User), T(" ("+candidateName(a.Promotes, a.Commit, a.Without)+")"))
+			}
+			v = append(v, T("; please approve again"))
 		}
 		fields = append(fields, Field{Label: "Approvals", Value: v})
 	}
 	m := Message{Blocks: []Block{{Kind: Header, Text: Text{T(head)}}, {Kind: Fields, Fields: fields}}}
 	switch {
 	case t.State.Final():
-		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: Text{T(stateIcon[t.State] + " " + string(t.State) + " — " + t.Reason)}})
+		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: append(Text{T(stateIcon[t.State] + " " + string(t.State) + " — ")}, t.Why()...)})
 	case t.inFlight():
 		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: Text{T("🚂 The train is on its way; follow it in its thread.")}})
 	default:
@@ -148,8 +183,10 @@ func (s *Service) reminderMessage(t Train, approvals []SignOffRecord) Message {
 			{ID: "confirm", Label: "I'm on it", Command: "confirm " + string(t.ID), Style: "primary"},
 			{ID: "skip", Label: "Skip", Command: "skip " + string(t.ID), Style: "danger"},
 		}
-		if t.Track == Staging {
-			btns = append(btns, Button{ID: "approve", Label: "Approve", Command: "approve " + string(t.ID)})
+		if t.Track == Staging && t.Candidate.Promotes != "" {
+			// The button signs what this reminder shows, no other candidate.
+			btns = append(btns, Button{ID: "approve", Label: "Approve " + t.Candidate.Promotes,
+				Command: "approve " + string(t.ID) + " " + t.Candidate.Promotes + "@" + t.Candidate.Commit})
 		}
 		m.Blocks = append(m.Blocks, Block{Kind: Actions, Buttons: btns})
 	}

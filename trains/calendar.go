@@ -20,7 +20,10 @@ type CalendarEntry struct {
 	Candidate string
 	// OnCall is the Slack user id on call, empty when unassigned.
 	OnCall string
-	Notes  []string
+	// SkippedBy is the Slack user id of who skipped the train by hand;
+	// Notes then hold their reason.
+	SkippedBy string
+	Notes     []string
 }
 
 // Calendar is the next trains with their on-call, the quiet windows that
@@ -75,11 +78,20 @@ func BuildCalendar(in CalendarInput) Calendar {
 			if t.Tag != "" {
 				e.Candidate = t.Tag
 			}
-			if t.State == Skipped {
+			switch {
+			case t.State == Skipped && t.SkippedBy != "":
+				e.SkippedBy = t.SkippedBy
+				if t.Reason != "" {
+					e.Notes = append(e.Notes, t.Reason)
+				}
+			case t.State == Skipped:
 				e.Notes = append(e.Notes, "skipped: "+t.Reason)
+			case t.State == Postponed:
+				e.At = t.At
+				e.Notes = append(e.Notes, fmt.Sprintf("postponed to %s by quiet window: %s", t.At.UTC().Format(TimeLayout), t.WindowReason))
 			}
 		}
-		if e.State != Skipped {
+		if e.State != Skipped && e.State != Postponed {
 			next, _ := in.Schedule.After(slot.Track, slot.At)
 			switch d := Decide(slot, next.At, in.Windows); d.Action {
 			case Postpone:
@@ -136,6 +148,9 @@ func (c Calendar) Markdown(name func(user string) string) string {
 			cand = "—"
 		}
 		notes := mdCell(strings.Join(e.Notes, "; "))
+		if e.SkippedBy != "" {
+			notes = strings.TrimSuffix("skipped by "+person(e.SkippedBy)+"; "+notes, "; ")
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", e.Slot.ID(), e.Slot.Track,
 			e.At.UTC().Format("2006-01-02 15:04"), mdCell(cand), person(e.OnCall), notes)
 	}

@@ -51,8 +51,6 @@ type CutResult struct {
 	Train Train
 	// Window is the window that holds trains (CutPaused), or that a dry run would meet.
 	Window Window
-	// Holder holds the track lock (CutBusy).
-	Holder string
 	// SignOff explains missing approvals (CutNeedsSignOff); Approvals are
 	// those that count; CanSignOff who could still approve.
 	SignOff    *SignOffError
@@ -69,6 +67,12 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 	if !req.Track.Scheduled() {
 		return CutResult{}, userErr("only dev and staging trains are cut; a hotfix is `/train hotfix <sha|branch> <reason>`")
 	}
+	action := "cut " + string(req.Track)
+	if !req.DryRun && req.train == nil { // the scheduler's cut was confirmed by someone allowed
+		if err := s.authorize(ctx, req.By, action, "", anyRole(Releaser)); err != nil {
+			return CutResult{}, err
+		}
+	}
 	now := s.Clock.Now()
 	ws, err := s.Store.Windows(ctx, now)
 	if err != nil {
@@ -81,7 +85,7 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 		return res, err
 	}
 	if paused {
-		s.audit(ctx, req.By, "cut "+string(req.Track), "", "", userErr("paused by quiet window %s", w.ID))
+		s.audit(ctx, req.By, action, "", "", userErr("paused by quiet window %s", w.ID))
 		return CutResult{Outcome: CutPaused, Window: w, Plan: Plan{Track: req.Track}}, nil
 	}
 	lease, ok, err := s.Store.TryLease(ctx, "track:"+string(req.Track), s.holder(), s.cfg.LockTTL)
@@ -89,7 +93,8 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 		return CutResult{}, err
 	}
 	if !ok {
-		return CutResult{Outcome: CutBusy, Holder: lease.Holder, Plan: Plan{Track: req.Track}}, nil
+		s.Log.Info("cut refused: the track lock is held", "track", string(req.Track), "holder", lease.Holder, "user", req.By)
+		return CutResult{Outcome: CutBusy, Plan: Plan{Track: req.Track}}, nil
 	}
 	started := false
 	defer func() {
@@ -118,13 +123,19 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 		res.Outcome = CutNothing
 		return res, nil
 	}
+	var approvals TrainID // the train whose approvals the cut uses up
+	var used []SignOffRecord
 	if req.Track == Staging {
 		if len(p.Missing) > 0 && !req.Force {
 			res.Outcome = CutMissingHotfixes
-			s.audit(ctx, req.By, "cut staging", t.ID, p.Tag.String(), userErr("missing %d hotfix(es)", len(p.Missing)))
+			s.audit(ctx, req.By, action, storedID(t), p.Tag.String(), userErr("missing %d hotfix(es)", len(p.Missing)))
 			return res, nil
 		}
-		counted, err := s.signOff(ctx, s.approvalsOf(t, now), req.By)
+		if approvals, err = s.approvalsOf(ctx, t); err != nil {
+			return res, err
+		}
+		var counted []string
+		counted, used, err = s.signOff(ctx, approvals, p.Candidate(), req.By)
 		res.Approvals = counted
 		var se *SignOffError
 		if errors.As(err, &se) {
@@ -132,7 +143,7 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 			if res.CanSignOff, err = s.canSignOff(ctx, req.By, counted); err != nil {
 				return res, err
 			}
-			s.audit(ctx, req.By, "cut staging", t.ID, p.Tag.String(), userErr("%v", se))
+			s.audit(ctx, req.By, action, storedID(t), p.Tag.String(), userErr("%v", se))
 			return res, nil
 		} else if err != nil {
 			return res, err
@@ -140,30 +151,69 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 	}
 
 	// Announce first: never run an unmonitored train.
-	t.Tag, t.Commit, t.Previous, t.Candidate = p.Tag.String(), p.Commit.SHA, p.Previous, p.Candidate()
-	t.CutBy, t.Forced = req.By, req.Force && len(p.Missing) > 0
-	if t.ConfirmedBy == "" {
-		t.ConfirmedBy = req.By
-	}
-	if t.State != Confirmed {
-		if err := t.MoveTo(Confirmed, now); err != nil {
-			return res, userErr("%v", err)
+	apply := func(t *Train) error {
+		t.Tag, t.Commit, t.Previous, t.Candidate = p.Tag.String(), p.Commit.SHA, p.Previous, p.Candidate()
+		t.CutBy, t.Forced, t.ApprovedBy = req.By, req.Force && len(p.Missing) > 0, res.Approvals
+		if t.ConfirmedBy == "" {
+			t.ConfirmedBy = req.By
 		}
+		if t.State != Confirmed {
+			if err := t.MoveTo(Confirmed, now); err != nil {
+				return userErr("%v", err)
+			}
+		}
+		return nil
+	}
+	if err := apply(&t); err != nil {
+		return res, err
 	}
 	ref, err := s.Announcer.Post(ctx, s.cutMessage(t, p))
 	if err != nil {
 		return res, fmt.Errorf("announce the cut in the channel (nothing was tagged): %w", err)
 	}
 	t.Message = ref
-	if t, err = s.save(ctx, t, lease.Fence()); err != nil {
+	if t, err = s.saveCut(ctx, t, lease.Fence(), apply); err != nil {
 		s.replyQuiet(ref, Say(T("⚠️ This cut was not recorded, so nothing was tagged: "), T(err.Error())))
 		return res, fmt.Errorf("record train %s (nothing was tagged): %w", t.ID, err)
 	}
-	s.audit(ctx, req.By, "cut "+string(req.Track), t.ID, t.Tag+" on "+short(t.Commit), nil)
+	s.audit(ctx, req.By, action, t.ID, t.Tag+" on "+short(t.Commit), nil)
+	if len(used) > 0 {
+		// The approvals are used up: the next cut needs its own (SPEC §2).
+		// Should this fail, they still approve only this candidate, which
+		// the tag now promoted can never be again.
+		if err := s.Store.RemoveSignOffs(ctx, approvals, Approval, used); err != nil {
+			s.Log.Warn("use up the approvals", "train", string(t.ID), "approvals_of", string(approvals), "err", err)
+		}
+	}
 	started = true
 	s.launch(t, lease)
 	res.Outcome, res.Train = CutStarted, t
 	return res, nil
+}
+
+// saveCut stores a train being cut. When a reminder stored or changed the
+// train since it was read (a compare-and-set conflict), the cut is applied
+// again to the stored train, unless that one has left or ended.
+func (s *Service) saveCut(ctx context.Context, t Train, fence Fence, apply func(*Train) error) (Train, error) {
+	for range 3 {
+		saved, err := s.save(ctx, t, fence)
+		if !errors.Is(err, ErrConflict) {
+			return saved, err
+		}
+		cur, err := s.Store.GetTrain(ctx, t.ID)
+		if err != nil {
+			return t, err
+		}
+		if cur.State.Final() || cur.inFlight() {
+			return t, userErr("train %s is %s: it changed while this cut was being made", t.ID, cur.State)
+		}
+		cur.Message = t.Message
+		if err := apply(&cur); err != nil {
+			return t, err
+		}
+		t = cur
+	}
+	return t, fmt.Errorf("record train %s: %w", t.ID, ErrConflict)
 }
 
 // preview is a dry-run cut: the plan and who can still sign off.
@@ -173,9 +223,16 @@ func (s *Service) preview(ctx context.Context, req CutRequest, now time.Time) (C
 		return CutResult{}, err
 	}
 	res := CutResult{Outcome: CutPreview, Plan: p, Need: s.cfg.StagingApprovals}
-	if req.Track == Staging {
-		slot, _ := s.cfg.Schedule.Next(Staging, now)
-		counted, err := s.signOff(ctx, slot.ID(), req.By)
+	if req.Track == Staging && p.Nothing == "" {
+		t, err := s.cutTrain(ctx, Staging, now)
+		if err != nil {
+			return res, err
+		}
+		id, err := s.approvalsOf(ctx, t)
+		if err != nil {
+			return res, err
+		}
+		counted, _, err := s.signOff(ctx, id, p.Candidate(), req.By)
 		var se *SignOffError
 		if err != nil && !errors.As(err, &se) {
 			return res, err
@@ -188,23 +245,36 @@ func (s *Service) preview(ctx context.Context, req CutRequest, now time.Time) (C
 	return res, nil
 }
 
-// approvalsOf names the train whose approvals a staging cut uses: the
-// train itself when it is a slot's, else the next staging slot's (SPEC §2).
-func (s *Service) approvalsOf(t Train, now time.Time) TrainID {
+// approvalsOf names the train whose approvals a staging cut of t uses: t
+// itself when it is a slot's, else the next staging train (SPEC §2).
+func (s *Service) approvalsOf(ctx context.Context, t Train) (TrainID, error) {
 	if !t.OffSchedule {
-		return t.ID
+		return t.ID, nil
 	}
-	slot, _ := s.cfg.Schedule.Next(Staging, now)
-	return slot.ID()
+	next, err := s.nextTrain(ctx, Staging)
+	if err != nil {
+		return "", err
+	}
+	return next.ID, nil
 }
 
-// cutTrain finds the train a cut of track at now belongs to: the slot's
-// train on a slot day, unless it has ended; else a new off-schedule train
-// with the first free id of the day. A train of the day that is still on
-// its way is returned as it is.
+// cutTrain finds the train a cut of track at now belongs to: a train of
+// the track that a quiet window postponed, which goes now; else the
+// slot's train on a slot day, unless it has ended; else a new off-schedule
+// train with the first free id of the day. A train of the day that is
+// still on its way is returned as it is.
 func (s *Service) cutTrain(ctx context.Context, track Track, now time.Time) (Train, error) {
-	if slot, _ := s.cfg.Schedule.Next(track, now.Truncate(24*time.Hour)); slot.At.Truncate(24 * time.Hour).Equal(now.Truncate(24 * time.Hour)) {
-		t, err := s.trainFor(ctx, slot)
+	open, err := s.Store.OpenTrains(ctx)
+	if err != nil {
+		return Train{}, err
+	}
+	for _, t := range open {
+		if t.Track == track && t.State == Postponed {
+			return t, nil
+		}
+	}
+	if slot, _ := s.cfg.Schedule.Next(track, now.Truncate(24*time.Hour)); sameDay(slot.At, now) {
+		t, err := s.slotTrainFor(ctx, slot)
 		if err != nil || !t.State.Final() {
 			return t, err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // HotfixRequest asks for a hotfix of a commit or branch.
@@ -22,9 +21,8 @@ type HotfixResult struct {
 	// Window is the quiet window the hotfix goes out in, if any: announced loudly.
 	Window Window
 	Paused bool
-	// Busy is set, with Holder, when another hotfix holds the lock.
+	// Busy is set when another hotfix holds the lock.
 	Busy    bool
-	Holder  string
 	Preview bool
 }
 
@@ -32,8 +30,14 @@ type HotfixResult struct {
 // §1–3). Quiet windows do not hold it — emergencies trump cadence — but the
 // announcement says so loudly and the window is recorded on the train.
 func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, error) {
-	if strings.TrimSpace(req.Reason) == "" {
+	req.Reason = CleanText(req.Reason)
+	if req.Reason == "" {
 		return HotfixResult{}, userErr("a hotfix needs a reason, for the post-incident review: `/train hotfix <sha|branch> <reason>`")
+	}
+	if !req.DryRun {
+		if err := s.authorizeHotfix(ctx, req.By); err != nil {
+			return HotfixResult{}, err
+		}
 	}
 	now := s.Clock.Now()
 	ws, err := s.Store.Windows(ctx, now)
@@ -83,7 +87,8 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 		return res, err
 	}
 	if !ok {
-		res.Busy, res.Holder = true, lease.Holder
+		s.Log.Info("hotfix refused: the hotfix lock is held", "holder", lease.Holder, "user", req.By)
+		res.Busy = true
 		return res, nil
 	}
 	started := false
@@ -160,4 +165,20 @@ func (s *Service) freeID(ctx context.Context, track Track) (TrainID, error) {
 		}
 	}
 	return "", userErr("99 %s trains today is the limit", track)
+}
+
+// authorizeHotfix checks that by may make a hotfix: releasers, validators,
+// or the on-call of the next train — "whoever paged" (SPEC §6).
+func (s *Service) authorizeHotfix(ctx context.Context, by string) error {
+	p := anyRole(Releaser, Validator)
+	p.who = "releasers, validators or the next train's on-call"
+	next, err := s.nextTrain(ctx, Dev, Staging)
+	var ue *UserError
+	switch {
+	case err == nil:
+		p.onCall = next.OnCall
+	case !errors.As(err, &ue):
+		return err
+	}
+	return s.authorize(ctx, by, "hotfix", "", p)
 }

@@ -3,8 +3,8 @@ package trains
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
+	"strings"
 )
 
 // Assignment is who is on call for a coming train.
@@ -43,29 +43,33 @@ func (s *Service) OnCall(ctx context.Context) (OnCallView, error) {
 
 // SetRotation sets the rotation: from now, the n-th train goes to members[n mod len].
 func (s *Service) SetRotation(ctx context.Context, by string, members []string) error {
+	if err := s.authorize(ctx, by, "oncall rotation", "", anyRole(Releaser)); err != nil {
+		return err
+	}
 	if len(members) == 0 {
 		return userErr("name at least one person: `/train oncall rotation @a @b @c`")
 	}
 	for i, m := range members {
 		if slices.Contains(members[:i], m) {
-			return userErr("<@%s> is named twice in the rotation", m)
+			return refusal(U(m), T(" is named twice in the rotation; name each person once, in order."))
 		}
 	}
 	if err := s.Store.SetRotation(ctx, members, s.Clock.Now()); err != nil {
 		return err
 	}
-	s.audit(ctx, by, "oncall rotation", "", fmt.Sprint(members), nil)
+	s.audit(ctx, by, "oncall rotation", "", strings.Join(members, " "), nil)
 	return nil
 }
 
 // SetOnCall gives one train to user (`/train oncall set <train> @x`).
 func (s *Service) SetOnCall(ctx context.Context, by, ref, user string) (TrainID, error) {
-	t, err := s.comingTrain(ctx, ref)
-	if err != nil {
+	if err := s.authorize(ctx, by, "oncall set", "", anyRole(Releaser)); err != nil {
 		return "", err
 	}
-	if !t.Track.Scheduled() {
-		return "", userErr("%s is not a scheduled train", t.ID)
+	t, err := s.comingTrain(ctx, ref)
+	if err != nil {
+		s.audit(ctx, by, "oncall set", storedID(t), ref, err)
+		return "", err
 	}
 	if err := s.Store.SetOverrides(ctx, map[TrainID]string{t.ID: user}); err != nil {
 		return "", err
@@ -77,33 +81,42 @@ func (s *Service) SetOnCall(ctx context.Context, by, ref, user string) (TrainID,
 		}
 		s.refreshReminder(ctx, t, nil)
 	}
-	s.audit(ctx, by, "oncall set", t.ID, "<@"+user+">", nil)
+	s.audit(ctx, by, "oncall set", t.ID, user, nil)
 	return t.ID, nil
 }
 
 // Swap swaps the next trains of a and b (`/train oncall swap @a @b`).
-func (s *Service) Swap(ctx context.Context, by, a, b string) (map[TrainID]string, error) {
+func (s *Service) Swap(ctx context.Context, by, a, b string) ([]Assignment, error) {
+	if err := s.authorize(ctx, by, "oncall swap", "", anyRole(Releaser)); err != nil {
+		return nil, err
+	}
 	r, err := s.Store.Rotation(ctx)
 	if errors.Is(err, ErrNotFound) {
 		return nil, userErr("%v", ErrNoRotation)
 	} else if err != nil {
 		return nil, err
 	}
-	ov, err := r.Swap(s.cfg.Schedule, s.Clock.Now(), a, b)
+	swapped, err := r.Swap(s.cfg.Schedule, s.Clock.Now(), a, b)
 	if err != nil {
-		return nil, userErr("%v", err)
+		return nil, err
+	}
+	ov := map[TrainID]string{}
+	var detail []string
+	for _, as := range swapped {
+		ov[as.Slot.ID()] = as.User
+		detail = append(detail, string(as.Slot.ID())+"→"+as.User)
 	}
 	if err := s.Store.SetOverrides(ctx, ov); err != nil {
 		return nil, err
 	}
-	for id, u := range ov {
-		if t, err := s.Store.GetTrain(ctx, id); err == nil && !t.State.Final() {
-			t.OnCall = u
+	for _, as := range swapped {
+		if t, err := s.Store.GetTrain(ctx, as.Slot.ID()); err == nil && !t.State.Final() {
+			t.OnCall = as.User
 			if t, err = s.Store.UpdateTrain(ctx, t, Fence{}); err == nil {
 				s.refreshReminder(ctx, t, nil)
 			}
 		}
 	}
-	s.audit(ctx, by, "oncall swap", "", fmt.Sprint(ov), nil)
-	return ov, nil
+	s.audit(ctx, by, "oncall swap", "", strings.Join(detail, " "), nil)
+	return swapped, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -32,8 +31,11 @@ type Affected struct {
 
 // Pause declares a quiet window.
 func (s *Service) Pause(ctx context.Context, req PauseRequest) (PauseResult, error) {
+	if err := s.authorize(ctx, req.By, "pause", "", anyRole(ChainOps, Releaser)); err != nil {
+		return PauseResult{}, err
+	}
 	now := s.Clock.Now()
-	w := Window{From: req.From, Until: req.Until, Reason: strings.TrimSpace(req.Reason), By: req.By, Created: now}
+	w := Window{From: req.From, Until: req.Until, Reason: CleanText(req.Reason), By: req.By, Created: now}
 	if w.From.IsZero() || w.From.Before(now) {
 		w.From = now
 	}
@@ -87,6 +89,9 @@ func affectedText(a Affected) Text {
 
 // Resume ends the active quiet windows now (SPEC §3).
 func (s *Service) Resume(ctx context.Context, by string) ([]Window, error) {
+	if err := s.authorize(ctx, by, "resume", "", anyRole(ChainOps, Releaser)); err != nil {
+		return nil, err
+	}
 	now := s.Clock.Now()
 	ws, err := s.Store.Windows(ctx, now)
 	if err != nil {

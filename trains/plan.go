@@ -2,6 +2,7 @@ package trains
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -119,14 +120,17 @@ func (s *Service) canSignOff(ctx context.Context, cutter string, counted []strin
 	return slices.DeleteFunc(vs, func(v string) bool { return v == cutter || slices.Contains(counted, v) }), nil
 }
 
-// signOff checks the approvals of train id against the two-person rule.
-func (s *Service) signOff(ctx context.Context, id TrainID, cutter string) ([]string, error) {
+// signOff checks the approvals of train id against the two-person rule,
+// counting only those given for candidate c (SPEC §2). It returns the
+// validators counted and their approvals (the cut uses them up).
+func (s *Service) signOff(ctx context.Context, id TrainID, c Candidate, cutter string) ([]string, []SignOffRecord, error) {
 	recs, err := s.Store.SignOffs(ctx, id, Approval)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	users := make([]string, len(recs))
-	for i, r := range recs {
+	current, stale := splitApprovals(recs, c)
+	users := make([]string, len(current))
+	for i, r := range current {
 		users[i] = r.User
 	}
 	var lookupErr error
@@ -139,7 +143,24 @@ func (s *Service) signOff(ctx context.Context, id TrainID, cutter string) ([]str
 	}
 	counted, err := SignOff(users, cutter, isValidator, s.cfg.StagingApprovals)
 	if lookupErr != nil {
-		return nil, fmt.Errorf("check who is a validator: %w", lookupErr)
+		if errors.Is(lookupErr, ErrRoleUnknown) {
+			return nil, nil, userErr("trainbot cannot check who is a validator right now (%v), so it cannot count the approvals; nothing was cut. Try again in a few minutes", lookupErr)
+		}
+		return nil, nil, fmt.Errorf("check who is a validator: %w", lookupErr)
 	}
-	return counted, err
+	var se *SignOffError
+	if errors.As(err, &se) {
+		for _, r := range stale {
+			if _, counted := se.Ignored[r.User]; !counted && !slices.Contains(se.Counted, r.User) {
+				se.Ignored[r.User] = "approved an earlier candidate, " + candidateName(r.Promotes, r.Commit, r.Without) + ", which no longer counts"
+			}
+		}
+	}
+	var used []SignOffRecord
+	for _, r := range current {
+		if slices.Contains(counted, r.User) {
+			used = append(used, r)
+		}
+	}
+	return counted, used, err
 }

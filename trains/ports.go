@@ -3,6 +3,8 @@ package trains
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -37,10 +39,33 @@ const (
 	Confirmation SignOffKind = "confirmation"
 )
 
-// SignOffRecord is one person's sign-off on a train.
+// SignOffRecord is one person's sign-off on a train. An approval names the
+// candidate it was given for (SPEC §2): the dev tag a staging train would
+// promote, that tag's commit, and the hotfixes the promotion would leave
+// out; it counts only while the train would ship that candidate.
 type SignOffRecord struct {
 	User string    `json:"user"`
 	At   time.Time `json:"at"`
+	// Promotes, Commit and Without are the approved candidate; empty for a
+	// confirmation.
+	Promotes string   `json:"promotes,omitempty"`
+	Commit   string   `json:"commit,omitempty"`
+	Without  []string `json:"without,omitempty"`
+}
+
+// Approves reports whether the sign-off was given for candidate c.
+func (r SignOffRecord) Approves(c Candidate) bool {
+	return r.Promotes == c.Promotes && r.Commit == c.Commit && slices.Equal(r.Without, c.Without)
+}
+
+// Signs names what the sign-off is for, as one string the stores compare:
+// two sign-offs of one user with the same Signs sign the same thing (their
+// times may differ). Empty for a confirmation.
+func (r SignOffRecord) Signs() string {
+	if r.Promotes == "" && r.Commit == "" && len(r.Without) == 0 {
+		return ""
+	}
+	return r.Promotes + "@" + r.Commit + "-" + strings.Join(r.Without, ",")
 }
 
 // Lease is a named lock with an expiry and a fencing token: the track locks
@@ -132,11 +157,17 @@ type Store interface {
 	// SetOverrides sets one-train overrides, all or none.
 	SetOverrides(ctx context.Context, overrides map[TrainID]string) error
 
-	// AddSignOff records user's sign-off of kind on a train; added is false
-	// when user had already signed off (a double click counts once).
-	AddSignOff(ctx context.Context, id TrainID, kind SignOffKind, user string, at time.Time) (added bool, err error)
-	// SignOffs returns the sign-offs of kind on a train, in the order made.
+	// AddSignOff records r.User's sign-off of kind on a train. A user has
+	// one sign-off of a kind per train: added is false when theirs is
+	// already for the same thing (the same Signs: a double click counts
+	// once); one for something else is replaced by r.
+	AddSignOff(ctx context.Context, id TrainID, kind SignOffKind, r SignOffRecord) (added bool, err error)
+	// SignOffs returns the sign-offs of kind on a train, oldest first.
 	SignOffs(ctx context.Context, id TrainID, kind SignOffKind) ([]SignOffRecord, error)
+	// RemoveSignOffs removes the given sign-offs of kind on a train, each
+	// only while the user's stored one still Signs the same: a cut uses up
+	// the approvals it relied on, and never one given after it read them.
+	RemoveSignOffs(ctx context.Context, id TrainID, kind SignOffKind, used []SignOffRecord) error
 
 	// Claim takes an operation key (an envelope id, a reminder sent, an
 	// announcement made): the first caller gets true, later callers false,

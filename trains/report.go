@@ -9,6 +9,9 @@ import (
 // StartLine starts a new line (`/train line X.Y.Z`): the next dev tag is
 // on it. It must be greater than the current line.
 func (s *Service) StartLine(ctx context.Context, by string, l Line) (Line, error) {
+	if err := s.authorize(ctx, by, "line", "", anyRole(Releaser)); err != nil {
+		return Line{}, err
+	}
 	rts, err := s.Repo.Tags(ctx)
 	if err != nil {
 		return Line{}, fmt.Errorf("list the repository's tags: %w", err)

@@ -3,6 +3,7 @@ package trains
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -42,20 +43,23 @@ func (r Rotation) NextTrainOf(s Schedule, now time.Time, user string, horizon in
 	return Slot{}, false
 }
 
-// Swap returns the overrides that swap the next trains of a and b
-// (`/train oncall swap @a @b`): a's next train goes to b and b's to a.
-func (r Rotation) Swap(s Schedule, now time.Time, a, b string) (map[TrainID]string, error) {
+// Swap returns the assignments that swap the next trains of a and b
+// (`/train oncall swap @a @b`): a's next train goes to b and b's to a, in
+// time order. A refusal is a *UserError naming the person.
+func (r Rotation) Swap(s Schedule, now time.Time, a, b string) ([]Assignment, error) {
 	if a == b {
-		return nil, fmt.Errorf("cannot swap <@%s> with themselves", a)
+		return nil, refusal(T("cannot swap "), U(a), T(" with themselves"))
 	}
 	horizon := 4 * (len(r.Members) + len(r.Overrides) + 1)
 	sa, okA := r.NextTrainOf(s, now, a, horizon)
 	sb, okB := r.NextTrainOf(s, now, b, horizon)
 	switch {
 	case !okA:
-		return nil, fmt.Errorf("<@%s> is not on call for any of the next %d trains", a, horizon)
+		return nil, refusal(U(a), T(fmt.Sprintf(" is not on call for any of the next %d trains", horizon)))
 	case !okB:
-		return nil, fmt.Errorf("<@%s> is not on call for any of the next %d trains", b, horizon)
+		return nil, refusal(U(b), T(fmt.Sprintf(" is not on call for any of the next %d trains", horizon)))
 	}
-	return map[TrainID]string{sa.ID(): b, sb.ID(): a}, nil
+	out := []Assignment{{Slot: sa, User: b, Override: true}, {Slot: sb, User: a, Override: true}}
+	slices.SortFunc(out, func(x, y Assignment) int { return compareSlots(x.Slot, y.Slot) })
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package trains
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -48,20 +49,27 @@ func TestRotationSwap(t *testing.T) {
 	s := defaultSchedule()
 	since := utc("2026-11-25 15:00")
 	r := Rotation{Members: []string{"A", "B", "C"}, Since: since}
-	ov, err := r.Swap(s, since, "A", "C")
+	swapped, err := r.Swap(s, since, "A", "C")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[TrainID]string{"dev-2026-12-01": "C", "staging-2026-12-09": "A"}
-	if diff := cmp.Diff(want, ov); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	want := []Assignment{
+		{Slot: Slot{Dev, utc("2026-12-01 14:00")}, User: "C", Override: true},
+		{Slot: Slot{Staging, utc("2026-12-09 14:00")}, User: "A", Override: true},
 	}
-	r.Overrides = ov
+	if diff := cmp.Diff(want, swapped); diff != "" {
+		t.Errorf("swapped in time order (-want +got):\n%s", diff)
+	}
+	r.Overrides = map[TrainID]string{}
+	for _, a := range swapped {
+		r.Overrides[a.Slot.ID()] = a.User
+	}
 	if u, _ := r.Assignee(s, Slot{Dev, utc("2026-12-01 14:00")}); u != "C" {
 		t.Errorf("after swap dev-2026-12-01 = %s", u)
 	}
-	if _, err := r.Swap(s, since, "A", "A"); err == nil {
-		t.Error("swapping with oneself accepted")
+	var ue *UserError
+	if _, err := r.Swap(s, since, "A", "A"); !errors.As(err, &ue) || ue.Text[1] != U("A") {
+		t.Errorf("swapping with oneself: %v, want a refusal mentioning A as data", err)
 	}
 	if _, err := r.Swap(s, since, "A", "Nobody"); err == nil {
 		t.Error("swapping with someone not on the rotation accepted")

@@ -28,9 +28,14 @@ func (s *Service) launch(t Train, lease Lease) {
 		ctx, cancel := context.WithCancel(s.base)
 		defer cancel()
 		stop := s.keepLease(ctx, cancel, &lease)
-		s.advance(ctx, t, lease)
+		end := s.advance(ctx, t, lease)
 		stop()
 		s.release(lease)
+		if end.State.Final() {
+			// Told last, once the track is free: whoever reads "deployed"
+			// may cut the next train at once.
+			s.ended(context.WithoutCancel(ctx), end)
+		}
 	}()
 }
 
@@ -80,8 +85,9 @@ func definitive(err error) bool {
 	return errors.As(err, &tc) || errors.As(err, &se) || errors.Is(err, ErrRunNotFound) || errors.Is(err, ErrRefused)
 }
 
-// advance moves t through its steps until it ends or cannot go on now.
-func (s *Service) advance(ctx context.Context, t Train, lease Lease) {
+// advance moves t through its steps until it ends or cannot go on now,
+// and returns it as last stored.
+func (s *Service) advance(ctx context.Context, t Train, lease Lease) Train {
 	log := s.Log.With("train", string(t.ID), "tag", t.Tag)
 	for !t.State.Final() {
 		err := s.step(ctx, &t, lease.Fence())
@@ -90,7 +96,7 @@ func (s *Service) advance(ctx context.Context, t Train, lease Lease) {
 		}
 		if ctx.Err() != nil || errors.Is(err, ErrLeaseLost) {
 			log.Info("train paused; it continues when trainbot or the lock holder picks it up", "state", t.State, "err", err)
-			return
+			return t
 		}
 		if !definitive(err) {
 			log.Warn("train step failed; it is tried again on the next scheduler tick", "state", t.State, "err", err)
@@ -98,11 +104,11 @@ func (s *Service) advance(ctx context.Context, t Train, lease Lease) {
 			if ok, _ := s.Store.Claim(ctx, key, time.Hour); ok {
 				s.replyQuiet(t.Message, Say(T("⚠️ "), T(err.Error()), T(" — trainbot will try this step again.")))
 			}
-			return
+			return t
 		}
-		t = s.fail(ctx, t, lease.Fence(), err)
-		return
+		return s.fail(ctx, t, lease.Fence(), err)
 	}
+	return t
 }
 
 // update stores *t and, when that works, replaces *t with the stored
@@ -215,11 +221,7 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 	if !run.Succeeded() {
 		return &stepError{fmt.Sprintf("the deploy run ended %s: %s", run.Conclusion, run.URL)}
 	}
-	if err := s.move(ctx, t, Deployed, fence); err != nil {
-		return err
-	}
-	s.ended(ctx, *t)
-	return nil
+	return s.move(ctx, t, Deployed, fence)
 }
 
 // recordDeploy stores a deploy run for stats. A run with no id (a dry
@@ -235,19 +237,20 @@ func (s *Service) recordDeploy(ctx context.Context, run Run, track Track) {
 }
 
 // fail ends t as failed with err's reason.
+// On a store failure it returns t as it was: not ended.
 func (s *Service) fail(ctx context.Context, t Train, fence Fence, cause error) Train {
-	t.Error = cause.Error()
-	if err := t.MoveTo(Failed, s.Clock.Now()); err != nil {
+	failed := t
+	failed.Error = cause.Error()
+	if err := failed.MoveTo(Failed, s.Clock.Now()); err != nil {
 		s.Log.Error("cannot mark train failed", "train", string(t.ID), "err", err)
 		return t
 	}
-	stored, err := s.Store.UpdateTrain(ctx, t, fence)
+	stored, err := s.Store.UpdateTrain(ctx, failed, fence)
 	if err != nil {
 		s.Log.Error("record failed train", "train", string(t.ID), "err", err, "cause", cause)
 		return t
 	}
 	s.audit(ctx, "trainbot", "train failed", t.ID, t.Tag, cause)
-	s.ended(ctx, stored)
 	return stored
 }
 

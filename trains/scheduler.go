@@ -74,7 +74,7 @@ func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration)
 			_ = s.Store.Unclaim(context.WithoutCancel(ctx), key)
 		}
 	}()
-	t, err := s.trainFor(ctx, slot)
+	t, err := s.slotTrainFor(ctx, slot)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration)
 	if _, err := s.save(ctx, t, Fence{}); err != nil {
 		return fmt.Errorf("record the reminder: %w", err)
 	}
-	s.audit(ctx, "trainbot", "remind", t.ID, lead.String()+" before, on-call <@"+t.OnCall+">", nil)
+	s.audit(ctx, "trainbot", "remind", t.ID, lead.String()+" before, on-call "+t.OnCall, nil)
 	return nil
 }
 
@@ -121,7 +121,7 @@ func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration)
 func (s *Service) slotsDue(ctx context.Context, now time.Time, ws []Window) error {
 	var due []Train
 	for _, slot := range s.cfg.Schedule.Between(now.Add(-s.cfg.SlotGrace), now.Add(time.Nanosecond)) {
-		t, err := s.trainFor(ctx, slot)
+		t, err := s.slotTrainFor(ctx, slot)
 		if err != nil {
 			return err
 		}
@@ -166,10 +166,12 @@ func (s *Service) slotCame(ctx context.Context, t Train, now time.Time, ws []Win
 		if err := t.MoveTo(Postponed, now); err != nil {
 			return err
 		}
-		if _, err := s.save(ctx, t, Fence{}); err != nil {
+		t, err := s.save(ctx, t, Fence{})
+		if err != nil {
 			return err
 		}
 		s.audit(ctx, "trainbot", "postpone", t.ID, "to "+d.At.Format(TimeLayout)+": "+d.Window.Reason, nil)
+		s.refreshReminder(ctx, t, nil) // its buttons still name it: same id, new time
 		s.post(ctx, noticeMessage("⏸️ "+title(t.Track)+" "+string(t.ID)+" postponed",
 			append(Text{T("Postponed to "), D(d.At), T(" by the quiet window: ")}, T(d.Window.Reason))))
 		return nil

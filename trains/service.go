@@ -108,14 +108,25 @@ func (s *Service) Config() ServiceConfig { return s.cfg }
 func (s *Service) Wait() { s.running.Wait() }
 
 // UserError is an error safe to show the person who asked: it says what
-// happened and what to do. Nothing was changed.
-type UserError struct{ Msg string }
+// happened and what to do. Nothing was changed. Its Text is data, not
+// Slack markup: mentions travel as Mention spans, so every transport
+// renders them its own way and a user's words are always escaped.
+type UserError struct {
+	Text Text
+	// Forbidden marks a refusal for want of a role (SPEC §6).
+	Forbidden bool
+}
 
-// Error is the message for the user.
-func (e *UserError) Error() string { return e.Msg }
+// Error is the message for the user as plain text.
+func (e *UserError) Error() string { return e.Text.Plain() }
 
-// userErr makes a *UserError.
-func userErr(format string, args ...any) error { return &UserError{Msg: fmt.Sprintf(format, args...)} }
+// userErr makes a *UserError of plain text.
+func userErr(format string, args ...any) error {
+	return &UserError{Text: Text{T(fmt.Sprintf(format, args...))}}
+}
+
+// refusal makes a *UserError of spans, for text that names people.
+func refusal(spans ...Span) error { return &UserError{Text: spans} }
 
 // audit appends to the audit log; a failure is logged, not returned: the
 // change it records has happened.
@@ -124,7 +135,7 @@ func (s *Service) audit(ctx context.Context, user, action string, train TrainID,
 	var ue *UserError
 	switch {
 	case errors.As(err, &ue):
-		result = "refused: " + ue.Msg
+		result = "refused: " + ue.Error()
 	case err != nil:
 		result = "failed: " + err.Error()
 	}
@@ -132,90 +143,4 @@ func (s *Service) audit(ctx context.Context, user, action string, train TrainID,
 	if aerr := s.Store.Audit(ctx, e); aerr != nil {
 		s.Log.Error("audit log write failed", "err", aerr, "action", action, "user", user, "train", string(train))
 	}
-}
-
-// Refused records a refusal (a missing role, a bad argument) in the audit log.
-func (s *Service) Refused(ctx context.Context, user, action, why string) {
-	s.audit(ctx, user, action, "", "", &UserError{Msg: why})
-}
-
-// TrainRef resolves what a user wrote for a train (SPEC §4): next,
-// next-dev, next-staging, or an id such as dev-2026-12-01. A scheduled
-// train resolves to its slot; others need a stored record.
-func (s *Service) TrainRef(ctx context.Context, ref string) (Slot, error) {
-	now := s.Clock.Now()
-	switch ref {
-	case "next":
-		return s.cfg.Schedule.Upcoming(now, 1)[0], nil
-	case "next-dev":
-		sl, _ := s.cfg.Schedule.Next(Dev, now)
-		return sl, nil
-	case "next-staging":
-		sl, _ := s.cfg.Schedule.Next(Staging, now)
-		return sl, nil
-	}
-	id, track, day, err := ParseTrainID(ref)
-	if err != nil {
-		return Slot{}, userErr("%v; or write next, next-dev or next-staging", err)
-	}
-	if t, err := s.Store.GetTrain(ctx, id); err == nil {
-		return Slot{Track: t.Track, At: t.At}, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return Slot{}, err
-	}
-	if track.Scheduled() && id == NewTrainID(track, day, 1) {
-		if sl, _ := s.cfg.Schedule.Next(track, day); sl.ID() == id {
-			return sl, nil
-		}
-		return Slot{}, userErr("there is no %s train on %s: %s trains run on %s", track, day.Format(time.DateOnly), track, s.slotTime(track))
-	}
-	return Slot{}, userErr("there is no train %s", id)
-}
-
-func (s *Service) slotTime(track Track) string {
-	if track == Staging {
-		return "every other " + s.cfg.Schedule.Staging.String()
-	}
-	return "every " + s.cfg.Schedule.Dev.String()
-}
-
-// trainFor returns the stored train of slot, or a new scheduled one (not
-// yet stored: Version 0).
-func (s *Service) trainFor(ctx context.Context, slot Slot) (Train, error) {
-	t, err := s.Store.GetTrain(ctx, slot.ID())
-	if err == nil {
-		return t, nil
-	}
-	if !errors.Is(err, ErrNotFound) {
-		return Train{}, err
-	}
-	now := s.Clock.Now()
-	t = Train{ID: slot.ID(), Track: slot.Track, At: slot.At, State: Scheduled, Created: now, Updated: now}
-	if r, err := s.Store.Rotation(ctx); err == nil {
-		t.OnCall, _ = r.Assignee(s.cfg.Schedule, slot)
-	} else if !errors.Is(err, ErrNotFound) {
-		return Train{}, err
-	}
-	return t, nil
-}
-
-// save stores t: creates it when new (Version 0), else compare-and-sets it.
-func (s *Service) save(ctx context.Context, t Train, fence Fence) (Train, error) {
-	if t.Version == 0 {
-		return s.Store.CreateTrain(ctx, t)
-	}
-	return s.Store.UpdateTrain(ctx, t, fence)
-}
-
-// OnCallOf returns who is on call for the train ref names, and false when nobody is.
-func (s *Service) OnCallOf(ctx context.Context, ref string) (string, bool, error) {
-	slot, err := s.TrainRef(ctx, ref)
-	if err != nil {
-		return "", false, err
-	}
-	t, err := s.trainFor(ctx, slot)
-	if err != nil {
-		return "", false, err
-	}
-	return t.OnCall, t.OnCall != "", nil
 }

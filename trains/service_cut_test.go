@@ -250,7 +250,7 @@ func TestStagingSignOff(t *testing.T) {
 		t.Errorf("can sign off = %v", res.CanSignOff)
 	}
 	// The cutter is a validator too, but their own approval does not count.
-	if _, err := e.svc.Approve(ctx, releaser, "next-staging"); err != nil {
+	if _, err := e.svc.Approve(ctx, trains.ApproveRequest{By: releaser, Train: "next-staging"}); err != nil {
 		t.Fatal(err)
 	}
 	res, _ = e.svc.Cut(ctx, trains.CutRequest{Track: trains.Staging, By: releaser})
@@ -262,12 +262,12 @@ func TestStagingSignOff(t *testing.T) {
 	if err != nil || pre.Outcome != trains.CutPreview || pre.Plan.Tag.String() != "v0.5.0-staging.1" || pre.Plan.Promotes.String() != "v0.5.0-dev.4" {
 		t.Fatalf("preview = %+v, %v", pre, err)
 	}
-	r1, err := e.svc.Approve(ctx, validator, "staging-2026-12-09")
-	r2, err2 := e.svc.Approve(ctx, validator, "staging-2026-12-09")
+	r1, err := e.svc.Approve(ctx, trains.ApproveRequest{By: validator, Train: "staging-2026-12-09"})
+	r2, err2 := e.svc.Approve(ctx, trains.ApproveRequest{By: validator, Train: "staging-2026-12-09"})
 	if err != nil || err2 != nil || !r1.Added || r2.Added || len(r2.Approvals) != 2 {
 		t.Fatalf("approvals: %+v %v / %+v %v", r1, err, r2, err2)
 	}
-	if _, err := e.svc.Approve(ctx, validator, "dev-2026-12-08"); !isUserErr(err) {
+	if _, err := e.svc.Approve(ctx, trains.ApproveRequest{By: validator, Train: "dev-2026-12-08"}); !isUserErr(err) {
 		t.Errorf("approving a dev train: %v", err)
 	}
 	res, err = e.svc.Cut(ctx, trains.CutRequest{Track: trains.Staging, By: releaser})
@@ -292,7 +292,7 @@ func TestStagingRollForward(t *testing.T) {
 	e.gh.AddAnnotatedTag("v0.4.0-staging.1", base, "staging", at("2026-11-25 14:00"))
 	hf := e.gh.AddCommit("fix", "hotfix", at("2026-11-26 10:00"))
 	e.gh.AddAnnotatedTag("v0.4.0-hotfix.1", hf, "hotfix", at("2026-11-26 10:00"))
-	if _, err := e.svc.Approve(ctx, validator, "next-staging"); err != nil {
+	if _, err := e.svc.Approve(ctx, trains.ApproveRequest{By: validator, Train: "next-staging"}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.svc.Cut(ctx, trains.CutRequest{Track: trains.Staging, By: releaser})

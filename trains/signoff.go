@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,69 +17,198 @@ type SignOffResult struct {
 	Train Train
 	// Added is false when the user had already signed off (a double click).
 	Added bool
-	// Approvals are the train's approvals so far, Need how many it needs.
+	// Candidate is what an approval was given for (staging).
+	Candidate Candidate
+	// Approvals are the train's approvals of Candidate so far, Need how
+	// many it needs; Stale those given for an earlier candidate, which no
+	// longer count.
 	Approvals []SignOffRecord
+	Stale     []SignOffRecord
 	Need      int
 }
 
 // comingTrain resolves ref to a train that has not left yet.
 func (s *Service) comingTrain(ctx context.Context, ref string) (Train, error) {
-	slot, err := s.TrainRef(ctx, ref)
+	t, err := s.resolveTrain(ctx, ref)
 	if err != nil {
 		return Train{}, err
-	}
-	t, err := s.trainFor(ctx, slot)
-	if err != nil {
-		return t, err
 	}
 	switch {
 	case t.State.Final():
 		return t, userErr("train %s is already %s", t.ID, t.State)
 	case t.inFlight():
 		return t, userErr("train %s is already on its way (%s)", t.ID, t.State)
+	case !t.Track.Scheduled() || t.OffSchedule:
+		return t, userErr("%s is not a scheduled train", t.ID)
 	}
 	return t, nil
 }
 
-// Approve records a validator's approval of a staging train (SPEC §2). The
-// role check is the caller's; the two-person rule is checked at the cut.
-func (s *Service) Approve(ctx context.Context, by, ref string) (SignOffResult, error) {
-	t, err := s.comingTrain(ctx, ref)
+// ApproveRequest is a validator's approval of a staging train (SPEC §2).
+type ApproveRequest struct {
+	By string
+	// Train names the train: next-staging or an id.
+	Train string
+	// Saw is the candidate the validator saw, as the reminder's button
+	// carries it: "<dev tag>@<commit>" (or just the tag, or empty when
+	// typed: then the current candidate is approved and the reply names it).
+	Saw string
+}
+
+// Approve records a validator's approval of what a staging train would
+// ship now: the candidate, named in the reply. When Saw names another
+// candidate than the train's current one, nothing is recorded and the
+// validator is asked to look again. The two-person rule is checked at the cut.
+func (s *Service) Approve(ctx context.Context, req ApproveRequest) (SignOffResult, error) {
+	by := req.By
+	if err := s.authorize(ctx, by, "approve", "", anyRole(Validator)); err != nil {
+		return SignOffResult{}, err
+	}
+	t, err := s.comingTrain(ctx, req.Train)
 	if err != nil {
-		s.audit(ctx, by, "approve", t.ID, ref, err)
+		s.audit(ctx, by, "approve", storedID(t), req.Train, err)
 		return SignOffResult{}, err
 	}
 	if t.Track != Staging {
 		err := userErr("%s is a %s train: only staging trains need approval", t.ID, t.Track)
-		s.audit(ctx, by, "approve", t.ID, "", err)
+		s.audit(ctx, by, "approve", storedID(t), "", err)
 		return SignOffResult{}, err
 	}
-	added, err := s.Store.AddSignOff(ctx, t.ID, Approval, by, s.Clock.Now())
+	now := s.Clock.Now()
+	p, err := s.plan(ctx, Staging, laterOf(t.At, now))
+	if err != nil {
+		return SignOffResult{}, fmt.Errorf("work out what %s would ship: %w", t.ID, err)
+	}
+	if p.Nothing != "" {
+		err := userErr("there is nothing to approve for %s yet: %s", t.ID, p.Nothing)
+		s.audit(ctx, by, "approve", storedID(t), "", err)
+		return SignOffResult{}, err
+	}
+	c := p.Candidate()
+	shown := t.Candidate
+	if t.Version > 0 && !sameCandidate(shown, c) {
+		// Show the validators what the train would ship now.
+		t.Candidate = c
+		if stored, err := s.Store.UpdateTrain(ctx, t, Fence{}); err == nil {
+			t = stored
+		} else if !errors.Is(err, ErrConflict) {
+			return SignOffResult{}, err
+		}
+	}
+	if changed, saw := candidateChanged(req.Saw, shown, c); changed {
+		text := append(Text{T("The candidate of " + string(t.ID) + " changed since you saw it: you saw " + saw + "; it would now ship ")}, candidateText(c)...)
+		err := &UserError{Text: append(text, T(". Nothing was recorded: look at it, then approve again."))}
+		s.audit(ctx, by, "approve", storedID(t), req.Saw, err)
+		s.refreshReminder(ctx, t, nil)
+		return SignOffResult{}, err
+	}
+	rec := SignOffRecord{User: by, At: now, Promotes: c.Promotes, Commit: c.Commit, Without: c.Without}
+	added, err := s.Store.AddSignOff(ctx, t.ID, Approval, rec)
 	if err != nil {
 		return SignOffResult{}, err
 	}
-	s.audit(ctx, by, "approve", t.ID, map[bool]string{true: "approved", false: "already approved"}[added], nil)
-	res := SignOffResult{Train: t, Added: added, Need: s.cfg.StagingApprovals}
-	if res.Approvals, err = s.Store.SignOffs(ctx, t.ID, Approval); err != nil {
+	detail := "approved " + c.Promotes + " on " + short(c.Commit)
+	if !added {
+		detail = "already approved " + c.Promotes + " on " + short(c.Commit)
+	}
+	s.audit(ctx, by, "approve", t.ID, detail, nil)
+	res := SignOffResult{Train: t, Added: added, Candidate: c, Need: s.cfg.StagingApprovals}
+	all, err := s.Store.SignOffs(ctx, t.ID, Approval)
+	if err != nil {
 		return res, err
 	}
-	s.refreshReminder(ctx, t, res.Approvals)
+	res.Approvals, res.Stale = splitApprovals(all, c)
+	s.refreshReminder(ctx, t, all)
 	return res, nil
 }
 
+// storedID is t's id when t is stored, else "": the audit log names only
+// trains that exist, so a made-up id cannot grow it by a stream a name.
+func storedID(t Train) TrainID {
+	if t.Version == 0 {
+		return ""
+	}
+	return t.ID
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// sameCandidate reports whether a and b ship the same thing.
+func sameCandidate(a, b Candidate) bool {
+	return a.Promotes == b.Promotes && a.Commit == b.Commit && slices.Equal(a.Without, b.Without)
+}
+
+// candidateChanged reports whether saw — what an Approve button carries,
+// "<dev tag>@<commit>" or a tag — names another candidate than now, or the
+// same one shown (in the reminder) without what now leaves out. An empty
+// saw (a typed approval) changes nothing: the reply names what was approved.
+func candidateChanged(saw string, shown, now Candidate) (bool, string) {
+	if saw == "" {
+		return false, ""
+	}
+	tag, sha, _ := strings.Cut(saw, "@")
+	desc := tag
+	if sha != "" {
+		desc += " on " + short(sha)
+	}
+	switch {
+	case tag != now.Promotes:
+		return true, desc
+	case sha != "" && (len(sha) < 7 || !strings.HasPrefix(now.Commit, strings.ToLower(sha))):
+		return true, desc
+	case shown.Promotes == tag && !slices.Equal(shown.Without, now.Without):
+		return true, candidateName(shown.Promotes, shown.Commit, shown.Without)
+	}
+	return false, desc
+}
+
+// candidateName names an approved candidate in a sentence: "v0.5.0-dev.4
+// on abc1234", with the hotfixes it leaves out.
+func candidateName(promotes, commit string, without []string) string {
+	n := promotes + " on " + short(commit)
+	if len(without) > 0 {
+		n += " without hotfix " + strings.Join(without, ", ")
+	}
+	return n
+}
+
+// splitApprovals separates the approvals of candidate c from those given
+// for another (earlier) candidate.
+func splitApprovals(all []SignOffRecord, c Candidate) (counted, stale []SignOffRecord) {
+	for _, r := range all {
+		if r.Approves(c) {
+			counted = append(counted, r)
+		} else {
+			stale = append(stale, r)
+		}
+	}
+	return counted, stale
+}
+
+// onCallOrReleaser permits a train's on-call and releasers (the reminder's buttons).
+func onCallOrReleaser(t Train) permit {
+	return permit{roles: []Role{Releaser}, onCall: t.OnCall, who: "the train's on-call or releasers"}
+}
+
 // Confirm records that by is on the train ("I'm on it"): a confirmed train
-// is cut at its slot; an unconfirmed one is skipped.
+// is cut at its slot; an unconfirmed one is skipped. Who may is checked on
+// the read of the train the confirmation is stored against.
 func (s *Service) Confirm(ctx context.Context, by, ref string) (SignOffResult, error) {
 	for range 3 {
 		t, err := s.comingTrain(ctx, ref)
 		if err != nil {
-			s.audit(ctx, by, "confirm", t.ID, ref, err)
+			s.audit(ctx, by, "confirm", storedID(t), ref, err)
 			return SignOffResult{}, err
 		}
-		if !t.Track.Scheduled() {
-			return SignOffResult{}, userErr("%s is not a scheduled train", t.ID)
+		if err := s.authorize(ctx, by, "confirm", storedID(t), onCallOrReleaser(t)); err != nil {
+			return SignOffResult{}, err
 		}
-		added, err := s.Store.AddSignOff(ctx, t.ID, Confirmation, by, s.Clock.Now())
+		added, err := s.Store.AddSignOff(ctx, t.ID, Confirmation, SignOffRecord{User: by, At: s.Clock.Now()})
 		if err != nil {
 			return SignOffResult{}, err
 		}
@@ -92,37 +222,40 @@ func (s *Service) Confirm(ctx context.Context, by, ref string) (SignOffResult, e
 		}
 		t, err = s.save(ctx, t, Fence{})
 		if errors.Is(err, ErrConflict) {
-			continue // someone else changed it; read it again
+			continue // someone else changed it; read it (and who may) again
 		}
 		if err != nil {
 			return SignOffResult{}, err
 		}
 		s.audit(ctx, by, "confirm", t.ID, "", nil)
 		res := SignOffResult{Train: t, Added: added, Need: s.cfg.StagingApprovals}
+		var all []SignOffRecord
 		if t.Track == Staging {
-			if res.Approvals, err = s.Store.SignOffs(ctx, t.ID, Approval); err != nil {
+			if all, err = s.Store.SignOffs(ctx, t.ID, Approval); err != nil {
 				return res, err
 			}
+			res.Approvals, res.Stale = splitApprovals(all, t.Candidate)
 		}
-		s.refreshReminder(ctx, t, res.Approvals)
+		s.refreshReminder(ctx, t, all)
 		return res, nil
 	}
 	return SignOffResult{}, fmt.Errorf("confirm %s: %w", ref, ErrConflict)
 }
 
 // Skip skips a coming train; it is announced with who skipped it and why.
+// Who may is checked on the read of the train the skip is stored against.
 func (s *Service) Skip(ctx context.Context, by, ref, reason string) (Train, error) {
-	reason = strings.TrimSpace(reason)
+	reason = CleanText(reason)
 	for range 3 {
 		t, err := s.comingTrain(ctx, ref)
 		if err != nil {
-			s.audit(ctx, by, "skip", t.ID, ref, err)
+			s.audit(ctx, by, "skip", storedID(t), ref, err)
 			return Train{}, err
 		}
-		t.Reason = "skipped by <@" + by + ">"
-		if reason != "" {
-			t.Reason += ": " + reason
+		if err := s.authorize(ctx, by, "skip", storedID(t), onCallOrReleaser(t)); err != nil {
+			return Train{}, err
 		}
+		t.SkippedBy, t.Reason = by, reason
 		if err := t.MoveTo(Skipped, s.Clock.Now()); err != nil {
 			return Train{}, userErr("%v", err)
 		}

@@ -86,9 +86,15 @@ type Train struct {
 	OnCall      string `json:"on_call,omitempty"`
 	ConfirmedBy string `json:"confirmed_by,omitempty"`
 	CutBy       string `json:"cut_by,omitempty"`
-	OffSchedule bool   `json:"off_schedule,omitempty"`
-	Forced      bool   `json:"forced,omitempty"`
-	// Reason says why a train was skipped or postponed, or why a hotfix was made.
+	// SkippedBy is who skipped the train by hand; empty when trainbot
+	// skipped it (Reason says why).
+	SkippedBy string `json:"skipped_by,omitempty"`
+	// ApprovedBy are the validators whose approvals a staging cut used.
+	ApprovedBy  []string `json:"approved_by,omitempty"`
+	OffSchedule bool     `json:"off_schedule,omitempty"`
+	Forced      bool     `json:"forced,omitempty"`
+	// Reason says why a train was skipped or postponed, or why a hotfix was
+	// made: a person's words (plain text, never markup) or trainbot's.
 	Reason string `json:"reason,omitempty"`
 	// Window is the id of the quiet window that postponed or skipped the
 	// train, or that was active when a hotfix was made.
@@ -119,12 +125,17 @@ type Train struct {
 // Candidate is what a train ships: its tag, its commit and the commits
 // since the previous tag of its track.
 type Candidate struct {
-	Tag        string `json:"tag,omitempty"`
-	Commit     string `json:"commit,omitempty"`
-	CommitURL  string `json:"commit_url,omitempty"`
-	Previous   string `json:"previous,omitempty"`
-	Commits    int    `json:"commits,omitempty"`
-	CompareURL string `json:"compare_url,omitempty"`
+	Tag    string `json:"tag,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	// Promotes is the dev tag a staging train promotes (its commit is
+	// Commit), and Without the hotfixes that promotion leaves out: with
+	// Commit, what a validator approves.
+	Promotes   string   `json:"promotes,omitempty"`
+	Without    []string `json:"without,omitempty"`
+	CommitURL  string   `json:"commit_url,omitempty"`
+	Previous   string   `json:"previous,omitempty"`
+	Commits    int      `json:"commits,omitempty"`
+	CompareURL string   `json:"compare_url,omitempty"`
 	// Nothing says why there is nothing to ship, when there is not.
 	Nothing string `json:"nothing,omitempty"`
 }
@@ -136,7 +147,26 @@ func (p Plan) Candidate() Candidate {
 	if !p.Tag.IsZero() {
 		c.Tag = p.Tag.String()
 	}
+	if !p.Promotes.IsZero() {
+		c.Promotes = p.Promotes.String()
+		for _, m := range p.Missing {
+			c.Without = append(c.Without, m.String())
+		}
+	}
 	return c
+}
+
+// Why says why a train was skipped, postponed or made, naming who skipped
+// it by hand as a mention.
+func (t Train) Why() Text {
+	if t.SkippedBy == "" {
+		return Text{T(t.Reason)}
+	}
+	out := Text{T("skipped by "), U(t.SkippedBy)}
+	if t.Reason != "" {
+		out = append(out, T(": "+t.Reason))
+	}
+	return out
 }
 
 // MoveTo moves the train to state next at time now, or returns a

@@ -67,7 +67,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	}
 	svc := trains.NewService(ctx, cfg, trains.Deps{Store: store, Repo: repo, Announcer: con.Announcer("#validators"),
 		Roles: roles, Clock: e.clock, Log: log.With("part", "trains")})
-	cmds, err := commandsFor(svc, roles, log)
+	cmds, err := commandsFor(svc, log)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func TestE2EConcurrentCutsAndRoles(t *testing.T) {
 	e.gh.AddCommits("main", 1)
 
 	reply := e.slash(eOther, "cut dev")
-	contains(t, reply, "only releasers may do that", "Nothing was changed")
+	contains(t, reply, "Only releasers may do that", "Nothing was changed")
 	if len(e.gh.Tags()) != 0 {
 		t.Fatal("a refused cut made a tag")
 	}
@@ -144,7 +144,7 @@ func TestE2EButtonsAndStaging(t *testing.T) {
 	e.gh.AddCommits("main", 1)
 
 	contains(t, e.slash(eRel, "cut staging"), "needs 1 validator approval", "<@UVAL>")
-	contains(t, e.slash(eRel, "approve next-staging"), "only validators may do that")
+	contains(t, e.slash(eRel, "approve next-staging"), "Only validators may do that")
 
 	// The scheduler posts the staging reminder (the lead is two weeks) with its buttons.
 	rem := e.channelMessage("Staging train staging-", "Approve")
@@ -153,7 +153,7 @@ func TestE2EButtonsAndStaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	post, err := e.slack.WaitResponse(e.ctx(), ack.Envelope.ResponseURL, func(slackfake.ResponsePost) bool { return true })
-	if err != nil || !strings.Contains(post.Text, "only validators may do that") {
+	if err != nil || !strings.Contains(post.Text, "Only validators may do that") {
 		t.Errorf("a stranger's click: %+v, %v", post, err)
 	}
 	if _, err := e.slack.Click(e.ctx(), eVal, rem, "approve"); err != nil {

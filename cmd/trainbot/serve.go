@@ -78,7 +78,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	announcer := bot.NewAnnouncer(api, c.Channel, bot.WithAnnouncerLogger(log))
 	svc := trains.NewService(work, serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
 		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics})
-	cmds, err := commandsFor(svc, roles, log)
+	cmds, err := commandsFor(svc, log)
 	if err != nil {
 		return err
 	}

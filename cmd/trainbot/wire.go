@@ -64,8 +64,8 @@ func instanceName() string {
 }
 
 // commandsFor builds the command set over svc.
-func commandsFor(svc *trains.Service, roles trains.Roles, log *slog.Logger) (*commands.Commands, error) {
-	return commands.New(commands.Deps{Service: svc, Roles: roles, Log: log})
+func commandsFor(svc *trains.Service, log *slog.Logger) (*commands.Commands, error) {
+	return commands.New(commands.Deps{Service: svc, Log: log})
 }
 
 // waitBounded waits for f to return, at most d.

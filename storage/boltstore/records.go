@@ -1,9 +1,11 @@
 package boltstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -11,65 +13,73 @@ import (
 	"github.com/trainbot/trainbot/trains"
 )
 
-var (
-	kUsers = []byte("users")
-	kList  = []byte("list")
-)
-
 func signOffKey(id trains.TrainID, kind trains.SignOffKind) []byte {
 	return []byte(string(id) + "\x00" + string(kind))
 }
 
-// AddSignOff records user's sign-off of kind on a train; added is false
-// when user had already signed off.
-func (s *Store) AddSignOff(ctx context.Context, id trains.TrainID, kind trains.SignOffKind, user string, at time.Time) (bool, error) {
+// AddSignOff records r.User's sign-off of kind on a train; added is false
+// when theirs already signs the same, and one for something else is replaced.
+func (s *Store) AddSignOff(ctx context.Context, id trains.TrainID, kind trains.SignOffKind, r trains.SignOffRecord) (bool, error) {
 	var added bool
 	err := s.update(ctx, fmt.Sprintf("add %s of %s", kind, id), func(tx *bbolt.Tx) error {
-		b, err := tx.Bucket(bSignOffs).CreateBucketIfNotExists(signOffKey(id, kind))
+		b, err := tx.Bucket(bSigned).CreateBucketIfNotExists(signOffKey(id, kind))
 		if err != nil {
 			return err
 		}
-		users, err := b.CreateBucketIfNotExists(kUsers)
-		if err != nil {
-			return err
-		}
-		list, err := b.CreateBucketIfNotExists(kList)
-		if err != nil {
-			return err
-		}
-		if users.Get([]byte(user)) != nil {
-			return nil
-		}
-		if err := users.Put([]byte(user), []byte{1}); err != nil {
-			return err
-		}
-		seq, err := list.NextSequence()
-		if err != nil {
+		var old trains.SignOffRecord
+		if ok, err := get(b, []byte(r.User), "a sign-off", &old); err != nil || (ok && old.Signs() == r.Signs()) {
 			return err
 		}
 		added = true
-		return put(list, u64(seq), trains.SignOffRecord{User: user, At: at})
+		return put(b, []byte(r.User), r)
 	})
 	return added, err
 }
 
-// SignOffs returns the sign-offs of kind on a train, in the order made.
+// SignOffs returns the sign-offs of kind on a train, oldest first.
 func (s *Store) SignOffs(ctx context.Context, id trains.TrainID, kind trains.SignOffKind) ([]trains.SignOffRecord, error) {
 	var out []trains.SignOffRecord
 	err := s.view(ctx, fmt.Sprintf("read %s of %s", kind, id), func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bSignOffs).Bucket(signOffKey(id, kind))
+		b := tx.Bucket(bSigned).Bucket(signOffKey(id, kind))
 		if b == nil {
 			return nil
 		}
-		list := b.Bucket(kList)
-		return list.ForEach(func(k, _ []byte) error {
+		return b.ForEach(func(k, _ []byte) error {
 			var r trains.SignOffRecord
-			_, err := get(list, k, "a sign-off", &r)
+			_, err := get(b, k, "a sign-off", &r)
 			out = append(out, r)
 			return err
 		})
 	})
+	slices.SortFunc(out, func(a, b trains.SignOffRecord) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.User, b.User)) })
 	return out, err
+}
+
+// RemoveSignOffs removes the given sign-offs of kind on a train, each only
+// while the user's stored one still signs the same.
+func (s *Store) RemoveSignOffs(ctx context.Context, id trains.TrainID, kind trains.SignOffKind, used []trains.SignOffRecord) error {
+	if len(used) == 0 {
+		return nil
+	}
+	return s.update(ctx, fmt.Sprintf("remove %s of %s", kind, id), func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bSigned).Bucket(signOffKey(id, kind))
+		if b == nil {
+			return nil
+		}
+		for _, r := range used {
+			var cur trains.SignOffRecord
+			ok, err := get(b, []byte(r.User), "a sign-off", &cur)
+			if err != nil {
+				return err
+			}
+			if ok && cur.Signs() == r.Signs() {
+				if err := b.Delete([]byte(r.User)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // Audit appends an entry to the audit log, and to the train's log when it

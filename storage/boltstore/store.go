@@ -83,7 +83,7 @@ var (
 	bWindows      = []byte("windows")        // id → window JSON
 	bMeta         = []byte("meta")           // "rotation" → JSON, "line" → X.Y.Z
 	bOverrides    = []byte("overrides")      // train id → user
-	bSignOffs     = []byte("signoffs")       // id\x00kind → bucket {users: user → 1, list: seq → JSON}
+	bSigned       = []byte("signed")         // id\x00kind → bucket {user → record JSON}; the older "signoffs" bucket is unused
 	bClaims       = []byte("claims")         // key → expiry
 	bClaimsExpiry = []byte("claims_expiry")  // timeKey(expiry)+key → key, to sweep expired claims
 	bLeases       = []byte("leases")         // name → Lease JSON
@@ -94,7 +94,7 @@ var (
 	bDeploysByAt  = []byte("deploys_by_at")  // timeKey(At)+run id → run id
 )
 
-var allBuckets = [][]byte{bTrains, bTrainsByAt, bTrainsOpen, bWindows, bMeta, bOverrides, bSignOffs,
+var allBuckets = [][]byte{bTrains, bTrainsByAt, bTrainsOpen, bWindows, bMeta, bOverrides, bSigned,
 	bClaims, bClaimsExpiry, bLeases, bFences, bAudit, bAuditByTrain, bDeploys, bDeploysByAt}
 
 // Open opens (or creates) the store in the folder dir, creating the folder

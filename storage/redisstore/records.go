@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,52 +18,86 @@ import (
 // This file keeps the records that only grow: sign-offs, the audit log and
 // deploy records.
 
-// addSignOffScript adds a sign-off once per user, keeping the order made.
-// KEYS: user set (hash), record list. ARGV: user, record JSON.
+// A train's sign-offs of a kind are one hash: "u:<user>" holds the
+// record's JSON and "k:<user>" what it signs (SignOffRecord.Signs), so
+// that the scripts compare without decoding JSON.
+
+// addSignOffScript sets a user's sign-off unless it already signs the same.
+// KEYS: the hash. ARGV: user, record JSON, what it signs.
 var addSignOffScript = redis.NewScript(`
-if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[2])
+if redis.call('HGET', KEYS[1], 'k:' .. ARGV[1]) == ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], 'u:' .. ARGV[1], ARGV[2], 'k:' .. ARGV[1], ARGV[3])
 return 1
 `)
 
-func (s *Store) signOffKeys(id trains.TrainID, kind trains.SignOffKind) []string {
-	k := string(id) + ":" + string(kind)
-	return []string{s.key(keySignOffSet, k), s.key(keySignOffList, k)}
+// removeSignOffsScript removes sign-offs that still sign what was read.
+// KEYS: the hash. ARGV: user, what it signs, user, what it signs, …
+var removeSignOffsScript = redis.NewScript(`
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], 'k:' .. ARGV[i]) == ARGV[i+1] then
+    redis.call('HDEL', KEYS[1], 'u:' .. ARGV[i], 'k:' .. ARGV[i])
+  end
+end
+return 0
+`)
+
+func (s *Store) signOffKey(id trains.TrainID, kind trains.SignOffKind) string {
+	return s.key(keySignOffs, string(id), ":", string(kind))
 }
 
-// AddSignOff records user's sign-off of kind on a train; added is false
-// when user had already signed off.
-func (s *Store) AddSignOff(ctx context.Context, id trains.TrainID, kind trains.SignOffKind, user string, at time.Time) (bool, error) {
-	b, err := json.Marshal(trains.SignOffRecord{User: user, At: at})
+// AddSignOff records r.User's sign-off of kind on a train; added is false
+// when theirs already signs the same, and one for something else is replaced.
+func (s *Store) AddSignOff(ctx context.Context, id trains.TrainID, kind trains.SignOffKind, r trains.SignOffRecord) (bool, error) {
+	b, err := json.Marshal(r)
 	if err != nil {
 		return false, fmt.Errorf("add %s of %s: encode: %w", kind, id, err)
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	n, err := addSignOffScript.Run(ctx, s.rdb, s.signOffKeys(id, kind), user, b).Int()
+	n, err := addSignOffScript.Run(ctx, s.rdb, []string{s.signOffKey(id, kind)}, r.User, b, r.Signs()).Int()
 	if err != nil {
 		return false, s.unavailable(fmt.Sprintf("add %s of %s", kind, id), err)
 	}
 	return n == 1, nil
 }
 
-// SignOffs returns the sign-offs of kind on a train, in the order made.
+// SignOffs returns the sign-offs of kind on a train, oldest first.
 func (s *Store) SignOffs(ctx context.Context, id trains.TrainID, kind trains.SignOffKind) ([]trains.SignOffRecord, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	vals, err := s.rdb.LRange(ctx, s.signOffKeys(id, kind)[1], 0, -1).Result()
+	vals, err := s.rdb.HGetAll(ctx, s.signOffKey(id, kind)).Result()
 	if err != nil {
 		return nil, s.unavailable(fmt.Sprintf("read %s of %s", kind, id), err)
 	}
-	out := make([]trains.SignOffRecord, 0, len(vals))
-	for _, v := range vals {
+	out := make([]trains.SignOffRecord, 0, len(vals)/2)
+	for f, v := range vals {
+		if !strings.HasPrefix(f, "u:") {
+			continue
+		}
 		var r trains.SignOffRecord
 		if err := json.Unmarshal([]byte(v), &r); err != nil {
 			return nil, s.unavailable("read sign-offs", corrupt("a stored sign-off", err))
 		}
 		out = append(out, r)
 	}
+	slices.SortFunc(out, func(a, b trains.SignOffRecord) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.User, b.User)) })
 	return out, nil
+}
+
+// RemoveSignOffs removes the given sign-offs of kind on a train, each only
+// while the user's stored one still signs the same.
+func (s *Store) RemoveSignOffs(ctx context.Context, id trains.TrainID, kind trains.SignOffKind, used []trains.SignOffRecord) error {
+	if len(used) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(used))
+	for _, r := range used {
+		args = append(args, r.User, r.Signs())
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	err := removeSignOffsScript.Run(ctx, s.rdb, []string{s.signOffKey(id, kind)}, args...).Err()
+	return s.unavailable(fmt.Sprintf("remove %s of %s", kind, id), err)
 }
 
 // Audit appends an entry to the audit stream, and to the train's stream

@@ -69,8 +69,11 @@ var ops = []op{
 		return s.SetStartedLine(ctx, trains.Line{Minor: 6})
 	}},
 	{"AddSignOff", 1, func(ctx context.Context, s *redisstore.Store, i int) error {
-		_, err := s.AddSignOff(ctx, "staging-2026-12-02", trains.Approval, fmt.Sprintf("U%d", i%50), t0)
+		_, err := s.AddSignOff(ctx, "staging-2026-12-02", trains.Approval, trains.SignOffRecord{User: fmt.Sprintf("U%d", i%50), At: t0, Promotes: "v0.5.0-dev.4", Commit: "c4"})
 		return err
+	}},
+	{"RemoveSignOffs", 1, func(ctx context.Context, s *redisstore.Store, i int) error {
+		return s.RemoveSignOffs(ctx, "staging-2026-12-02", trains.Approval, []trains.SignOffRecord{{User: fmt.Sprintf("U%d", i%50), Promotes: "v0.5.0-dev.4", Commit: "c4"}})
 	}},
 	{"SignOffs", 1, func(ctx context.Context, s *redisstore.Store, _ int) error {
 		_, err := s.SignOffs(ctx, "staging-2026-12-02", trains.Approval)

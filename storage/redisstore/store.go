@@ -183,8 +183,7 @@ const (
 	keyClaim        = "claim:"     // + key: string with PX
 	keyLease        = "lease:"     // + name: "<token> <holder>" with PX
 	keyFence        = "fence:"     // + name: INCR counter of tokens
-	keySignOffSet   = "signoff:"   // + id:kind: hash user → 1
-	keySignOffList  = "signoffs:"  // + id:kind: list of record JSON
+	keySignOffs     = "signed:"    // + id:kind: hash u:<user> → record JSON, k:<user> → what it signs
 )
 
 func (s *Store) key(parts ...string) string {

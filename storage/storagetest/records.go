@@ -2,6 +2,8 @@ package storagetest
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,34 +17,102 @@ func testSignOffs(t *testing.T, h Harness) {
 	must(t, "sign-offs of a train without any", err)
 	diff(t, "sign-offs of a train without any", []trains.SignOffRecord{}, got)
 
+	dev4 := func(user string, i int) trains.SignOffRecord {
+		return trains.SignOffRecord{User: user, At: T0.Add(time.Duration(i) * time.Minute), Promotes: "v0.5.0-dev.4", Commit: "c4"}
+	}
+	dev5 := func(user string, i int) trains.SignOffRecord {
+		return trains.SignOffRecord{User: user, At: T0.Add(time.Duration(i) * time.Minute), Promotes: "v0.5.0-dev.5", Commit: "c5",
+			Without: []string{"v0.5.0-hotfix.1"}}
+	}
 	for i, tc := range []struct {
-		user      string
 		kind      trains.SignOffKind
+		r         trains.SignOffRecord
 		wantAdded bool
 	}{
-		{"U2", trains.Approval, true},
-		{"U1", trains.Approval, true},
-		{"U2", trains.Approval, false}, // a double click counts once
-		{"U2", trains.Confirmation, true},
-		{"U3", trains.Approval, true},
+		{trains.Approval, dev4("U2", 0), true},
+		{trains.Approval, dev4("U1", 1), true},
+		{trains.Approval, dev4("U2", 2), false}, // a double click counts once
+		{trains.Confirmation, trains.SignOffRecord{User: "U2", At: T0.Add(3 * time.Minute)}, true},
+		{trains.Approval, dev4("U3", 4), true},
+		{trains.Approval, dev5("U3", 5), true},  // another candidate replaces U3's approval
+		{trains.Approval, dev5("U3", 6), false}, // and counts once too
 	} {
-		added, err := h.Store.AddSignOff(ctx, id, tc.kind, tc.user, T0.Add(time.Duration(i)*time.Minute))
+		added, err := h.Store.AddSignOff(ctx, id, tc.kind, tc.r)
 		must(t, "add sign-off", err)
 		if added != tc.wantAdded {
-			t.Errorf("sign-off %d (%s by %s): added = %v, want %v", i, tc.kind, tc.user, added, tc.wantAdded)
+			t.Errorf("sign-off %d (%s by %s): added = %v, want %v", i, tc.kind, tc.r.User, added, tc.wantAdded)
 		}
 	}
 	got, err = h.Store.SignOffs(ctx, id, trains.Approval)
 	must(t, "approvals", err)
-	diff(t, "approvals in the order made", []trains.SignOffRecord{
-		{User: "U2", At: T0}, {User: "U1", At: T0.Add(time.Minute)}, {User: "U3", At: T0.Add(4 * time.Minute)},
-	}, got)
+	diff(t, "approvals, oldest first, one per user", []trains.SignOffRecord{dev4("U2", 0), dev4("U1", 1), dev5("U3", 5)}, got)
 	got, err = h.Store.SignOffs(ctx, id, trains.Confirmation)
 	must(t, "confirmations", err)
 	diff(t, "confirmations", []trains.SignOffRecord{{User: "U2", At: T0.Add(3 * time.Minute)}}, got)
 	got, err = h.Store.SignOffs(ctx, "staging-2026-12-09", trains.Approval)
 	must(t, "approvals of another train", err)
 	diff(t, "approvals of another train", []trains.SignOffRecord{}, got)
+
+	// A cut uses up what it read: U2's and U1's approvals of dev.4, and
+	// U3's of dev.4, which U3 has replaced since: U3's stays.
+	must(t, "remove sign-offs", h.Store.RemoveSignOffs(ctx, id, trains.Approval, []trains.SignOffRecord{dev4("U2", 0), dev4("U1", 1), dev4("U3", 4)}))
+	got, err = h.Store.SignOffs(ctx, id, trains.Approval)
+	must(t, "approvals after removing", err)
+	diff(t, "approvals after removing", []trains.SignOffRecord{dev5("U3", 5)}, got)
+	must(t, "remove none", h.Store.RemoveSignOffs(ctx, id, trains.Approval, nil))
+	must(t, "remove from a train without any", h.Store.RemoveSignOffs(ctx, "staging-2026-12-23", trains.Approval, []trains.SignOffRecord{dev4("U2", 0)}))
+	got, err = h.Store.SignOffs(ctx, id, trains.Confirmation)
+	must(t, "confirmations after removing approvals", err)
+	diff(t, "confirmations after removing approvals", []trains.SignOffRecord{{User: "U2", At: T0.Add(3 * time.Minute)}}, got)
+	added, err := h.Store.AddSignOff(ctx, id, trains.Approval, dev4("U2", 7))
+	must(t, "approve again after a cut used it", err)
+	if !added {
+		t.Error("an approval used up by a cut still counted as given")
+	}
+}
+
+// testSignOffRace: one validator's approval clicked 100 times at once is
+// added once; a cut using it up at the same time as a second approval of
+// another candidate leaves that second one.
+func testSignOffRace(t *testing.T, h Harness) {
+	ctx := ctxOf(t)
+	const id = trains.TrainID("staging-2026-12-16")
+	r := trains.SignOffRecord{User: "U1", At: T0, Promotes: "v0.5.0-dev.4", Commit: "c4"}
+	var wg sync.WaitGroup
+	var added atomic.Int32
+	start := make(chan struct{})
+	for range 100 {
+		wg.Go(func() {
+			<-start
+			ok, err := h.Store.AddSignOff(ctx, id, trains.Approval, r)
+			if err != nil {
+				t.Errorf("add sign-off: %v", err)
+			}
+			if ok {
+				added.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := added.Load(); n != 1 {
+		t.Fatalf("%d of 100 concurrent identical approvals were added, want exactly 1", n)
+	}
+	newer := trains.SignOffRecord{User: "U1", At: T0.Add(time.Minute), Promotes: "v0.5.0-dev.5", Commit: "c5"}
+	wg.Go(func() {
+		if err := h.Store.RemoveSignOffs(ctx, id, trains.Approval, []trains.SignOffRecord{r}); err != nil {
+			t.Errorf("use up: %v", err)
+		}
+	})
+	wg.Go(func() {
+		if _, err := h.Store.AddSignOff(ctx, id, trains.Approval, newer); err != nil {
+			t.Errorf("approve the newer candidate: %v", err)
+		}
+	})
+	wg.Wait()
+	got, err := h.Store.SignOffs(ctx, id, trains.Approval)
+	must(t, "approvals", err)
+	diff(t, "the newer approval survives the cut using up the older", []trains.SignOffRecord{newer}, got)
 }
 
 func audit(i int, train trains.TrainID) trains.AuditEntry {

@@ -56,6 +56,7 @@ func Run(t *testing.T, newHarness NewHarness) {
 		{"StartedLine", testStartedLine},
 		{"CalendarState", testCalendarState},
 		{"SignOffs", testSignOffs},
+		{"SignOffRace", testSignOffRace},
 		{"Claim", testClaim},
 		{"ClaimRace", testClaimRace},
 		{"Lease", testLease},
