@@ -104,6 +104,10 @@ func (h *Commands) explain(ctx context.Context, c *call, log *slog.Logger, err e
 		h.deps.Service.Refused(ctx, c.req.User, c.cmd.name, fb.Error())
 		log.Info("refused: missing role", "need", fb.need)
 		return refused(trains.Say(trains.T("🚫 " + fb.Error() + ". Nothing was changed.")))
+	case errors.Is(err, trains.ErrRoleUnknown):
+		h.deps.Service.Refused(ctx, c.req.User, c.cmd.name, err.Error())
+		log.Warn("refused: role cannot be checked", "err", err)
+		return refused(trains.Say(trains.T("🚫 " + err.Error() + ". Nothing was changed.")))
 	case errors.As(err, &te):
 		return refused(trains.Say(trains.T(te.Msg)))
 	case errors.Is(err, trains.ErrUnavailable):
