@@ -4,51 +4,98 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
 
-	"github.com/trainbot/trainbot/commands"
 	"github.com/trainbot/trainbot/trains"
 )
 
-// DefaultGroupsTTL is how long Groups keeps a user group's members.
-const DefaultGroupsTTL = 5 * time.Minute
+// Defaults of GroupsConfig.
+const (
+	// DefaultGroupsTTL is how long a user group's members are fresh.
+	DefaultGroupsTTL = 5 * time.Minute
+	// DefaultGroupsMaxStale is how long after the last good read a group's
+	// members still serve while Slack cannot be read (SPEC §6).
+	DefaultGroupsMaxStale = time.Hour
+	// DefaultGroupsReadTimeout bounds one usergroups.users.list request.
+	DefaultGroupsReadTimeout = 10 * time.Second
+)
 
-// GroupsConfig configures Groups. The zero value works: DefaultGroupsTTL,
-// the system clock, discarded logs.
+// GroupsConfig configures Groups. The zero value works: the Default*
+// durations, the system clock, discarded logs.
 type GroupsConfig struct {
-	TTL    time.Duration
-	Clock  trains.Clock
-	Logger *slog.Logger
+	// TTL is how long a group's members are fresh; past it the next
+	// lookup reads the group again.
+	TTL time.Duration
+	// MaxStale is how long after the last successful read the members
+	// serve while reads fail; past it the group cannot be read and
+	// lookups fail with trains.ErrRoleUnknown (fail closed).
+	MaxStale time.Duration
+	// ReadTimeout bounds one read of a group, which every caller waiting
+	// for it shares.
+	ReadTimeout time.Duration
+	Clock       trains.Clock
+	Logger      *slog.Logger
 }
 
-// Groups expands Slack user groups (S…) to their members with
-// usergroups.users.list, keeping each group's members for a TTL. It is
-// safe for concurrent use.
+// Groups expands Slack user groups (S…) with usergroups.users.list. Each
+// group's members are fresh for a TTL; past it one read is made for all
+// the callers that ask meanwhile. When a read fails, the members read
+// before serve for at most MaxStale after the last good read, then the
+// group cannot be read (SPEC §6: fail closed). It is safe for concurrent
+// use.
 type Groups struct {
-	api   *slack.Client
-	ttl   time.Duration
-	clock trains.Clock
-	log   *slog.Logger
+	api      *slack.Client
+	ttl      time.Duration
+	maxStale time.Duration
+	timeout  time.Duration
+	clock    trains.Clock
+	log      *slog.Logger
 
-	mu    sync.Mutex
-	cache map[string]groupEntry
+	mu     sync.RWMutex
+	groups map[string]*group
 }
 
-type groupEntry struct {
-	members []string
-	fetched time.Time
+// group is what Groups knows of one user group. Its fields are guarded by
+// Groups.mu.
+type group struct {
+	// members is the set read last, nil until a read succeeds. A set is
+	// never changed once stored (a read stores a new one), so it may be
+	// read without the lock.
+	members map[string]struct{}
+	// read is when the members were asked for; failing is when reads
+	// started failing since, zero while the last read succeeded.
+	read, failing time.Time
+	// reading is the read in flight, nil when none.
+	reading *groupRead
 }
 
-var _ commands.Groups = (*Groups)(nil)
+// groupRead is one usergroups.users.list request that every caller asking
+// for the group meanwhile waits for.
+type groupRead struct {
+	done    chan struct{} // closed when members and err are set
+	members map[string]struct{}
+	err     error
+}
+
+var _ UserGroups = (*Groups)(nil)
 
 // NewGroups returns Groups on api.
 func NewGroups(api *slack.Client, cfg GroupsConfig) *Groups {
-	g := &Groups{api: api, ttl: cfg.TTL, clock: cfg.Clock, log: cfg.Logger, cache: map[string]groupEntry{}}
+	g := &Groups{api: api, ttl: cfg.TTL, maxStale: cfg.MaxStale, timeout: cfg.ReadTimeout, clock: cfg.Clock, log: cfg.Logger,
+		groups: map[string]*group{}}
 	if g.ttl <= 0 {
 		g.ttl = DefaultGroupsTTL
+	}
+	if g.maxStale <= 0 {
+		g.maxStale = DefaultGroupsMaxStale
+	}
+	if g.timeout <= 0 {
+		g.timeout = DefaultGroupsReadTimeout
 	}
 	if g.clock == nil {
 		g.clock = systemClock{}
@@ -59,30 +106,145 @@ func NewGroups(api *slack.Client, cfg GroupsConfig) *Groups {
 	return g
 }
 
-// GroupMembers returns the user ids in group. Members fetched less than a
-// TTL ago come from the cache. When Slack cannot be asked, it returns the
-// last members it knew, if any, with a warning in the log; else an error
-// naming the group.
-func (g *Groups) GroupMembers(ctx context.Context, group string) ([]string, error) {
-	now := g.clock.Now()
-	g.mu.Lock()
-	e, ok := g.cache[group]
-	g.mu.Unlock()
-	if ok && now.Sub(e.fetched) < g.ttl {
-		return append([]string(nil), e.members...), nil
-	}
-	members, err := g.api.GetUserGroupMembersContext(ctx, group)
+// IsMember reports whether user is in group. On a warm cache it allocates
+// nothing. Its errors wrap trains.ErrRoleUnknown when the group cannot be
+// read (and say which group, since when, and what Slack answered), or are
+// ctx's when ctx ends while waiting for a read.
+func (g *Groups) IsMember(ctx context.Context, group, user string) (bool, error) {
+	set, err := g.set(ctx, group)
 	if err != nil {
-		err = fmt.Errorf("expand user group %s: %w", group, explainSlackError(err))
-		if ok {
-			g.log.Warn("could not refresh a user group; using the members fetched before", "group", group,
-				"fetched", e.fetched, "err", err)
-			return append([]string(nil), e.members...), nil
-		}
+		return false, err
+	}
+	_, ok := set[user]
+	return ok, nil
+}
+
+// Members returns the user ids in group, sorted, in a slice the caller
+// owns. It fails as IsMember does.
+func (g *Groups) Members(ctx context.Context, group string) ([]string, error) {
+	set, err := g.set(ctx, group)
+	if err != nil {
 		return nil, err
 	}
+	out := make([]string, 0, len(set))
+	for u := range set {
+		out = append(out, u)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// set returns the members of id: fresh from the cache, else from a read
+// (shared with every caller asking meanwhile), else stale from the cache
+// while that is allowed.
+func (g *Groups) set(ctx context.Context, id string) (map[string]struct{}, error) {
+	now := g.clock.Now()
+	g.mu.RLock()
+	if e := g.groups[id]; e != nil && e.members != nil && now.Sub(e.read) < g.ttl {
+		set := e.members
+		g.mu.RUnlock()
+		return set, nil
+	}
+	g.mu.RUnlock()
+
 	g.mu.Lock()
-	g.cache[group] = groupEntry{members: append([]string(nil), members...), fetched: now}
+	e := g.groups[id]
+	if e == nil {
+		e = &group{}
+		g.groups[id] = e
+	}
+	if e.members != nil && now.Sub(e.read) < g.ttl { // read by another caller meanwhile
+		set := e.members
+		g.mu.Unlock()
+		return set, nil
+	}
+	r := e.reading
+	if r == nil {
+		r = &groupRead{done: make(chan struct{})}
+		e.reading = r
+		// The read is shared: it does not end with this caller's ctx.
+		go g.read(context.WithoutCancel(ctx), id, e, r)
+	}
 	g.mu.Unlock()
-	return members, nil
+
+	select {
+	case <-r.done:
+		return r.members, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the members of user group %s: %w", id, context.Cause(ctx))
+	}
+}
+
+// read asks Slack for the members of id, stores them in e and settles r.
+func (g *Groups) read(ctx context.Context, id string, e *group, r *groupRead) {
+	defer close(r.done)
+	asked := g.clock.Now()
+	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	users, err := g.api.GetUserGroupMembersContext(ctx, id)
+	cancel()
+	now := g.clock.Now()
+
+	g.mu.Lock()
+	e.reading = nil
+	if err == nil {
+		set := make(map[string]struct{}, len(users))
+		for _, u := range users {
+			set[u] = struct{}{}
+		}
+		e.members, e.read, e.failing = set, asked, time.Time{}
+		r.members = set
+		g.mu.Unlock()
+		return
+	}
+	if e.failing.IsZero() {
+		e.failing = asked
+	}
+	members, read, failing := e.members, e.read, e.failing
+	g.mu.Unlock()
+
+	err = explainSlackError(err)
+	if members != nil && now.Sub(read) <= g.maxStale {
+		g.log.Warn("could not read a user group; its members read before serve until they are too old",
+			"group", id, "read", read, "failing_since", failing, "until", read.Add(g.maxStale), "err", err)
+		r.members = members
+		return
+	}
+	r.err = &groupError{group: id, read: read, failing: failing, maxStale: g.maxStale, err: err}
+	g.log.Warn("a user group cannot be read: the roles it grants are refused", "group", id, "read", read,
+		"failing_since", failing, "err", err)
+}
+
+// groupError says that a user group cannot be read now: Slack fails and
+// the members read before, if any, are too old. It wraps
+// trains.ErrRoleUnknown and Slack's error.
+type groupError struct {
+	group         string
+	read, failing time.Time // read is zero when the group was never read
+	maxStale      time.Duration
+	err           error
+}
+
+func (e *groupError) Error() string {
+	if e.read.IsZero() {
+		return fmt.Sprintf("user group %s cannot be read: %v", e.group, e.err)
+	}
+	return fmt.Sprintf("user group %s cannot be read since %s, and its members read at %s are more than %s old: %v",
+		e.group, utcMinute(e.failing), utcMinute(e.read), shortDuration(e.maxStale), e.err)
+}
+
+func (e *groupError) Unwrap() []error { return []error{trains.ErrRoleUnknown, e.err} }
+
+// utcMinute formats t as "2006-01-02 15:04 UTC".
+func utcMinute(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// shortDuration formats d without zero units: "1h", "1h30m", "45s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }

@@ -98,6 +98,9 @@ func (h *Commands) explain(c *call, log *slog.Logger, err error) Reply {
 			{Kind: trains.Section, Text: trains.Text{trains.T(ue.why)}},
 			{Kind: trains.Context, Text: usageText(ue.cmd)},
 		}})
+	case errors.Is(err, trains.ErrRoleUnknown): // a role read outside the use cases' checks
+		log.Warn("refused: role cannot be checked", "err", err)
+		return refused(trains.Say(trains.T("🚫 " + err.Error() + ". Nothing was changed.")))
 	case errors.As(err, &te):
 		if te.Forbidden {
 			log.Info("refused: role", "why", te.Error())

@@ -35,8 +35,3 @@ type Reply struct {
 type Handler interface {
 	Handle(ctx context.Context, r Request) Reply
 }
-
-// Groups expands a Slack user group (S…) to its members' user ids.
-type Groups interface {
-	GroupMembers(ctx context.Context, group string) ([]string, error)
-}

@@ -59,8 +59,8 @@ func (s *Service) authorize(ctx context.Context, user, action string, train Trai
 	}
 	ue := &UserError{Forbidden: true, Text: Text{T("🚫 Only " + p.who + " may do that; ask one of them, or whoever runs trainbot to add you to the role. Nothing was changed.")}}
 	if unknown != nil {
-		ue.Text = Text{T("🚫 trainbot cannot check that you are one of the " + p.who + " right now: " + unknown.Error() +
-			". Until it can, the role is refused. Nothing was changed; try again in a few minutes.")}
+		// Roles fail closed: the error says which group and until when.
+		ue.Text = Text{T("🚫 trainbot " + unknown.Error() + ". Nothing was changed.")}
 	}
 	s.audit(ctx, user, action, train, "", ue)
 	return ue

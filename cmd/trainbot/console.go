@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/trainbot/trainbot/bot"
-	"github.com/trainbot/trainbot/commands"
 	"github.com/trainbot/trainbot/deploy"
 	"github.com/trainbot/trainbot/trains"
 )
@@ -60,7 +59,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	if !slices.Contains(releasers, c.ConsoleUser) {
 		releasers = append(slices.Clone(releasers), c.ConsoleUser)
 	}
-	roles := commands.NewDirectory(releasers, c.ChainOps, c.Validators, nil)
+	roles := bot.NewDirectory(releasers, c.ChainOps, c.Validators, nil)
 	cfg := serviceConfig(c, instanceName())
 	if cfg.Repo == "" {
 		cfg.Repo = *repoDir

@@ -15,7 +15,6 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/trainbot/trainbot/bot"
-	"github.com/trainbot/trainbot/commands"
 	"github.com/trainbot/trainbot/deploy"
 	"github.com/trainbot/trainbot/trains"
 )
@@ -74,7 +73,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 
 	groups := bot.NewGroups(api, bot.GroupsConfig{Clock: e.clock, Logger: log})
-	roles := commands.NewDirectory(c.Releasers, c.ChainOps, c.Validators, groups)
+	roles := bot.NewDirectory(c.Releasers, c.ChainOps, c.Validators, groups)
 	announcer := bot.NewAnnouncer(api, c.Channel, bot.WithAnnouncerLogger(log))
 	svc := trains.NewService(work, serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
 		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics})

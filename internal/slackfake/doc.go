@@ -9,8 +9,9 @@
 //     chat.postEphemeral, chat.update, usergroups.users.list, users.info),
 //     form-encoded with the bot token in the body, with Block Kit validation;
 //   - response_url receivers, at most five uses each;
-//   - fault injection (429 with Retry-After, ok:false errors, 5xx) and
-//     counters.
+//   - fault injection (429 with Retry-After, ok:false errors, 5xx),
+//     holding a method's calls until released (Hold, WaitHeld) to line up
+//     concurrent callers, and counters.
 //
 // Every message the bot posts is stored and can be queried or waited for;
 // waits block on state changes, never on timers.

@@ -1,6 +1,7 @@
 package slackfake
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -55,12 +56,17 @@ func (s *Server) ClearFaults(method string) {
 	delete(s.faults, method)
 }
 
-// countCall counts a call of method and returns the fault to answer, if any.
-func (s *Server) countCall(method string) (Fault, bool) {
+// countCall counts a call of method, keeps it waiting while a Hold is in
+// force (or until ctx, the request's, ends), then returns the fault to
+// answer, if any.
+func (s *Server) countCall(ctx context.Context, method string) (Fault, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.stats.Calls[method]++
 	s.notify()
+	s.mu.Unlock()
+	s.waitHold(ctx, method)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	rules := s.faults[method]
 	if len(rules) == 0 {
 		return Fault{}, false

@@ -62,7 +62,7 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "slackfake only serves POST", http.StatusMethodNotAllowed)
 		return
 	}
-	if f, ok := s.countCall("response_url"); ok {
+	if f, ok := s.countCall(r.Context(), "response_url"); ok {
 		writeFault(w, f)
 		return
 	}

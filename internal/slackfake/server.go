@@ -120,6 +120,8 @@ type Server struct {
 	// Web API, see webapi.go, faults.go and messages.go.
 	calls     map[string]int
 	faults    map[string][]*faultRule
+	holds     map[string]*hold // see hold.go
+	held      map[string]int   // calls waiting on a hold, by method
 	channels  map[string]Channel
 	users     map[string]User
 	groups    map[string][]string
@@ -167,6 +169,8 @@ func New(opts Options) *Server {
 		deliveries: map[string][]*delivery{},
 		calls:      map[string]int{},
 		faults:     map[string][]*faultRule{},
+		holds:      map[string]*hold{},
+		held:       map[string]int{},
 		channels:   map[string]Channel{},
 		users:      map[string]User{},
 		groups:     map[string][]string{},
@@ -208,6 +212,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	s.releaseHolds()
 	conns := append([]*wsConn(nil), s.conns...)
 	s.notify()
 	s.mu.Unlock()

@@ -39,7 +39,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "slackfake only serves POST", http.StatusMethodNotAllowed)
 		return
 	}
-	if f, ok := s.countCall(method); ok {
+	if f, ok := s.countCall(r.Context(), method); ok {
 		writeFault(w, f)
 		return
 	}

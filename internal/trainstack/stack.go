@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trainbot/trainbot/commands"
+	"github.com/trainbot/trainbot/bot"
 	"github.com/trainbot/trainbot/deploy"
 	"github.com/trainbot/trainbot/internal/githubfake"
 	"github.com/trainbot/trainbot/storage/boltstore"
@@ -36,7 +36,7 @@ type Stack struct {
 	Store trains.Store
 	Ann   *trainstest.Announcer
 	Svc   *trains.Service
-	Roles *commands.Directory
+	Roles *bot.Directory
 	Cfg   trains.ServiceConfig
 	// Stop ends the service's background work.
 	Stop context.CancelFunc
@@ -116,7 +116,7 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	if o.Announcer != nil {
 		announcer = o.Announcer
 	}
-	roles := commands.NewDirectory([]string{Releaser}, []string{ChainOps}, []string{Validator, Val2, Releaser}, nil)
+	roles := bot.NewDirectory([]string{Releaser}, []string{ChainOps}, []string{Validator, Val2, Releaser}, nil)
 	svc := trains.NewService(ctx, cfg, trains.Deps{Store: store, Repo: repo, Announcer: announcer, Roles: roles, Clock: clock,
 		Log: Logger(t)})
 	st := &Stack{T: t, Clock: clock, GH: gh, Store: store, Ann: ann, Svc: svc, Roles: roles, Cfg: cfg, Stop: cancel}
