@@ -85,6 +85,11 @@ func TestPathParametersEscaped(t *testing.T) {
 	if got, want := fake.Requests()[0].RawPath, repo+"git/ref/tags/v1a%3Fb%23c%25d%20e"; got != want {
 		t.Errorf("TagDate went to %s, want %s", got, want)
 	}
+	// A branch name, through GetRef.
+	fake.AddCommit("x%y", "odd branch", start)
+	if _, err := g.Branch(ctx, "x%y"); err != nil {
+		t.Errorf("Branch(x%%y) = %v", err)
+	}
 	// The workflow file, in the dispatch and the runs listing.
 	fake.AddTag("v0.1.0-dev.1", head.SHA)
 	if err := g.Dispatch(ctx, "v0.1.0-dev.1", trains.Dev.WorkflowInputs()); err != nil {
@@ -121,6 +126,9 @@ func TestNothingLeavesTheRepository(t *testing.T) {
 		}
 		if _, err := e.gh.TagDate(ctx, ref); !errors.Is(err, trains.ErrRefused) {
 			t.Errorf("TagDate(%q) = %v, want refused", ref, err)
+		}
+		if _, err := e.gh.Branch(ctx, ref); !errors.Is(err, trains.ErrRefused) {
+			t.Errorf("Branch(%q) = %v, want refused", ref, err)
 		}
 	}
 	if reqs := e.fake.Requests(); len(reqs) != 0 {
