@@ -112,9 +112,9 @@ func branchProblem(s string) string {
 		case !unicode.IsGraphic(r):
 			return fmt.Sprintf("it has an invisible character (%U)", r)
 		case strings.ContainsRune(`~^:*?[\`, r):
-			return fmt.Sprintf("it has %q, which git does not allow in a branch name", r)
+			return fmt.Sprintf("it has %q, which git does not allow in a branch name", string(r))
 		case r == '%' || r == '#':
-			return fmt.Sprintf("it has %q, which trainbot does not accept in a branch name", r)
+			return fmt.Sprintf("it has %q, which trainbot does not accept in a branch name", string(r))
 		}
 	}
 	if b, ok := strings.CutPrefix(s, "refs/heads/"); ok && b != "" {
