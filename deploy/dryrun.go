@@ -21,9 +21,9 @@ type dryRun struct {
 }
 
 // DryRun wraps repo so that nothing changes (TRAINBOT_DRY_RUN): reads
-// (Tags, TagDate, Head, Commit, Compare, Contains, DeployRuns, and WaitRun
-// of a real run) pass through; every write is not made but reported to out
-// as a line "dry run: would …":
+// (Tags, TagDate, Head, Commit, Branch, BranchContaining, Compare,
+// Contains, DeployRuns, and WaitRun of a real run) pass through; every
+// write is not made but reported to out as a line "dry run: would …":
 //
 //   - CreateTag reports the tag it would make, after checking the
 //     repository's tags: the tag already on commit is success, on
@@ -57,6 +57,14 @@ func (d *dryRun) Head(ctx context.Context) (trains.Commit, error) { return d.rep
 
 func (d *dryRun) Commit(ctx context.Context, ref string) (trains.Commit, error) {
 	return d.repo.Commit(ctx, ref)
+}
+
+func (d *dryRun) Branch(ctx context.Context, name string) (trains.Commit, error) {
+	return d.repo.Branch(ctx, name)
+}
+
+func (d *dryRun) BranchContaining(ctx context.Context, sha string) (string, error) {
+	return d.repo.BranchContaining(ctx, sha)
 }
 
 func (d *dryRun) Compare(ctx context.Context, base, head string) (trains.Comparison, error) {

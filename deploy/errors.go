@@ -84,7 +84,10 @@ func explain(op, repo string, a access, now time.Time, err error) error {
 	}
 	var rl *github.RateLimitError
 	var ab *github.AbuseRateLimitError
+	var out *outsideRepoError
 	switch {
+	case errors.As(err, &out):
+		return &apiError{msg: fmt.Sprintf("could not %s: %v", op, out), errs: []error{err}}
 	case errors.As(err, &rl):
 		reset := rl.Rate.Reset.Time
 		return wrap("could not %s: GitHub's API rate limit for this token is spent (%d requests an hour); it resets at %s (in %s)",
@@ -136,7 +139,7 @@ func ambiguous(err error) bool {
 	}
 	var rl *github.RateLimitError
 	var ab *github.AbuseRateLimitError
-	if errors.As(err, &rl) || errors.As(err, &ab) || errors.Is(err, context.Canceled) {
+	if errors.As(err, &rl) || errors.As(err, &ab) || errors.Is(err, context.Canceled) || errors.Is(err, trains.ErrRefused) {
 		return false
 	}
 	return true // timeout or network error: the request may have arrived

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +88,9 @@ type GitHub struct {
 	cfg Config
 	o   options
 	log *slog.Logger
+	// owner and name are cfg.Owner and cfg.Repo escaped for a URL path,
+	// as go-github does not escape them.
+	owner, name string
 
 	mu   sync.Mutex
 	tags map[string]peeled // tag object sha → what it points at; tag objects never change
@@ -101,6 +105,12 @@ var _ trains.Repo = (*GitHub)(nil)
 
 // New returns the Repo for cfg's repository through client. Options give
 // the clock, the sleeper between polls and retries, and the logger.
+//
+// The Repo works on a copy of client whose requests pass a guard: a
+// request for another host than client.BaseURL's, or for a path not
+// under repos/<owner>/<name>/ (a ref with ".." parts, a redirect of a
+// renamed repository), is refused before it is sent, with an error
+// wrapping trains.ErrRefused. Every path parameter is escaped.
 func New(client *github.Client, cfg Config, opts ...Option) (*GitHub, error) {
 	if client == nil {
 		return nil, errors.New("deploy: New needs a GitHub client")
@@ -108,14 +118,29 @@ func New(client *github.Client, cfg Config, opts ...Option) (*GitHub, error) {
 	if cfg.Owner == "" || cfg.Repo == "" {
 		return nil, errors.New("deploy: the repository's owner and name are required (TRAINBOT_REPO=owner/name)")
 	}
+	for _, part := range []string{cfg.Owner, cfg.Repo} {
+		if part == "." || part == ".." || strings.Contains(part, "/") {
+			return nil, fmt.Errorf("deploy: %q is not a repository owner or name (TRAINBOT_REPO=owner/name)", part)
+		}
+	}
+	if client.BaseURL == nil || !strings.HasSuffix(client.BaseURL.Path, "/") {
+		return nil, fmt.Errorf("deploy: the client's BaseURL %v must end with a slash", client.BaseURL)
+	}
 	cfg.defaults()
+	for _, wf := range []string{cfg.DeployWorkflow, cfg.PublishWorkflow} {
+		if wf != "" && (wf == "." || wf == ".." || strings.Contains(wf, "/")) {
+			return nil, fmt.Errorf("deploy: %q is not a workflow file name (a file in .github/workflows, e.g. deploy.yaml)", wf)
+		}
+	}
 	o := buildOptions(opts)
 	return &GitHub{
-		c:    client,
-		cfg:  cfg,
-		o:    o,
-		log:  o.logger.With("repo", cfg.Owner+"/"+cfg.Repo),
-		tags: map[string]peeled{},
+		c:     guarded(client, cfg.Owner, cfg.Repo),
+		cfg:   cfg,
+		o:     o,
+		log:   o.logger.With("repo", cfg.Owner+"/"+cfg.Repo),
+		owner: url.PathEscape(cfg.Owner),
+		name:  url.PathEscape(cfg.Repo),
+		tags:  map[string]peeled{},
 	}, nil
 }
 
@@ -145,7 +170,7 @@ func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
 	var out []trains.RepoTag
 	for page := 0; page < 1000; page++ {
 		cctx, cancel := g.call(ctx)
-		refs, resp, err := g.c.Git.ListMatchingRefs(cctx, g.cfg.Owner, g.cfg.Repo, opts)
+		refs, resp, err := g.c.Git.ListMatchingRefs(cctx, g.owner, g.name, opts)
 		cancel()
 		if err != nil {
 			return nil, g.explain("list the tags", readContents, err)
@@ -184,7 +209,7 @@ func (g *GitHub) peel(ctx context.Context, sha string) (peeled, error) {
 	obj := sha
 	for range 5 {
 		cctx, cancel := g.call(ctx)
-		t, _, err := g.c.Git.GetTag(cctx, g.cfg.Owner, g.cfg.Repo, obj)
+		t, _, err := g.c.Git.GetTag(cctx, g.owner, g.name, escapePath(obj))
 		cancel()
 		if err != nil {
 			return peeled{}, g.explain("read tag object "+short(obj), readContents, err)
@@ -209,8 +234,12 @@ func (g *GitHub) peel(ctx context.Context, sha string) (peeled, error) {
 //
 // GitHub API docs: https://docs.github.com/rest/git/refs#get-a-reference
 func (g *GitHub) ref(ctx context.Context, ref string) (peeled, error) {
+	// GetRef escapes each segment of ref, but leaves ".." to the resolver.
+	if err := checkSegments("the ref", ref); err != nil {
+		return peeled{}, err
+	}
 	cctx, cancel := g.call(ctx)
-	r, _, err := g.c.Git.GetRef(cctx, g.cfg.Owner, g.cfg.Repo, ref)
+	r, _, err := g.c.Git.GetRef(cctx, g.owner, g.name, ref)
 	cancel()
 	if err != nil {
 		return peeled{}, g.explain("read "+ref, readContents, err)
@@ -235,7 +264,7 @@ func (g *GitHub) TagDate(ctx context.Context, name string) (time.Time, error) {
 		return p.date, nil
 	}
 	cctx, cancel := g.call(ctx)
-	c, _, err := g.c.Repositories.GetCommit(cctx, g.cfg.Owner, g.cfg.Repo, p.commit, nil)
+	c, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(p.commit), nil)
 	cancel()
 	if err != nil {
 		return time.Time{}, g.explain("read commit "+short(p.commit)+" of tag "+name, readContents, notFound422(err))
@@ -265,7 +294,7 @@ func (g *GitHub) Head(ctx context.Context) (trains.Commit, error) {
 // GitHub API docs: https://docs.github.com/rest/commits/commits#get-a-commit
 func (g *GitHub) Commit(ctx context.Context, ref string) (trains.Commit, error) {
 	cctx, cancel := g.call(ctx)
-	c, _, err := g.c.Repositories.GetCommit(cctx, g.cfg.Owner, g.cfg.Repo, ref, &github.ListOptions{PerPage: 1})
+	c, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(ref), &github.ListOptions{PerPage: 1})
 	cancel()
 	if err != nil {
 		return trains.Commit{}, g.explain("find commit "+ref, readContents, notFound422(err))
@@ -308,7 +337,7 @@ func toCommit(c *github.RepositoryCommit) trains.Commit {
 // GitHub API docs: https://docs.github.com/rest/commits/commits#compare-two-commits
 func (g *GitHub) Compare(ctx context.Context, base, head string) (trains.Comparison, error) {
 	cctx, cancel := g.call(ctx)
-	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.cfg.Owner, g.cfg.Repo, base, head, nil)
+	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.owner, g.name, base, head, nil)
 	cancel()
 	if err != nil {
 		return trains.Comparison{}, g.explain("compare "+base+" with "+head, readContents, err)
@@ -330,7 +359,7 @@ func (g *GitHub) Contains(ctx context.Context, ancestor, descendant string) (boo
 		return true, nil
 	}
 	cctx, cancel := g.call(ctx)
-	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.cfg.Owner, g.cfg.Repo, ancestor, descendant, &github.ListOptions{PerPage: 1})
+	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.owner, g.name, ancestor, descendant, &github.ListOptions{PerPage: 1})
 	cancel()
 	if err != nil {
 		return false, g.explain("check whether "+short(ancestor)+" is in "+short(descendant), readContents, err)

@@ -204,6 +204,47 @@ func (l *Local) Commit(ctx context.Context, ref string) (trains.Commit, error) {
 	return cs[0], nil
 }
 
+// Branch returns the commit at the head of branch name (git rev-parse
+// --verify refs/heads/<name>^{commit}). ErrNotFound: no such branch.
+func (l *Local) Branch(ctx context.Context, name string) (trains.Commit, error) {
+	if err := checkRef(name); err != nil {
+		return trains.Commit{}, err
+	}
+	c, err := l.Commit(ctx, "refs/heads/"+name)
+	if errors.Is(err, trains.ErrNotFound) {
+		return c, fmt.Errorf("no branch %s in %s: %w", name, l.dir, trains.ErrNotFound)
+	}
+	return c, err
+}
+
+// BranchContaining returns a branch whose history contains commit sha,
+// the release branch when it does (git for-each-ref --contains).
+// ErrNotFound: no branch does, or there is no such commit.
+func (l *Local) BranchContaining(ctx context.Context, sha string) (string, error) {
+	full, err := l.resolve(ctx, sha)
+	if err != nil {
+		return "", err
+	}
+	out, err := l.git(ctx, "for-each-ref", "--format=%(refname:strip=2)", "--contains="+full, "refs/heads")
+	if err != nil {
+		return "", fmt.Errorf("find the branches that contain %s: %w", short(full), err)
+	}
+	var first string
+	for line := range strings.Lines(out) {
+		b := strings.TrimRight(line, "\n")
+		if b == l.branch {
+			return b, nil
+		}
+		if first == "" {
+			first = b
+		}
+	}
+	if first == "" {
+		return "", fmt.Errorf("no branch of %s contains commit %s: %w", l.dir, short(full), trains.ErrNotFound)
+	}
+	return first, nil
+}
+
 func parseCommits(out string) []trains.Commit {
 	var cs []trains.Commit
 	for rec := range strings.SplitSeq(out, "\x1e") {

@@ -58,7 +58,7 @@ func (g *GitHub) poll(ctx context.Context, bound time.Duration, check func(conte
 func (g *GitHub) listRuns(ctx context.Context, file string, opts *github.ListWorkflowRunsOptions) ([]trains.Run, *github.Response, error) {
 	cctx, cancel := g.call(ctx)
 	defer cancel()
-	list, resp, err := g.c.Actions.ListWorkflowRunsByFileName(cctx, g.cfg.Owner, g.cfg.Repo, file, opts)
+	list, resp, err := g.c.Actions.ListWorkflowRunsByFileName(cctx, g.owner, g.name, escapePath(file), opts)
 	if err != nil {
 		what := "workflow " + file
 		if status(err) == http.StatusNotFound {
@@ -159,7 +159,7 @@ func (g *GitHub) Dispatch(ctx context.Context, tag string, inputs map[string]str
 			return err
 		}
 		cctx, cancel := g.call(ctx)
-		_, err := g.c.Actions.CreateWorkflowDispatchEventByFileName(cctx, g.cfg.Owner, g.cfg.Repo, file,
+		_, err := g.c.Actions.CreateWorkflowDispatchEventByFileName(cctx, g.owner, g.name, escapePath(file),
 			github.CreateWorkflowDispatchEventRequest{Ref: tag, Inputs: in})
 		cancel()
 		if err == nil {
@@ -255,7 +255,7 @@ func (g *GitHub) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
 	prev := ""
 	done, err := g.poll(ctx, g.cfg.RunTimeout, func(ctx context.Context) (bool, error) {
 		cctx, cancel := g.call(ctx)
-		r, _, err := g.c.Actions.GetWorkflowRunByID(cctx, g.cfg.Owner, g.cfg.Repo, id)
+		r, _, err := g.c.Actions.GetWorkflowRunByID(cctx, g.owner, g.name, id)
 		cancel()
 		if err != nil {
 			return false, g.explain("read workflow run "+itoa(id), readActions, err)
@@ -331,7 +331,7 @@ func (g *GitHub) ReviewDeployment(ctx context.Context, runID int64, approve bool
 	op := fmt.Sprintf("%s the deployments of run %d", verb, runID)
 	cctx, cancel := g.call(ctx)
 	defer cancel()
-	req, err := g.c.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/actions/runs/%d/pending_deployments", g.cfg.Owner, g.cfg.Repo, runID), nil)
+	req, err := g.c.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/actions/runs/%d/pending_deployments", g.owner, g.name, runID), nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -357,7 +357,7 @@ func (g *GitHub) ReviewDeployment(ctx context.Context, runID int64, approve bool
 	}
 	cctx2, cancel2 := g.call(ctx)
 	defer cancel2()
-	_, _, err = g.c.Actions.PendingDeployments(cctx2, g.cfg.Owner, g.cfg.Repo, runID, &github.PendingDeploymentsRequest{
+	_, _, err = g.c.Actions.PendingDeployments(cctx2, g.owner, g.name, runID, &github.PendingDeploymentsRequest{
 		EnvironmentIDs: ids, State: state, Comment: comment,
 	})
 	if err != nil {

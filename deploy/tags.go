@@ -61,7 +61,7 @@ func (g *GitHub) CreateTag(ctx context.Context, name, commit, message string) er
 			return err
 		}
 		cctx, cancel := g.call(ctx)
-		_, _, err := g.c.Git.CreateRef(cctx, g.cfg.Owner, g.cfg.Repo, &github.Reference{Ref: &ref, Object: &github.GitObject{SHA: &target}})
+		_, _, err := g.c.Git.CreateRef(cctx, g.owner, g.name, &github.Reference{Ref: &ref, Object: &github.GitObject{SHA: &target}})
 		cancel()
 		if err == nil {
 			g.log.InfoContext(ctx, "tag created", slog.String("tag", name), slog.String("commit", commit))
@@ -125,7 +125,7 @@ func (g *GitHub) createTagObject(ctx context.Context, op, name, commit, message 
 		}
 		typ := "commit"
 		cctx, cancel := g.call(ctx)
-		t, _, err := g.c.Git.CreateTag(cctx, g.cfg.Owner, g.cfg.Repo, &github.Tag{
+		t, _, err := g.c.Git.CreateTag(cctx, g.owner, g.name, &github.Tag{
 			Tag:     &name,
 			Message: &message,
 			Object:  &github.GitObject{SHA: &commit, Type: &typ},

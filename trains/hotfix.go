@@ -46,11 +46,9 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 	}
 	var res HotfixResult
 	res.Window, res.Paused = Active(ws, now)
-	commit, err := s.Repo.Commit(ctx, req.Ref)
-	if errors.Is(err, ErrNotFound) {
-		return res, userErr("%s has no commit or branch %q: give a commit sha or a branch name", s.cfg.Repo, req.Ref)
-	} else if err != nil {
-		return res, fmt.Errorf("look up %s: %w", req.Ref, err)
+	commit, err := s.hotfixCommit(ctx, req.Ref)
+	if err != nil {
+		return res, err
 	}
 	rts, err := s.Repo.Tags(ctx)
 	if err != nil {

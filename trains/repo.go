@@ -88,6 +88,15 @@ type Repo interface {
 	Head(ctx context.Context) (Commit, error)
 	// Commit resolves a sha, branch or tag. ErrNotFound: no such commit.
 	Commit(ctx context.Context, ref string) (Commit, error)
+	// Branch returns the commit at the head of branch name of the
+	// released repository. ErrNotFound: no such branch.
+	Branch(ctx context.Context, name string) (Commit, error)
+	// BranchContaining returns the name of a branch of the released
+	// repository whose history contains commit sha, trying the release
+	// branch first. ErrNotFound: no branch contains it (e.g. a commit of a
+	// fork, which GitHub's commit lookup still answers). ErrRefused: the
+	// repository has too many branches to look through; name the branch.
+	BranchContaining(ctx context.Context, sha string) (string, error)
 	// Compare returns the commits in head that are not in base.
 	Compare(ctx context.Context, base, head string) (Comparison, error)
 

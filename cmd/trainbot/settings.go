@@ -109,6 +109,18 @@ var (
 	fileRe   = regexp.MustCompile(`^[A-Za-z0-9._-]+\.ya?ml$`)
 )
 
+// dotName reports whether owner or name of owner/name is "." or "..",
+// which a URL path would read as a step, not a name.
+func dotName(repo string) bool {
+	owner, name, _ := strings.Cut(repo, "/")
+	for _, p := range []string{owner, name} {
+		if p == "." || p == ".." {
+			return true
+		}
+	}
+	return false
+}
+
 // Parse checks every setting for mode and returns the typed Config, or an
 // error with one line per problem, each naming its variable.
 func (s Settings) Parse(mode Mode) (Config, error) {
@@ -148,6 +160,8 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 		bad("TRAINBOT_REPO", "required for serve: owner/name of the released repository")
 	case s.Repo != "" && !repoRe.MatchString(s.Repo):
 		bad("TRAINBOT_REPO", "%q is not owner/name", s.Repo)
+	case dotName(s.Repo):
+		bad("TRAINBOT_REPO", "%q is not owner/name: neither may be . or ..", s.Repo)
 	case s.Repo != "":
 		c.Owner, c.Repo, _ = strings.Cut(s.Repo, "/")
 	}

@@ -119,3 +119,20 @@ func TestGitHubURLGetsSlash(t *testing.T) {
 		t.Errorf("%q, %v", c.GitHubAPIURL, err)
 	}
 }
+
+func TestRepoNotADotStep(t *testing.T) {
+	for _, repo := range []string{"acme/.", "acme/..", "acme/chain"} {
+		s := defaults(t)
+		s.Repo = repo
+		c, err := s.Parse(ModeCalendar)
+		if repo == "acme/chain" {
+			if err != nil || c.Repo != "chain" {
+				t.Errorf("TRAINBOT_REPO=%s: %+v, %v", repo, c, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "TRAINBOT_REPO: ") || !strings.Contains(err.Error(), "neither may be . or ..") {
+			t.Errorf("TRAINBOT_REPO=%s accepted: %v", repo, err)
+		}
+	}
+}

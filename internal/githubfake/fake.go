@@ -1,7 +1,7 @@
 // Package githubfake is an in-memory GitHub REST API for tests: an httptest
 // server that speaks the response shapes of the endpoints trainbot uses
-// (git refs and tags, commits, compare, Actions workflow dispatch and runs,
-// pending deployments), so that tests drive the real go-github client.
+// (git refs and tags, branches, commits, compare, Actions workflow dispatch
+// and runs, pending deployments), so that tests drive the real go-github client.
 //
 // A test makes one with New, points a client at it with Client (or
 // HTTPClient and URL), arranges the repository with AddCommit, AddTag,
@@ -17,8 +17,13 @@
 // Behaviour worth knowing:
 //
 //   - Every path is served under /repos/{owner}/{repo}/ and, for GitHub
-//     Enterprise clients, also under /api/v3/repos/{owner}/{repo}/.
-//     Unknown paths fail the test. The clients it hands out refuse (and
+//     Enterprise clients, also under /api/v3/repos/{owner}/{repo}/. A
+//     path under /repos/ outside the repository is answered 404 (and
+//     recorded, so a test can check none was asked); other unknown paths
+//     fail the test.
+//   - AddForkCommit makes a commit of the fork network: the commit and
+//     compare endpoints answer it, as GitHub does, but no branch of the
+//     repository contains it. The clients it hands out refuse (and
 //     fail the test on) requests to any other host.
 //   - Every GET answers with an ETag and answers If-None-Match with a 304
 //     and no body when nothing changed. Requests records every request;
@@ -210,9 +215,12 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 // Request is one request the fake answered.
 type Request struct {
 	Method string
-	// Path is the URL path as sent, e.g. /repos/acme/chain/git/refs or
-	// /api/v3/repos/acme/chain/git/refs.
+	// Path is the URL path as sent, decoded, e.g. /repos/acme/chain/git/refs
+	// or /api/v3/repos/acme/chain/git/refs.
 	Path string
+	// RawPath is the path as sent, escaped, e.g.
+	// /repos/acme/chain/commits/a%3Fb where Path has /repos/acme/chain/commits/a?b.
+	RawPath string
 	// Route is the path below /repos/{owner}/{repo}/, e.g. git/refs.
 	Route  string
 	Query  string
@@ -321,7 +329,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	route := ""
 	defer func() {
-		f.requests = append(f.requests, Request{Method: r.Method, Path: path, Route: route, Query: r.URL.RawQuery, Status: rec.status})
+		f.requests = append(f.requests, Request{Method: r.Method, Path: path, RawPath: r.URL.EscapedPath(), Route: route, Query: r.URL.RawQuery, Status: rec.status})
 		close(f.changed)
 		f.changed = make(chan struct{})
 	}()
@@ -389,6 +397,8 @@ func (f *Fake) route(ex *exchange) {
 		f.getTagObject(ex, seg[2])
 	case m == http.MethodGet && p == "tags":
 		f.listTags(ex)
+	case m == http.MethodGet && p == "branches":
+		f.listBranches(ex)
 	case m == http.MethodGet && strings.HasPrefix(p, "branches/"):
 		f.getBranch(ex, strings.TrimPrefix(p, "branches/"))
 	case m == http.MethodGet && strings.HasPrefix(p, "commits/"):

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -310,12 +309,8 @@ func (f *Fake) getMatchingRefs(ex *exchange, prefix string) {
 	writeJSON(ex, http.StatusOK, out)
 }
 
+// getRef answers GET git/ref/{ref}; ref is decoded once, as the route is.
 func (f *Fake) getRef(ex *exchange, ref string) {
-	ref, err := url.PathUnescape(ref)
-	if err != nil {
-		writeError(ex.w, http.StatusNotFound, "Not Found")
-		return
-	}
 	full := "refs/" + ref
 	if b, ok := strings.CutPrefix(ref, "heads/"); ok {
 		if sha, ok := f.branches[b]; ok {
@@ -493,7 +488,6 @@ func (f *Fake) only(head string, exclude map[string]bool) []*commit {
 }
 
 func (f *Fake) compare(ex *exchange, spec string) {
-	spec, _ = url.PathUnescape(spec)
 	baseRef, headRef, ok := strings.Cut(spec, "...")
 	if !ok {
 		writeError(ex.w, http.StatusNotFound, "Not Found")

@@ -1,0 +1,152 @@
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/trainbot/trainbot/trains"
+)
+
+func TestBranch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	fix := e.fake.AddCommit("fix/panic", "fix: panic", e.clock.Now())
+
+	c, err := e.gh.Branch(ctx, "fix/panic")
+	if err != nil || c.SHA != fix || c.Message != "fix: panic" {
+		t.Errorf("Branch(fix/panic) = %+v, %v", c, err)
+	}
+	if n := e.fake.Count("GET", "git/ref/heads/fix/panic"); n != 1 {
+		t.Errorf("%d reads of the branch ref, want 1", n)
+	}
+	_, err = e.gh.Branch(ctx, "nope")
+	if !errors.Is(err, trains.ErrNotFound) || !strings.Contains(err.Error(), "no branch nope in acme/chain") {
+		t.Errorf("Branch(nope) = %v", err)
+	}
+	// A branch named like a sha is read as a branch, not a commit.
+	if _, err := e.gh.Branch(ctx, fix[:7]); !errors.Is(err, trains.ErrNotFound) {
+		t.Errorf("Branch(<a sha>) = %v", err)
+	}
+	e.fake.ResetRequests()
+	for _, bad := range []string{"..", "../../../victim/private/git/ref/heads/main", "a//b", "main/."} {
+		if _, err := e.gh.Branch(ctx, bad); !errors.Is(err, trains.ErrRefused) {
+			t.Errorf("Branch(%q) = %v, want refused", bad, err)
+		}
+	}
+	if reqs := e.fake.Requests(); len(reqs) != 0 {
+		t.Errorf("refused branch names were sent: %v", reqs)
+	}
+}
+
+func TestBranchContaining(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	onMain := e.fake.AddCommits("main", 3)
+	rel := e.fake.AddCommit("release/1", "on release", e.clock.Now()) // a branch of its own
+	relTop := e.fake.AddCommit("release/1", "release top", e.clock.Now())
+	hotHead := e.fake.AddCommit("zz-hot", "hot head", e.clock.Now())
+	fork := e.fake.AddForkCommit(onMain[2], "fix from a fork")
+
+	for _, tt := range []struct {
+		name, sha, want string
+		compares        int // compare requests made
+	}{
+		{"on the release branch", onMain[0], "main", 1},
+		{"the release branch's head", onMain[2], "main", 1},
+		{"on another branch", rel, "release/1", 2},
+		{"another branch's head", relTop, "release/1", 1},
+		{"a head listed last", hotHead, "zz-hot", 1},
+	} {
+		e.fake.ResetRequests()
+		got, err := e.gh.BranchContaining(ctx, tt.sha)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: BranchContaining = %q, %v; want %q", tt.name, got, err, tt.want)
+		}
+		if n := e.fake.Count("GET", "compare/"); n != tt.compares {
+			t.Errorf("%s: %d compares, want %d", tt.name, n, tt.compares)
+		}
+	}
+
+	e.fake.ResetRequests()
+	_, err := e.gh.BranchContaining(ctx, fork)
+	if !errors.Is(err, trains.ErrNotFound) || !strings.Contains(err.Error(), "no branch of acme/chain contains commit "+fork[:7]) {
+		t.Errorf("a fork's commit: %v", err)
+	}
+	if n, b := e.fake.Count("GET", "compare/"), e.fake.Count("GET", "branches"); n != 3 || b != 1 {
+		t.Errorf("a fork's commit: %d compares and %d branch lists, want 3 (main and each other branch) and 1", n, b)
+	}
+	for _, r := range e.fake.Requests() {
+		if r.Route == "branches" && !strings.Contains(r.Query, "per_page=100") {
+			t.Errorf("branches listed with %q, want per_page=100", r.Query)
+		}
+	}
+}
+
+func TestBranchContainingPagesAndBound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	base := e.fake.Head("main")
+	for i := range 150 {
+		e.fake.AddCommit(fmt.Sprintf("b%03d", i), "a root of its own", e.clock.Now())
+	}
+	late := e.fake.AddCommit("b149", "on a branch of the second page", e.clock.Now())
+	if got, err := e.gh.BranchContaining(ctx, late); err != nil || got != "b149" {
+		t.Errorf("a head on the second page: %q, %v", got, err)
+	}
+	if n := e.fake.Count("GET", "branches"); n != 2 {
+		t.Errorf("%d pages of branches read, want 2", n)
+	}
+
+	e.fake.ResetRequests()
+	fork := e.fake.AddForkCommit(base, "fork")
+	_, err := e.gh.BranchContaining(ctx, fork)
+	if !errors.Is(err, trains.ErrRefused) || errors.Is(err, trains.ErrNotFound) || !strings.Contains(err.Error(), "hotfix by branch name instead") {
+		t.Errorf("past the bound: %v", err)
+	}
+	if n := e.fake.Count("GET", "compare/"); n != 1+maxBranchCompares {
+		t.Errorf("%d compares past the bound, want %d", n, 1+maxBranchCompares)
+	}
+}
+
+func TestBranchContainingComparesEachHeadOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	base := e.fake.Head("main")
+	for i := range 120 {
+		e.fake.AddBranch(fmt.Sprintf("copy%03d", i), base)
+	}
+	fork := e.fake.AddForkCommit(base, "fork")
+	if _, err := e.gh.BranchContaining(t.Context(), fork); !errors.Is(err, trains.ErrNotFound) {
+		t.Errorf("120 branches on main's head: %v, want not found", err)
+	}
+	if n := e.fake.Count("GET", "compare/"); n != 1 {
+		t.Errorf("%d compares, want 1 (main's head, once)", n)
+	}
+}
+
+func TestBranchContainingNoReleaseBranch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.Branch = "trunk" })
+	_, err := e.gh.BranchContaining(t.Context(), e.fake.Head("main"))
+	if err == nil || errors.Is(err, trains.ErrNotFound) || !strings.Contains(err.Error(), "TRAINBOT_BRANCH") {
+		t.Errorf("no release branch: %v", err)
+	}
+}
+
+func TestDryRunPassesBranchesThrough(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := DryRun(e.gh, nil)
+	head := e.fake.Head("main")
+	if c, err := r.Branch(t.Context(), "main"); err != nil || c.SHA != head {
+		t.Errorf("Branch = %+v, %v", c, err)
+	}
+	if b, err := r.BranchContaining(t.Context(), head); err != nil || b != "main" {
+		t.Errorf("BranchContaining = %q, %v", b, err)
+	}
+}
