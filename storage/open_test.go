@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -78,4 +79,56 @@ func TestOpenBadSettings(t *testing.T) {
 			t.Errorf("%+v: no error", cfg)
 		}
 	}
+}
+
+func auditN(t *testing.T, s trains.Store, n int, train trains.TrainID) {
+	t.Helper()
+	for i := range n {
+		e := trains.AuditEntry{At: time.Date(2026, 12, 1, 0, 0, i, 0, time.UTC), User: "U1", Action: fmt.Sprintf("action %d", i), Train: train, Result: "ok"}
+		if err := s.Audit(t.Context(), e); err != nil {
+			t.Fatalf("audit %d: %v", i, err)
+		}
+	}
+}
+
+// TestOpenBoundsTheAuditLog: Open hands Config.AuditMax to the store, and
+// caps each train's log at min(AuditMax, TrainAuditMax).
+func TestOpenBoundsTheAuditLog(t *testing.T) {
+	t.Parallel()
+	clock := trainstest.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	t.Run("embedded", func(t *testing.T) {
+		t.Parallel()
+		s, closer, _, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir(), AuditMax: 5}, clock, quiet)
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		defer closer.Close()
+		auditN(t, s, 12, "dev-2026-12-01")
+		for _, train := range []trains.TrainID{"", "dev-2026-12-01"} {
+			got, err := s.AuditLog(t.Context(), train, 0)
+			if err != nil || len(got) != 5 || got[0].Action != "action 11" {
+				t.Errorf("log %q after 12 appends with AuditMax 5: %d entries (%v), want the newest 5", train, len(got), err)
+			}
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		t.Parallel()
+		r := redistest.New(t)
+		const max = 2000
+		s, closer, _, err := storage.Open(t.Context(), storage.Config{RedisURL: r.URL, Prefix: r.Prefix, AuditMax: max}, clock, quiet)
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		defer closer.Close()
+		auditN(t, s, storage.TrainAuditMax+300, "dev-2026-12-01")
+		all, err := r.Client.XLen(t.Context(), r.Prefix+"audit").Result()
+		if err != nil || all != storage.TrainAuditMax+300 {
+			t.Errorf("XLEN audit = %d (%v), want all %d entries: under the cap of %d", all, err, storage.TrainAuditMax+300, max)
+		}
+		train, err := r.Client.XLen(t.Context(), r.Prefix+"audit:dev-2026-12-01").Result()
+		if err != nil || train < storage.TrainAuditMax || train > storage.TrainAuditMax+100 {
+			t.Errorf("XLEN audit:dev-2026-12-01 = %d (%v), want %d to %d: a train's log is capped at TrainAuditMax",
+				train, err, storage.TrainAuditMax, storage.TrainAuditMax+100)
+		}
+	})
 }
