@@ -52,6 +52,7 @@ type Settings struct {
 	HTTPAddr         string `envconfig:"TRAINBOT_HTTP_ADDR" default:":8080" desc:"address of /healthz, /readyz, /metrics and the calendar"`
 	ConsoleUser      string `envconfig:"TRAINBOT_CONSOLE_USER" default:"UCONSOLE" desc:"Slack user id the console acts as (a releaser unless listed otherwise)"`
 	LogLevel         string `envconfig:"TRAINBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	AuditMax         string `envconfig:"TRAINBOT_AUDIT_MAX" default:"100000" desc:"audit entries kept, oldest trimmed (1000 to 10000000; Redis keeps up to 100 more; each train's log keeps 1000)"`
 }
 
 // Mode is what trainbot was started to do; it decides which settings are required.
@@ -91,7 +92,19 @@ type Config struct {
 	HTTPAddr                     string
 	ConsoleUser                  string
 	LogLevel                     string
+	AuditMax                     int
 }
+
+// The range of TRAINBOT_AUDIT_MAX. Below 1000 the log would not hold a
+// busy week, a burst of refused commands would wipe it, Redis's
+// approximate trim (up to 100 entries over the cap) would be a tenth of it
+// or more, and it would be smaller than one train's own log
+// (storage.TrainAuditMax). Above 10 million (about 3 GB at ~300 bytes an
+// entry) the bound no longer protects the store, which is its point (SPEC §7).
+const (
+	minAuditMax = 1_000
+	maxAuditMax = 10_000_000
+)
 
 // LoadSettings reads the settings from the environment.
 func LoadSettings() (Settings, error) {
@@ -227,6 +240,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		bad("TRAINBOT_LOG_LEVEL", "%q is not debug, info, warn or error", s.LogLevel)
+	}
+	if c.AuditMax, err = strconv.Atoi(s.AuditMax); err != nil || c.AuditMax < minAuditMax || c.AuditMax > maxAuditMax {
+		bad("TRAINBOT_AUDIT_MAX", "%q is not a whole number from %d to %d, such as 100000", s.AuditMax, minAuditMax, maxAuditMax)
 	}
 	if len(problems) > 0 {
 		// in the order of the settings table

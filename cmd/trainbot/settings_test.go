@@ -36,7 +36,8 @@ func TestDefaultsParse(t *testing.T) {
 	}
 	if c.Soak != 168*time.Hour || c.StagingApprovals != 1 || c.InitialLine != (trains.Line{Minor: 1}) ||
 		!cmp.Equal(c.Reminders, []time.Duration{24 * time.Hour, time.Hour}) || c.SlackAPIURL != "https://slack.com/api/" ||
-		c.DeployWorkflow != "deploy-simple.yaml" || c.PublishWorkflow != "publish-images.yaml" || c.Branch != "main" || c.DryRun {
+		c.DeployWorkflow != "deploy-simple.yaml" || c.PublishWorkflow != "publish-images.yaml" || c.Branch != "main" || c.DryRun ||
+		c.AuditMax != 100_000 {
 		t.Errorf("defaults: %+v", c)
 	}
 	// Console needs none of the serve settings.
@@ -92,6 +93,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	s.ShutdownGrace = "forever"
 	s.HTTPAddr = "8080"
 	s.LogLevel = "loud"
+	s.AuditMax = "lots"
 	_, err := s.Parse(ModeCalendar)
 	if err == nil {
 		t.Fatal("accepted")
@@ -99,7 +101,8 @@ func TestEveryBadSettingReported(t *testing.T) {
 	want := []string{"SLACK_API_URL", "GITHUB_API_URL", "TRAINBOT_REPO", "TRAINBOT_BRANCH", "TRAINBOT_DEPLOY_WORKFLOW",
 		"TRAINBOT_PUBLISH_WORKFLOW", "TRAINBOT_GITHUB_POLL", "TRAINBOT_DRY_RUN", "REDIS_URL", "TRAINBOT_RELEASERS", "TRAINBOT_CHAINOPS", "TRAINBOT_VALIDATORS",
 		"TRAINBOT_DEV_SLOT", "TRAINBOT_STAGING_SLOT", "TRAINBOT_STAGING_ANCHOR", "TRAINBOT_SCHEDULER_TICK", "TRAINBOT_SOAK", "TRAINBOT_REMINDERS",
-		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_SHUTDOWN_GRACE", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL"}
+		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_SHUTDOWN_GRACE", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL",
+		"TRAINBOT_AUDIT_MAX"}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
 		t.Errorf("%d lines for %d problems:\n%v", len(lines), len(want), err)
@@ -117,5 +120,40 @@ func TestGitHubURLGetsSlash(t *testing.T) {
 	c, err := s.Parse(ModeCalendar)
 	if err != nil || c.GitHubAPIURL != "https://ghe.example.com/api/v3/" {
 		t.Errorf("%q, %v", c.GitHubAPIURL, err)
+	}
+}
+
+func TestAuditMax(t *testing.T) {
+	for _, tc := range []struct {
+		val  string
+		want int // 0: refused
+	}{
+		{"100000", 100_000},
+		{"1000", 1000},
+		{"10000000", 10_000_000},
+		{"999", 0},
+		{"0", 0},
+		{"-5", 0},
+		{"10000001", 0},
+		{"1e5", 0},
+		{"100k", 0},
+		{" 5000", 0},
+		{"", 0},
+	} {
+		t.Run(tc.val, func(t *testing.T) {
+			s := defaults(t)
+			s.AuditMax = tc.val
+			c, err := s.Parse(ModeCalendar)
+			if tc.want == 0 {
+				if err == nil || !strings.HasPrefix(err.Error(), "TRAINBOT_AUDIT_MAX: ") || strings.Contains(err.Error(), "\n") ||
+					!strings.Contains(err.Error(), "from 1000 to 10000000") {
+					t.Errorf("TRAINBOT_AUDIT_MAX=%q: got %v, want one line naming TRAINBOT_AUDIT_MAX and its range", tc.val, err)
+				}
+				return
+			}
+			if err != nil || c.AuditMax != tc.want {
+				t.Errorf("TRAINBOT_AUDIT_MAX=%q: got %d, %v; want %d", tc.val, c.AuditMax, err, tc.want)
+			}
+		})
 	}
 }
