@@ -99,8 +99,9 @@ type Config struct {
 // busy week, a burst of refused commands would wipe it, Redis's
 // approximate trim (up to 100 entries over the cap) would be a tenth of it
 // or more, and it would be smaller than one train's own log
-// (storage.TrainAuditMax). Above 10 million (about 3 GB at ~300 bytes an
-// entry) the bound no longer protects the store, which is its point (SPEC §7).
+// (storage.TrainAuditMax). Above 10 million (about 2 GB of Redis at the
+// ~150–250 bytes a typical entry takes) the bound no longer protects the
+// store, which is its point (SPEC §7).
 const (
 	minAuditMax = 1_000
 	maxAuditMax = 10_000_000
