@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +132,57 @@ func TestOpenBoundsTheAuditLog(t *testing.T) {
 				train, err, storage.TrainAuditMax, storage.TrainAuditMax+100)
 		}
 	})
+}
+
+// TestOpenNeverShowsAPassword: the description line, the errors and the
+// log of Open hold no password from REDIS_URL, whether the URL is good (and
+// Redis does not answer) or bad.
+func TestOpenNeverShowsAPassword(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url, desc, err string // desc: the description when it opens; err: part of the error when not
+	}{
+		{url: "redis://:s3cret@127.0.0.1:1/0", desc: "state store: redis 127.0.0.1:1 db 0 prefix trainbot:"},
+		{url: "rediss://trainbot:s3cret@127.0.0.1:1/2", desc: "state store: redis 127.0.0.1:1 db 2 tls prefix trainbot:"},
+		{url: "redis://u:s3cret@127.0.0.1:1/0?master_name=m&password=s3cret", desc: "state store: redis sentinel master m via 127.0.0.1:1 db 0 prefix trainbot:"},
+		{url: "redis://:s3cret@127.0.0.1:1/x", err: "invalid database number"},
+		{url: "redis://:s3cret@127.0.0.1:1/0?nonsense=s3cret", err: "unexpected option"},
+		{url: "redis://:s3cret@127.0.0.1:1?addr=:s3cret@127.0.0.2:1", err: "unable to parse addr param"},
+		{url: "redis://:s3cret", err: "does not parse as a URL"},
+		{url: "http://:s3cret@127.0.0.1:1", err: "use redis:// or rediss://"},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			t.Parallel()
+			var log strings.Builder
+			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &log}, nil))
+			_, closer, desc, err := storage.Open(t.Context(), storage.Config{RedisURL: tc.url, Timeout: 200 * time.Millisecond},
+				trainstest.NewClock(time.Now()), logger)
+			if closer != nil {
+				defer closer.Close()
+			}
+			switch {
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("got error %v, want one containing %q", err, tc.err)
+			case tc.err == "" && (err != nil || desc != tc.desc):
+				t.Errorf("got %q, %v; want %q", desc, err, tc.desc)
+			}
+			for what, s := range map[string]string{"description": desc, "error": fmt.Sprint(err), "log": log.String()} {
+				if strings.Contains(s, "s3cret") {
+					t.Errorf("the %s shows the password: %s", what, s)
+				}
+			}
+		})
+	}
+}
+
+// lockedWriter is an io.Writer safe for concurrent use.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
