@@ -151,10 +151,10 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	if serve && s.GitHubToken == "" && !c.DryRun {
 		bad("GITHUB_TOKEN", "required for serve unless TRAINBOT_DRY_RUN=true")
 	}
-	if c.SlackAPIURL, err = baseURL(s.SlackAPIURL); err != nil {
+	if c.SlackAPIURL, err = baseURL(s.SlackAPIURL, "SLACK_BOT_TOKEN"); err != nil {
 		bad("SLACK_API_URL", "%v", err)
 	}
-	if c.GitHubAPIURL, err = baseURL(s.GitHubAPIURL); err != nil {
+	if c.GitHubAPIURL, err = baseURL(s.GitHubAPIURL, "GITHUB_TOKEN"); err != nil {
 		bad("GITHUB_API_URL", "%v", err)
 	}
 	switch {
@@ -175,8 +175,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 		bad("TRAINBOT_PUBLISH_WORKFLOW", "%q is not a workflow file name like publish-images.yaml (or empty)", s.PublishWorkflow)
 	}
 	if s.RedisURL != "" {
-		if u, err := url.Parse(s.RedisURL); err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
-			bad("REDIS_URL", "not a redis://, rediss:// or unix:// URL")
+		// Never shown: it may hold a password.
+		if u, err := url.Parse(s.RedisURL); err != nil || !slices.Contains([]string{"redis", "rediss"}, u.Scheme) {
+			bad("REDIS_URL", "not a redis:// or rediss:// URL, e.g. redis://[user:password@]host:port[/db] (the value is not shown, as it may hold a password)")
 		}
 	} else if strings.TrimSpace(s.DataDir) == "" {
 		bad("TRAINBOT_DATA_DIR", "must name a folder when REDIS_URL is empty")
@@ -265,11 +266,32 @@ func settingIndex(problem string) int {
 	return t.NumField()
 }
 
-// baseURL checks an API base URL and makes it end in "/".
-func baseURL(s string) (string, error) {
+// baseURL checks an API base URL and makes it end in "/". tokenVar names
+// the setting the API's token belongs in.
+//
+// Its errors, which go to the start-up log, never show the value: a base
+// URL may have been given a token, in the user info
+// (https://x-access-token:ghp_…@host/, where url.URL.Redacted would hide
+// only the password, or https://ghp_…@host/ where it hides nothing), in the
+// query, or instead of the URL (a token pasted into the wrong variable).
+// They show at most the scheme and host of a URL that parses.
+func baseURL(s, tokenVar string) (string, error) {
+	const notShown = " (the value is not shown, as it may hold a token)"
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an http(s) URL", s)
+	if err != nil {
+		// url.Parse's error quotes the input, and its reason can quote part
+		// of it: neither is passed on.
+		return "", errors.New("does not parse as a URL: write it as https://host/path/" + notShown)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("is not an http(s) URL with a host, such as https://host/path/" + notShown)
+	}
+	shown := u.Scheme + "://" + u.Host + "/…"
+	if u.User != nil {
+		return "", fmt.Errorf("%s must not carry credentials: put the token in %s", shown, tokenVar)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", fmt.Errorf("%s must not have a query or fragment (?… or #…): give the base URL alone, and the token in %s", shown, tokenVar)
 	}
 	if !strings.HasSuffix(s, "/") {
 		s += "/"

@@ -157,3 +157,64 @@ func TestAuditMax(t *testing.T) {
 		})
 	}
 }
+
+// TestURLSettingsNeverShowCredentials: a base URL or REDIS_URL that holds a
+// token or password is refused, or accepted, without the secret reaching
+// the error that start-up logs.
+func TestURLSettingsNeverShowCredentials(t *testing.T) {
+	const secret = "s3cret-xoxb-ghp"
+	for _, tc := range []struct {
+		name, variable, value string
+		want                  string // in the error line; "" means the value is accepted
+	}{
+		{"user and password", "SLACK_API_URL", "https://user:" + secret + "@slack.example.com/api/", "https://slack.example.com/… must not carry credentials: put the token in SLACK_BOT_TOKEN"},
+		{"token as user name", "SLACK_API_URL", "https://" + secret + "@slack.example.com/api/", "must not carry credentials: put the token in SLACK_BOT_TOKEN"},
+		{"token as password", "GITHUB_API_URL", "https://x-access-token:" + secret + "@ghe.example.com/api/v3/", "https://ghe.example.com/… must not carry credentials: put the token in GITHUB_TOKEN"},
+		{"empty password", "GITHUB_API_URL", "https://" + secret + ":@ghe.example.com/api/v3/", "must not carry credentials"},
+		{"token in the query", "SLACK_API_URL", "https://slack.example.com/api/?token=" + secret, "must not have a query or fragment"},
+		{"token in the fragment", "GITHUB_API_URL", "https://ghe.example.com/api/v3/#" + secret, "must not have a query or fragment"},
+		{"a token instead of a URL", "SLACK_API_URL", "xoxb-" + secret, "is not an http(s) URL with a host"},
+		{"token before a colon", "SLACK_API_URL", secret + ":" + secret + "@slack.example.com", "is not an http(s) URL with a host"},
+		{"no scheme", "GITHUB_API_URL", secret + "@ghe.example.com/api/v3/", "is not an http(s) URL with a host"},
+		{"not a URL: control character", "SLACK_API_URL", "https://slack.example.com/api/\x7f" + secret, "does not parse as a URL"},
+		{"not a URL: bad port", "GITHUB_API_URL", "https://ghe.example.com:" + secret + "/api/v3/", "does not parse as a URL"},
+		{"not a URL: bad host", "SLACK_API_URL", "https://user:" + secret + "@[::1/api/", "does not parse as a URL"},
+		{"not a URL: bad escape", "SLACK_API_URL", "https://user:%zz" + secret + "@slack.example.com/", "does not parse as a URL"},
+		{"redis: not a URL", "REDIS_URL", "redis://:" + secret, "not a redis:// or rediss:// URL"},
+		{"redis: bad host", "REDIS_URL", "redis://:" + secret + "@[::1", "not a redis:// or rediss:// URL"},
+		{"redis: wrong scheme", "REDIS_URL", "http://:" + secret + "@redis.internal:6379", "not a redis:// or rediss:// URL"},
+		{"redis: no scheme", "REDIS_URL", "default:" + secret + "@redis.internal:6379", "not a redis:// or rediss:// URL"},
+		{"redis: unix sockets are not supported by the store", "REDIS_URL", "unix://:" + secret + "@/run/redis.sock", "not a redis:// or rediss:// URL"},
+		{"redis: a password is fine", "REDIS_URL", "rediss://trainbot:" + secret + "@redis.internal:6380/2", ""},
+		{"a plain base URL is fine", "GITHUB_API_URL", "https://ghe.example.com/api/v3", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := defaults(t)
+			switch tc.variable {
+			case "SLACK_API_URL":
+				s.SlackAPIURL = tc.value
+			case "GITHUB_API_URL":
+				s.GitHubAPIURL = tc.value
+			case "REDIS_URL":
+				s.RedisURL = tc.value
+			}
+			_, err := s.Parse(ModeCalendar)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("%s refused: %v", tc.variable, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("%s=%q accepted", tc.variable, tc.value)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, tc.variable+": ") || strings.Contains(msg, "\n") || !strings.Contains(msg, tc.want) {
+				t.Errorf("got %q, want one line naming %s and saying %q", msg, tc.variable, tc.want)
+			}
+			if strings.Contains(msg, secret) {
+				t.Errorf("the error shows the secret: %q", msg)
+			}
+		})
+	}
+}
