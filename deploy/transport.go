@@ -5,7 +5,7 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -70,7 +70,9 @@ func NewClient(token, apiURL string, httpClient *http.Client, opts ...Option) (*
 	}
 	c, err := c.WithEnterpriseURLs(apiURL, apiURL)
 	if err != nil {
-		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL: %w", apiURL, err)
+		// Neither the value nor err (url.Parse quotes its input) is shown:
+		// a URL given by mistake may hold a token.
+		return nil, errors.New("GITHUB_API_URL does not parse as a URL (not shown, as it may hold a token): write it as https://HOST/api/v3/")
 	}
 	return c, nil
 }

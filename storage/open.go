@@ -31,7 +31,25 @@ type Config struct {
 	Timeout time.Duration
 	// OnError, if set, is called on every failed store call (a metric).
 	OnError func()
+	// AuditMax bounds the audit log (TRAINBOT_AUDIT_MAX): each append
+	// trims the oldest entries so that the newest AuditMax are kept
+	// (DefaultAuditMax when not above zero). Each train's own log keeps
+	// the newest min(AuditMax, TrainAuditMax). The embedded store trims
+	// exactly; Redis trims whole stream nodes (XADD MAXLEN ~), so a
+	// stream may hold up to stream-node-max-entries (100 by default) more.
+	AuditMax int
 }
+
+// DefaultAuditMax is the audit entries kept when Config.AuditMax is not
+// set: TRAINBOT_AUDIT_MAX's default.
+const DefaultAuditMax = 100_000
+
+// TrainAuditMax caps each train's own audit log, which /train history
+// <train> reads. A train's whole life (cut, each step, reminders,
+// sign-offs) writes a few dozen entries; the cap only bites when someone
+// repeats a command on one train, e.g. approve, over and over. It keeps the
+// per-train copies from adding up to AuditMax for every train ever run.
+const TrainAuditMax = 1000
 
 // Open opens the store cfg selects. It returns the store, a Closer that
 // releases it (the Redis client, or the bolt file and its lock), and a
@@ -45,11 +63,16 @@ func Open(ctx context.Context, cfg Config, clock trains.Clock, log *slog.Logger)
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.AuditMax <= 0 {
+		cfg.AuditMax = DefaultAuditMax
+	}
+	trainAuditMax := min(cfg.AuditMax, TrainAuditMax)
 	if cfg.RedisURL == "" {
 		if cfg.DataDir == "" {
 			return nil, nil, "", errors.New("no state store: set REDIS_URL for Redis, or TRAINBOT_DATA_DIR for the embedded store")
 		}
-		s, err := boltstore.Open(cfg.DataDir, clock, boltstore.WithLogger(log), boltstore.WithErrorHook(cfg.OnError))
+		s, err := boltstore.Open(cfg.DataDir, clock, boltstore.WithLogger(log), boltstore.WithErrorHook(cfg.OnError),
+			boltstore.WithAuditMax(cfg.AuditMax), boltstore.WithTrainAuditMax(trainAuditMax))
 		if err != nil {
 			return nil, nil, "", err
 		}
@@ -62,7 +85,8 @@ func Open(ctx context.Context, cfg Config, clock trains.Clock, log *slog.Logger)
 	}
 	s, err := redisstore.New(client, cfg.Prefix,
 		redisstore.WithTimeout(cfg.Timeout), redisstore.WithClock(clock), redisstore.WithLogger(log),
-		redisstore.WithErrorHook(cfg.OnError))
+		redisstore.WithErrorHook(cfg.OnError),
+		redisstore.WithAuditMaxLen(int64(cfg.AuditMax)), redisstore.WithTrainAuditMaxLen(int64(trainAuditMax)))
 	if err != nil {
 		_ = client.Close()
 		return nil, nil, "", err

@@ -2,10 +2,12 @@ package storage_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,4 +80,109 @@ func TestOpenBadSettings(t *testing.T) {
 			t.Errorf("%+v: no error", cfg)
 		}
 	}
+}
+
+func auditN(t *testing.T, s trains.Store, n int, train trains.TrainID) {
+	t.Helper()
+	for i := range n {
+		e := trains.AuditEntry{At: time.Date(2026, 12, 1, 0, 0, i, 0, time.UTC), User: "U1", Action: fmt.Sprintf("action %d", i), Train: train, Result: "ok"}
+		if err := s.Audit(t.Context(), e); err != nil {
+			t.Fatalf("audit %d: %v", i, err)
+		}
+	}
+}
+
+// TestOpenBoundsTheAuditLog: Open hands Config.AuditMax to the store, and
+// caps each train's log at min(AuditMax, TrainAuditMax).
+func TestOpenBoundsTheAuditLog(t *testing.T) {
+	t.Parallel()
+	clock := trainstest.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	t.Run("embedded", func(t *testing.T) {
+		t.Parallel()
+		s, closer, _, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir(), AuditMax: 5}, clock, quiet)
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		defer closer.Close()
+		auditN(t, s, 12, "dev-2026-12-01")
+		for _, train := range []trains.TrainID{"", "dev-2026-12-01"} {
+			got, err := s.AuditLog(t.Context(), train, 0)
+			if err != nil || len(got) != 5 || got[0].Action != "action 11" {
+				t.Errorf("log %q after 12 appends with AuditMax 5: %d entries (%v), want the newest 5", train, len(got), err)
+			}
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		t.Parallel()
+		r := redistest.New(t)
+		const max = 2000
+		s, closer, _, err := storage.Open(t.Context(), storage.Config{RedisURL: r.URL, Prefix: r.Prefix, AuditMax: max}, clock, quiet)
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		defer closer.Close()
+		auditN(t, s, storage.TrainAuditMax+300, "dev-2026-12-01")
+		all, err := r.Client.XLen(t.Context(), r.Prefix+"audit").Result()
+		if err != nil || all != storage.TrainAuditMax+300 {
+			t.Errorf("XLEN audit = %d (%v), want all %d entries: under the cap of %d", all, err, storage.TrainAuditMax+300, max)
+		}
+		train, err := r.Client.XLen(t.Context(), r.Prefix+"audit:dev-2026-12-01").Result()
+		if err != nil || train < storage.TrainAuditMax || train > storage.TrainAuditMax+100 {
+			t.Errorf("XLEN audit:dev-2026-12-01 = %d (%v), want %d to %d: a train's log is capped at TrainAuditMax",
+				train, err, storage.TrainAuditMax, storage.TrainAuditMax+100)
+		}
+	})
+}
+
+// TestOpenNeverShowsAPassword: the description line, the errors and the
+// log of Open hold no password from REDIS_URL, whether the URL is good (and
+// Redis does not answer) or bad.
+func TestOpenNeverShowsAPassword(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url, desc, err string // desc: the description when it opens; err: part of the error when not
+	}{
+		{url: "redis://:s3cret@127.0.0.1:1/0", desc: "state store: redis 127.0.0.1:1 db 0 prefix trainbot:"},
+		{url: "rediss://trainbot:s3cret@127.0.0.1:1/2", desc: "state store: redis 127.0.0.1:1 db 2 tls prefix trainbot:"},
+		{url: "redis://u:s3cret@127.0.0.1:1/0?master_name=m&password=s3cret", desc: "state store: redis sentinel master m via 127.0.0.1:1 db 0 prefix trainbot:"},
+		{url: "redis://:s3cret@127.0.0.1:1/x", err: "invalid database number"},
+		{url: "redis://:s3cret@127.0.0.1:1/0?nonsense=s3cret", err: "unexpected option"},
+		{url: "redis://:s3cret@127.0.0.1:1?addr=:s3cret@127.0.0.2:1", err: "unable to parse addr param"},
+		{url: "redis://:s3cret", err: "does not parse as a URL"},
+		{url: "http://:s3cret@127.0.0.1:1", err: "use redis:// or rediss://"},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			t.Parallel()
+			var log strings.Builder
+			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &log}, nil))
+			_, closer, desc, err := storage.Open(t.Context(), storage.Config{RedisURL: tc.url, Timeout: 200 * time.Millisecond},
+				trainstest.NewClock(time.Now()), logger)
+			if closer != nil {
+				defer closer.Close()
+			}
+			switch {
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("got error %v, want one containing %q", err, tc.err)
+			case tc.err == "" && (err != nil || desc != tc.desc):
+				t.Errorf("got %q, %v; want %q", desc, err, tc.desc)
+			}
+			for what, s := range map[string]string{"description": desc, "error": fmt.Sprint(err), "log": log.String()} {
+				if strings.Contains(s, "s3cret") {
+					t.Errorf("the %s shows the password: %s", what, s)
+				}
+			}
+		})
+	}
+}
+
+// lockedWriter is an io.Writer safe for concurrent use.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -109,8 +109,28 @@ func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration)
 	}
 	sent = true
 	t.Reminder = ref
-	if _, err := s.save(ctx, t, Fence{}); err != nil {
+	_, err = s.save(ctx, t, Fence{})
+	changed := errors.Is(err, ErrConflict)
+	for try := 0; errors.Is(err, ErrConflict) && try < 3; try++ {
+		// Someone confirmed, approved or skipped it meanwhile: keep what
+		// they did, and record the reminder on it.
+		cur, gerr := s.Store.GetTrain(ctx, t.ID)
+		if gerr != nil {
+			err = gerr
+			break
+		}
+		cur.Reminder, cur.Candidate = ref, t.Candidate
+		if cur.OnCall == "" {
+			cur.OnCall = t.OnCall
+		}
+		_, err = s.save(ctx, cur, Fence{})
+		t = cur
+	}
+	if err != nil {
 		return fmt.Errorf("record the reminder: %w", err)
+	}
+	if changed {
+		s.refreshReminder(ctx, t, nil) // show what changed while it was posted
 	}
 	s.audit(ctx, "trainbot", "remind", t.ID, lead.String()+" before, on-call "+t.OnCall, nil)
 	return nil

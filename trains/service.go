@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ServiceConfig is what the use cases need from the settings.
@@ -128,6 +129,21 @@ func userErr(format string, args ...any) error {
 // refusal makes a *UserError of spans, for text that names people.
 func refusal(spans ...Span) error { return &UserError{Text: spans} }
 
+// maxAuditText bounds an audit entry's detail and result, in bytes.
+const maxAuditText = 500
+
+// clip cuts s to at most n bytes, on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // audit appends to the audit log; a failure is logged, not returned: the
 // change it records has happened.
 func (s *Service) audit(ctx context.Context, user, action string, train TrainID, detail string, err error) {
@@ -139,7 +155,10 @@ func (s *Service) audit(ctx context.Context, user, action string, train TrainID,
 	case err != nil:
 		result = "failed: " + err.Error()
 	}
-	e := AuditEntry{At: s.Clock.Now(), User: user, Action: action, Train: train, Detail: detail, Result: result}
+	// What a user typed is kept short, so a refusal of a long command
+	// cannot make one entry large.
+	e := AuditEntry{At: s.Clock.Now(), User: user, Action: action, Train: train, Detail: clip(CleanText(detail), maxAuditText),
+		Result: clip(result, maxAuditText)}
 	if aerr := s.Store.Audit(ctx, e); aerr != nil {
 		s.Log.Error("audit log write failed", "err", aerr, "action", action, "user", user, "train", string(train))
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/trainbot/trainbot/trains"
 )
@@ -228,5 +229,22 @@ func TestReasonsStoredClean(t *testing.T) {
 	}
 	if _, err := e.svc.Pause(t.Context(), trains.PauseRequest{Until: at("2026-12-01 12:00"), Reason: "\x00\x01", By: chainOps}); err == nil {
 		t.Error("a reason of control characters only was accepted")
+	}
+}
+
+// A refused command's text is kept short in the audit log.
+func TestAuditEntriesStayShort(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, at("2026-12-01 10:00"))
+	long := "dev-" + strings.Repeat("é", 2000)
+	if _, err := e.svc.Confirm(t.Context(), releaser, long); err == nil {
+		t.Fatal("a made-up id was accepted")
+	}
+	log, err := e.store.AuditLog(t.Context(), "", 1)
+	if err != nil || len(log) != 1 {
+		t.Fatalf("audit log: %v, %v", log, err)
+	}
+	if a := log[0]; len(a.Detail) > 500 || len(a.Result) > 500 || !strings.HasSuffix(a.Detail, "…") || !utf8.ValidString(a.Detail) {
+		t.Errorf("audit entry of a long command: detail %d bytes, result %d bytes: %q", len(a.Detail), len(a.Result), a.Detail[:20])
 	}
 }

@@ -199,6 +199,7 @@ func onCallOrReleaser(t Train) permit {
 // is cut at its slot; an unconfirmed one is skipped. Who may is checked on
 // the read of the train the confirmation is stored against.
 func (s *Service) Confirm(ctx context.Context, by, ref string) (SignOffResult, error) {
+	added := false // over the tries: a retry after a conflict finds this one's own sign-off
 	for range 3 {
 		t, err := s.comingTrain(ctx, ref)
 		if err != nil {
@@ -208,10 +209,11 @@ func (s *Service) Confirm(ctx context.Context, by, ref string) (SignOffResult, e
 		if err := s.authorize(ctx, by, "confirm", storedID(t), onCallOrReleaser(t)); err != nil {
 			return SignOffResult{}, err
 		}
-		added, err := s.Store.AddSignOff(ctx, t.ID, Confirmation, SignOffRecord{User: by, At: s.Clock.Now()})
+		a, err := s.Store.AddSignOff(ctx, t.ID, Confirmation, SignOffRecord{User: by, At: s.Clock.Now()})
 		if err != nil {
 			return SignOffResult{}, err
 		}
+		added = added || a
 		if t.ConfirmedBy == "" {
 			t.ConfirmedBy = by
 		}

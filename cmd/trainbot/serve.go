@@ -89,7 +89,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	})
 	mux.Handle("GET /calendar.ics", ics)
 	mux.Handle("GET /calendar", page)
-	srv := &http.Server{Addr: c.HTTPAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return work }}
+	srv := newHTTPServer(work, mux, defaultHTTPTimeouts)
 	ln, err := net.Listen("tcp", c.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on TRAINBOT_HTTP_ADDR %s: %w", c.HTTPAddr, err)

@@ -52,6 +52,7 @@ type Settings struct {
 	HTTPAddr         string `envconfig:"TRAINBOT_HTTP_ADDR" default:":8080" desc:"address of /healthz, /readyz, /metrics and the calendar"`
 	ConsoleUser      string `envconfig:"TRAINBOT_CONSOLE_USER" default:"UCONSOLE" desc:"Slack user id the console acts as (a releaser unless listed otherwise)"`
 	LogLevel         string `envconfig:"TRAINBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	AuditMax         string `envconfig:"TRAINBOT_AUDIT_MAX" default:"100000" desc:"audit entries kept, oldest trimmed (1000 to 10000000; Redis keeps up to 100 more; each train's log keeps 1000)"`
 }
 
 // Mode is what trainbot was started to do; it decides which settings are required.
@@ -91,7 +92,20 @@ type Config struct {
 	HTTPAddr                     string
 	ConsoleUser                  string
 	LogLevel                     string
+	AuditMax                     int
 }
+
+// The range of TRAINBOT_AUDIT_MAX. Below 1000 the log would not hold a
+// busy week, a burst of refused commands would wipe it, Redis's
+// approximate trim (up to 100 entries over the cap) would be a tenth of it
+// or more, and it would be smaller than one train's own log
+// (storage.TrainAuditMax). Above 10 million (about 2 GB of Redis at the
+// ~150–250 bytes a typical entry takes) the bound no longer protects the
+// store, which is its point (SPEC §7).
+const (
+	minAuditMax = 1_000
+	maxAuditMax = 10_000_000
+)
 
 // LoadSettings reads the settings from the environment.
 func LoadSettings() (Settings, error) {
@@ -149,10 +163,10 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	if serve && s.GitHubToken == "" && !c.DryRun {
 		bad("GITHUB_TOKEN", "required for serve unless TRAINBOT_DRY_RUN=true")
 	}
-	if c.SlackAPIURL, err = baseURL(s.SlackAPIURL); err != nil {
+	if c.SlackAPIURL, err = baseURL(s.SlackAPIURL, "SLACK_BOT_TOKEN"); err != nil {
 		bad("SLACK_API_URL", "%v", err)
 	}
-	if c.GitHubAPIURL, err = baseURL(s.GitHubAPIURL); err != nil {
+	if c.GitHubAPIURL, err = baseURL(s.GitHubAPIURL, "GITHUB_TOKEN"); err != nil {
 		bad("GITHUB_API_URL", "%v", err)
 	}
 	switch {
@@ -175,8 +189,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 		bad("TRAINBOT_PUBLISH_WORKFLOW", "%q is not a workflow file name like publish-images.yaml (or empty)", s.PublishWorkflow)
 	}
 	if s.RedisURL != "" {
-		if u, err := url.Parse(s.RedisURL); err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
-			bad("REDIS_URL", "not a redis://, rediss:// or unix:// URL")
+		// Never shown: it may hold a password.
+		if u, err := url.Parse(s.RedisURL); err != nil || !slices.Contains([]string{"redis", "rediss"}, u.Scheme) {
+			bad("REDIS_URL", "not a redis:// or rediss:// URL, e.g. redis://[user:password@]host:port[/db] (the value is not shown, as it may hold a password)")
 		}
 	} else if strings.TrimSpace(s.DataDir) == "" {
 		bad("TRAINBOT_DATA_DIR", "must name a folder when REDIS_URL is empty")
@@ -242,6 +257,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		bad("TRAINBOT_LOG_LEVEL", "%q is not debug, info, warn or error", s.LogLevel)
 	}
+	if c.AuditMax, err = strconv.Atoi(s.AuditMax); err != nil || c.AuditMax < minAuditMax || c.AuditMax > maxAuditMax {
+		bad("TRAINBOT_AUDIT_MAX", "%q is not a whole number from %d to %d, such as 100000", s.AuditMax, minAuditMax, maxAuditMax)
+	}
 	if len(problems) > 0 {
 		// in the order of the settings table
 		slices.SortStableFunc(problems, func(a, b string) int { return settingIndex(a) - settingIndex(b) })
@@ -262,11 +280,32 @@ func settingIndex(problem string) int {
 	return t.NumField()
 }
 
-// baseURL checks an API base URL and makes it end in "/".
-func baseURL(s string) (string, error) {
+// baseURL checks an API base URL and makes it end in "/". tokenVar names
+// the setting the API's token belongs in.
+//
+// Its errors, which go to the start-up log, never show the value: a base
+// URL may have been given a token, in the user info
+// (https://x-access-token:ghp_…@host/, where url.URL.Redacted would hide
+// only the password, or https://ghp_…@host/ where it hides nothing), in the
+// query, or instead of the URL (a token pasted into the wrong variable).
+// They show at most the scheme and host of a URL that parses.
+func baseURL(s, tokenVar string) (string, error) {
+	const notShown = " (the value is not shown, as it may hold a token)"
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an http(s) URL", s)
+	if err != nil {
+		// url.Parse's error quotes the input, and its reason can quote part
+		// of it: neither is passed on.
+		return "", errors.New("does not parse as a URL: write it as https://host/path/" + notShown)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("is not an http(s) URL with a host, such as https://host/path/" + notShown)
+	}
+	shown := u.Scheme + "://" + u.Host + "/…"
+	if u.User != nil {
+		return "", fmt.Errorf("%s must not carry credentials: put the token in %s", shown, tokenVar)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", fmt.Errorf("%s must not have a query or fragment (?… or #…): give the base URL alone, and the token in %s", shown, tokenVar)
 	}
 	if !strings.HasSuffix(s, "/") {
 		s += "/"

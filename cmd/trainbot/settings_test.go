@@ -36,7 +36,8 @@ func TestDefaultsParse(t *testing.T) {
 	}
 	if c.Soak != 168*time.Hour || c.StagingApprovals != 1 || c.InitialLine != (trains.Line{Minor: 1}) ||
 		!cmp.Equal(c.Reminders, []time.Duration{24 * time.Hour, time.Hour}) || c.SlackAPIURL != "https://slack.com/api/" ||
-		c.DeployWorkflow != "deploy-simple.yaml" || c.PublishWorkflow != "publish-images.yaml" || c.Branch != "main" || c.DryRun {
+		c.DeployWorkflow != "deploy-simple.yaml" || c.PublishWorkflow != "publish-images.yaml" || c.Branch != "main" || c.DryRun ||
+		c.AuditMax != 100_000 {
 		t.Errorf("defaults: %+v", c)
 	}
 	// Console needs none of the serve settings.
@@ -92,6 +93,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	s.ShutdownGrace = "forever"
 	s.HTTPAddr = "8080"
 	s.LogLevel = "loud"
+	s.AuditMax = "lots"
 	_, err := s.Parse(ModeCalendar)
 	if err == nil {
 		t.Fatal("accepted")
@@ -99,7 +101,8 @@ func TestEveryBadSettingReported(t *testing.T) {
 	want := []string{"SLACK_API_URL", "GITHUB_API_URL", "TRAINBOT_REPO", "TRAINBOT_BRANCH", "TRAINBOT_DEPLOY_WORKFLOW",
 		"TRAINBOT_PUBLISH_WORKFLOW", "TRAINBOT_GITHUB_POLL", "TRAINBOT_DRY_RUN", "REDIS_URL", "TRAINBOT_RELEASERS", "TRAINBOT_CHAINOPS", "TRAINBOT_VALIDATORS",
 		"TRAINBOT_DEV_SLOT", "TRAINBOT_STAGING_SLOT", "TRAINBOT_STAGING_ANCHOR", "TRAINBOT_SCHEDULER_TICK", "TRAINBOT_SOAK", "TRAINBOT_REMINDERS",
-		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_SHUTDOWN_GRACE", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL"}
+		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_SHUTDOWN_GRACE", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL",
+		"TRAINBOT_AUDIT_MAX"}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
 		t.Errorf("%d lines for %d problems:\n%v", len(lines), len(want), err)
@@ -134,5 +137,101 @@ func TestRepoNotADotStep(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "TRAINBOT_REPO: ") || !strings.Contains(err.Error(), "neither may be . or ..") {
 			t.Errorf("TRAINBOT_REPO=%s accepted: %v", repo, err)
 		}
+	}
+}
+
+func TestAuditMax(t *testing.T) {
+	for _, tc := range []struct {
+		val  string
+		want int // 0: refused
+	}{
+		{"100000", 100_000},
+		{"1000", 1000},
+		{"10000000", 10_000_000},
+		{"999", 0},
+		{"0", 0},
+		{"-5", 0},
+		{"10000001", 0},
+		{"1e5", 0},
+		{"100k", 0},
+		{" 5000", 0},
+		{"", 0},
+	} {
+		t.Run(tc.val, func(t *testing.T) {
+			s := defaults(t)
+			s.AuditMax = tc.val
+			c, err := s.Parse(ModeCalendar)
+			if tc.want == 0 {
+				if err == nil || !strings.HasPrefix(err.Error(), "TRAINBOT_AUDIT_MAX: ") || strings.Contains(err.Error(), "\n") ||
+					!strings.Contains(err.Error(), "from 1000 to 10000000") {
+					t.Errorf("TRAINBOT_AUDIT_MAX=%q: got %v, want one line naming TRAINBOT_AUDIT_MAX and its range", tc.val, err)
+				}
+				return
+			}
+			if err != nil || c.AuditMax != tc.want {
+				t.Errorf("TRAINBOT_AUDIT_MAX=%q: got %d, %v; want %d", tc.val, c.AuditMax, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestURLSettingsNeverShowCredentials: a base URL or REDIS_URL that holds a
+// token or password is refused, or accepted, without the secret reaching
+// the error that start-up logs.
+func TestURLSettingsNeverShowCredentials(t *testing.T) {
+	const secret = "s3cret-xoxb-ghp"
+	for _, tc := range []struct {
+		name, variable, value string
+		want                  string // in the error line; "" means the value is accepted
+	}{
+		{"user and password", "SLACK_API_URL", "https://user:" + secret + "@slack.example.com/api/", "https://slack.example.com/… must not carry credentials: put the token in SLACK_BOT_TOKEN"},
+		{"token as user name", "SLACK_API_URL", "https://" + secret + "@slack.example.com/api/", "must not carry credentials: put the token in SLACK_BOT_TOKEN"},
+		{"token as password", "GITHUB_API_URL", "https://x-access-token:" + secret + "@ghe.example.com/api/v3/", "https://ghe.example.com/… must not carry credentials: put the token in GITHUB_TOKEN"},
+		{"empty password", "GITHUB_API_URL", "https://" + secret + ":@ghe.example.com/api/v3/", "must not carry credentials"},
+		{"token in the query", "SLACK_API_URL", "https://slack.example.com/api/?token=" + secret, "must not have a query or fragment"},
+		{"token in the fragment", "GITHUB_API_URL", "https://ghe.example.com/api/v3/#" + secret, "must not have a query or fragment"},
+		{"a token instead of a URL", "SLACK_API_URL", "xoxb-" + secret, "is not an http(s) URL with a host"},
+		{"token before a colon", "SLACK_API_URL", secret + ":" + secret + "@slack.example.com", "is not an http(s) URL with a host"},
+		{"no scheme", "GITHUB_API_URL", secret + "@ghe.example.com/api/v3/", "is not an http(s) URL with a host"},
+		{"not a URL: control character", "SLACK_API_URL", "https://slack.example.com/api/\x7f" + secret, "does not parse as a URL"},
+		{"not a URL: bad port", "GITHUB_API_URL", "https://ghe.example.com:" + secret + "/api/v3/", "does not parse as a URL"},
+		{"not a URL: bad host", "SLACK_API_URL", "https://user:" + secret + "@[::1/api/", "does not parse as a URL"},
+		{"not a URL: bad escape", "SLACK_API_URL", "https://user:%zz" + secret + "@slack.example.com/", "does not parse as a URL"},
+		{"redis: not a URL", "REDIS_URL", "redis://:" + secret, "not a redis:// or rediss:// URL"},
+		{"redis: bad host", "REDIS_URL", "redis://:" + secret + "@[::1", "not a redis:// or rediss:// URL"},
+		{"redis: wrong scheme", "REDIS_URL", "http://:" + secret + "@redis.internal:6379", "not a redis:// or rediss:// URL"},
+		{"redis: no scheme", "REDIS_URL", "default:" + secret + "@redis.internal:6379", "not a redis:// or rediss:// URL"},
+		{"redis: unix sockets are not supported by the store", "REDIS_URL", "unix://:" + secret + "@/run/redis.sock", "not a redis:// or rediss:// URL"},
+		{"redis: a password is fine", "REDIS_URL", "rediss://trainbot:" + secret + "@redis.internal:6380/2", ""},
+		{"a plain base URL is fine", "GITHUB_API_URL", "https://ghe.example.com/api/v3", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := defaults(t)
+			switch tc.variable {
+			case "SLACK_API_URL":
+				s.SlackAPIURL = tc.value
+			case "GITHUB_API_URL":
+				s.GitHubAPIURL = tc.value
+			case "REDIS_URL":
+				s.RedisURL = tc.value
+			}
+			_, err := s.Parse(ModeCalendar)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("%s refused: %v", tc.variable, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("%s=%q accepted", tc.variable, tc.value)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, tc.variable+": ") || strings.Contains(msg, "\n") || !strings.Contains(msg, tc.want) {
+				t.Errorf("got %q, want one line naming %s and saying %q", msg, tc.variable, tc.want)
+			}
+			if strings.Contains(msg, secret) {
+				t.Errorf("the error shows the secret: %q", msg)
+			}
+		})
 	}
 }

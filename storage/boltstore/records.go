@@ -83,7 +83,8 @@ func (s *Store) RemoveSignOffs(ctx context.Context, id trains.TrainID, kind trai
 }
 
 // Audit appends an entry to the audit log, and to the train's log when it
-// names a train, in one transaction.
+// names a train, in one transaction that also trims each log to its cap
+// (WithAuditMax, WithTrainAuditMax).
 func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 	return s.update(ctx, "audit "+e.Action, func(tx *bbolt.Tx) error {
 		all := tx.Bucket(bAudit)
@@ -94,6 +95,9 @@ func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 		if err := put(all, u64(seq), e); err != nil {
 			return err
 		}
+		if err := trimBySequence(all, seq, s.auditMax); err != nil {
+			return fmt.Errorf("trim the audit log: %w", err)
+		}
 		if e.Train == "" {
 			return nil
 		}
@@ -101,8 +105,57 @@ func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 		if err != nil {
 			return err
 		}
-		return put(per, u64(seq), e)
+		if err := appendCounted(per, u64(seq), e, s.trainAuditMax); err != nil {
+			return fmt.Errorf("audit log of %s: %w", e.Train, err)
+		}
+		return nil
 	})
+}
+
+// trimBySequence deletes the oldest entries of b, a bucket whose keys are
+// the sequence numbers 1…newest with only the oldest ones deleted, until
+// it holds the newest max keys (newest−max+1 … newest). The count comes
+// from the keys, so no append scans the bucket: it reads the first key and
+// deletes what is over. max 0 keeps everything.
+func trimBySequence(b *bbolt.Bucket, newest, max uint64) error {
+	if max == 0 || newest <= max {
+		return nil
+	}
+	keep := newest - max + 1 // the oldest key kept
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) < keep; k, _ = c.First() {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendCounted puts e at key (above every key of b) and deletes b's
+// oldest entries until it holds at most max (0: no cap). b's sequence
+// counts its entries, so no append scans the bucket; a bucket from before
+// the count (sequence 0 with entries in it) is counted once.
+func appendCounted(b *bbolt.Bucket, key []byte, e trains.AuditEntry, max uint64) error {
+	n := b.Sequence()
+	if n == 0 {
+		if err := b.ForEach(func(_, _ []byte) error { n++; return nil }); err != nil {
+			return err
+		}
+	}
+	if b.Get(key) == nil {
+		n++
+	}
+	if err := put(b, key, e); err != nil {
+		return err
+	}
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && max > 0 && n > max; k, _ = c.First() {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+		n--
+	}
+	return b.SetSequence(n)
 }
 
 // AuditLog returns the newest limit entries, newest first (all when limit

@@ -39,6 +39,9 @@ type Store struct {
 	clock trains.Clock
 	log   *slog.Logger
 	onErr func()
+	// auditMax and trainAuditMax cap the audit log and each train's log
+	// (0: no cap).
+	auditMax, trainAuditMax uint64
 }
 
 var _ trains.Store = (*Store)(nil)
@@ -48,9 +51,26 @@ var _ trains.CalendarReader = (*Store)(nil)
 type Option func(*options)
 
 type options struct {
-	lockTimeout time.Duration
-	log         *slog.Logger
-	onErr       func()
+	lockTimeout             time.Duration
+	log                     *slog.Logger
+	onErr                   func()
+	auditMax, trainAuditMax uint64
+}
+
+// WithAuditMax bounds the audit log, and each train's audit log, to the
+// newest n entries: each append deletes the oldest entries beyond n in the
+// same transaction (0, the default, keeps every entry). Unlike Redis's
+// approximate trim the bound is exact. A log that is already longer (a cap
+// lowered, a file from before the cap) is cut to n at its next append.
+func WithAuditMax(n int) Option {
+	return func(o *options) { o.auditMax = uint64(max(n, 0)) }
+}
+
+// WithTrainAuditMax bounds each train's audit log to the newest n entries
+// (0, the default: the cap WithAuditMax sets). A train's cap is never above
+// the whole log's.
+func WithTrainAuditMax(n int) Option {
+	return func(o *options) { o.trainAuditMax = uint64(max(n, 0)) }
 }
 
 // WithErrorHook calls f on every failed call to the file (for a metric).
@@ -88,8 +108,8 @@ var (
 	bClaimsExpiry = []byte("claims_expiry")  // timeKey(expiry)+key → key, to sweep expired claims
 	bLeases       = []byte("leases")         // name → Lease JSON
 	bFences       = []byte("fences")         // name → last token
-	bAudit        = []byte("audit")          // seq → entry JSON
-	bAuditByTrain = []byte("audit_by_train") // train id → bucket {seq → entry JSON}
+	bAudit        = []byte("audit")          // seq → entry JSON; seqs are contiguous: the bucket's sequence is the newest
+	bAuditByTrain = []byte("audit_by_train") // train id → bucket {seq → entry JSON}; its sequence counts its entries
 	bDeploys      = []byte("deploys")        // run id → record JSON
 	bDeploysByAt  = []byte("deploys_by_at")  // timeKey(At)+run id → run id
 )
@@ -134,7 +154,11 @@ func Open(dir string, clock trains.Clock, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("prepare the state file %s: %w", path, err)
 	}
-	return &Store{db: db, dir: dir, clock: clock, log: o.log, onErr: o.onErr}, nil
+	if o.trainAuditMax == 0 || (o.auditMax > 0 && o.trainAuditMax > o.auditMax) {
+		o.trainAuditMax = o.auditMax
+	}
+	return &Store{db: db, dir: dir, clock: clock, log: o.log, onErr: o.onErr,
+		auditMax: o.auditMax, trainAuditMax: o.trainAuditMax}, nil
 }
 
 // Path returns the path of the database file.

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/trainbot/trainbot/storage/boltstore"
 	"github.com/trainbot/trainbot/storage/storagetest"
@@ -17,12 +20,25 @@ import (
 // newHarness opens a store in a fresh folder; time passes by moving its clock.
 func newHarness(t testing.TB) storagetest.Harness {
 	clock := trainstest.NewClock(storagetest.T0)
-	s, err := boltstore.Open(t.TempDir(), clock)
+	return storagetest.Harness{
+		Store:   openStore(t, clock),
+		Advance: func(_ testing.TB, d time.Duration) { clock.Advance(d) },
+		Bounded: func(t testing.TB, max, trainMax int) trains.Store {
+			return openStore(t, clock, boltstore.WithAuditMax(max), boltstore.WithTrainAuditMax(trainMax))
+		},
+		AuditSlack: 0, // the trim is exact
+	}
+}
+
+// openStore opens a store in a fresh folder, closed when t ends.
+func openStore(t testing.TB, clock trains.Clock, opts ...boltstore.Option) *boltstore.Store {
+	t.Helper()
+	s, err := boltstore.Open(t.TempDir(), clock, opts...)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return storagetest.Harness{Store: s, Advance: func(_ testing.TB, d time.Duration) { clock.Advance(d) }}
+	return s
 }
 
 func TestConformance(t *testing.T) {
@@ -115,5 +131,71 @@ func TestBackup(t *testing.T) {
 func BenchmarkCASContention(b *testing.B) {
 	for _, n := range []int{1, 8} {
 		b.Run(benchName(n), func(b *testing.B) { storagetest.BenchCAS(b, newHarness(b), n) })
+	}
+}
+
+// TestAuditCapOnAnOlderFile: logs written without a cap (a file from before
+// it, or a cap raised since) are cut to the cap at their next append, the
+// newest entries kept.
+func TestAuditCapOnAnOlderFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	clock := trainstest.NewClock(storagetest.T0)
+	s, err := boltstore.Open(dir, clock)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	entry := func(i int, train trains.TrainID) trains.AuditEntry {
+		return trains.AuditEntry{At: storagetest.T0, User: "U1", Action: "action " + strconv.Itoa(i), Train: train, Result: "ok"}
+	}
+	for i := range 30 {
+		if err := s.Audit(t.Context(), entry(i, "dev-2026-12-01")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = boltstore.Open(dir, clock, boltstore.WithAuditMax(10), boltstore.WithTrainAuditMax(5))
+	if err != nil {
+		t.Fatalf("reopen with a cap: %v", err)
+	}
+	defer s.Close()
+	if err := s.Audit(t.Context(), entry(30, "dev-2026-12-01")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		train trains.TrainID
+		want  int
+	}{{"", 10}, {"dev-2026-12-01", 5}} {
+		got, err := s.AuditLog(t.Context(), tc.train, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, e := range got {
+			actions = append(actions, e.Action)
+		}
+		var want []string
+		for i := 30; i > 30-tc.want; i-- {
+			want = append(want, "action "+strconv.Itoa(i))
+		}
+		if d := cmp.Diff(want, actions); d != "" {
+			t.Errorf("log of %q after one capped append (-want +got):\n%s", tc.train, d)
+		}
+	}
+	// Later appends keep it there, from the count kept with the bucket.
+	for i := 31; i < 40; i++ {
+		if err := s.Audit(t.Context(), entry(i, "dev-2026-12-01")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.AuditLog(t.Context(), "dev-2026-12-01", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || got[0].Action != "action 39" {
+		t.Errorf("train log after more appends: %+v; want 5 entries, the newest action 39", got)
 	}
 }

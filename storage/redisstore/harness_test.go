@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/storage/redisstore"
 	"github.com/trainbot/trainbot/storage/storagetest"
+	"github.com/trainbot/trainbot/trains"
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
 
@@ -64,7 +66,7 @@ type harness struct {
 	raw   *redis.Client
 }
 
-func newRedisHarness(t testing.TB) harness {
+func newRedisHarness(t testing.TB, opts ...redisstore.Option) harness {
 	t.Helper()
 	r := redistest.New(t)
 	rec := newRecorder()
@@ -80,7 +82,7 @@ func newRedisHarness(t testing.TB) harness {
 		}
 	})
 	clock := trainstest.NewClock(storagetest.T0)
-	s, err := redisstore.New(client, r.Prefix, redisstore.WithClock(clock))
+	s, err := redisstore.New(client, r.Prefix, append([]redisstore.Option{redisstore.WithClock(clock)}, opts...)...)
 	if err != nil {
 		t.Fatalf("new store: %v", err)
 	}
@@ -92,10 +94,32 @@ func newRedisHarness(t testing.TB) harness {
 // TTL is d or less): Redis expires the keys, the clock only dates Lease.Expiry.
 func newHarness(t testing.TB) storagetest.Harness {
 	h := newRedisHarness(t)
-	return storagetest.Harness{Store: h.store, Advance: func(t testing.TB, d time.Duration) {
-		h.clock.Advance(d)
-		advanceTTLs(t, h.raw, h.store.Prefix(), d)
-	}}
+	return storagetest.Harness{
+		Store: h.store,
+		Advance: func(t testing.TB, d time.Duration) {
+			h.clock.Advance(d)
+			advanceTTLs(t, h.raw, h.store.Prefix(), d)
+		},
+		Bounded: func(t testing.TB, max, trainMax int) trains.Store {
+			return newRedisHarness(t, redisstore.WithAuditMaxLen(int64(max)), redisstore.WithTrainAuditMaxLen(int64(trainMax))).store
+		},
+		AuditSlack: streamNodeMaxEntries(t, h.raw),
+	}
+}
+
+// streamNodeMaxEntries is the Redis's stream-node-max-entries: XADD
+// MAXLEN ~ n keeps at most n plus that many entries.
+func streamNodeMaxEntries(t testing.TB, c *redis.Client) int {
+	t.Helper()
+	v, err := c.ConfigGet(t.Context(), "stream-node-max-entries").Result()
+	if err != nil {
+		t.Fatalf("CONFIG GET stream-node-max-entries: %v", err)
+	}
+	n, err := strconv.Atoi(v["stream-node-max-entries"])
+	if err != nil || n <= 0 {
+		t.Fatalf("stream-node-max-entries is %q: the audit bound needs a positive one (the default is 100)", v["stream-node-max-entries"])
+	}
+	return n
 }
 
 func advanceTTLs(t testing.TB, c *redis.Client, prefix string, d time.Duration) {

@@ -101,7 +101,8 @@ func (s *Store) RemoveSignOffs(ctx context.Context, id trains.TrainID, kind trai
 }
 
 // Audit appends an entry to the audit stream, and to the train's stream
-// when it names a train, in one MULTI/EXEC.
+// when it names a train, in one MULTI/EXEC. With a cap (WithAuditMaxLen,
+// WithTrainAuditMaxLen) each XADD trims its stream's oldest entries.
 func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -109,13 +110,13 @@ func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	add := func(p redis.Pipeliner, stream string) {
-		p.XAdd(ctx, &redis.XAddArgs{Stream: stream, MaxLen: s.auditN, Approx: s.auditN > 0, Values: []any{"e", b}})
+	add := func(p redis.Pipeliner, stream string, maxLen int64) {
+		p.XAdd(ctx, &redis.XAddArgs{Stream: stream, MaxLen: maxLen, Approx: maxLen > 0, Values: []any{"e", b}})
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		add(p, s.key(keyAudit))
+		add(p, s.key(keyAudit), s.auditN)
 		if e.Train != "" {
-			add(p, s.key(keyAuditTrain, string(e.Train)))
+			add(p, s.key(keyAuditTrain, string(e.Train)), s.trainN)
 		}
 		return nil
 	})

@@ -40,7 +40,8 @@ type Store struct {
 	timeout time.Duration
 	clock   trains.Clock
 	log     *slog.Logger
-	auditN  int64
+	auditN  int64 // cap of the audit stream; 0: none
+	trainN  int64 // cap of each train's audit stream; 0: none
 	onErr   func()
 }
 
@@ -82,10 +83,24 @@ func WithLogger(l *slog.Logger) Option {
 // WithErrorHook calls f on every failed call to Redis (for a metric).
 func WithErrorHook(f func()) Option { return func(s *Store) { s.onErr = f } }
 
-// WithAuditMaxLen trims the audit streams to about n entries each
-// (XADD MAXLEN ~ n); 0, the default, keeps every entry.
+// WithAuditMaxLen bounds the audit stream, and each train's audit stream,
+// to about n entries (0, the default, keeps every entry). Each append trims
+// the oldest entries with XADD MAXLEN ~ n. The "~" lets Redis drop only
+// whole stream nodes, which is cheap but inexact: a stream keeps at least n
+// entries once it has had n, and at most n plus one node, i.e. n +
+// stream-node-max-entries (100 unless redis.conf changes it). A stream that
+// is already longer (a cap lowered, a store that was not bounded) shrinks
+// by up to 100 × stream-node-max-entries entries on each append (Redis's
+// default trim LIMIT).
 func WithAuditMaxLen(n int64) Option {
 	return func(s *Store) { s.auditN = max(n, 0) }
+}
+
+// WithTrainAuditMaxLen bounds each train's audit stream (audit:<train id>)
+// to about n entries, the same way (0, the default: the cap WithAuditMaxLen
+// sets). A train's cap is never above the whole log's.
+func WithTrainAuditMaxLen(n int64) Option {
+	return func(s *Store) { s.trainN = max(n, 0) }
 }
 
 type systemClock struct{}
@@ -109,6 +124,9 @@ func New(client redis.UniversalClient, prefix string, opts ...Option) (*Store, e
 	s := &Store{rdb: client, prefix: prefix, timeout: DefaultTimeout, clock: systemClock{}, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.trainN == 0 || (s.auditN > 0 && s.trainN > s.auditN) {
+		s.trainN = s.auditN
 	}
 	return s, nil
 }

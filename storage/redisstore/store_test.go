@@ -230,6 +230,15 @@ func TestClientFromURL(t *testing.T) {
 		{url: "redis://127.0.0.1:6379/x", err: "invalid database number"},
 		{url: "redis://127.0.0.1:6379?cluster=maybe", err: "cluster=true"},
 		{url: "redis://:s3cret@127.0.0.1:6379?nonsense=1", err: "unexpected option"},
+		// No error shows a password, even where go-redis or url.Parse
+		// would quote it.
+		{url: "redis://:s3cret@n-a:7000?addr=u:s3cret@n-b:7000", err: "unable to parse addr param: xxxxx@n-b:7000"},
+		{url: "redis://s-a:26379/0?master_name=m&addr=:s3cret@s-b:26379", err: "unable to parse addr param"},
+		{url: "redis://s-a:26379/0?master_name=m&password=s3cret&db=s3cret", err: "invalid database number"},
+		{url: "redis://:s3cret", err: "does not parse as a URL"},
+		{url: "redis://redis.internal:s3cret/0", err: "does not parse as a URL"},
+		{url: "redis://:s3cret@[::1", err: "does not parse as a URL"},
+		{url: "s3cret:s3cret@redis.internal:6379", err: "use redis:// or rediss://"},
 	} {
 		c, desc, err := redisstore.ClientFromURL(tc.url, time.Second)
 		if tc.err != "" {
@@ -244,6 +253,9 @@ func TestClientFromURL(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", tc.url, err)
 			continue
+		}
+		if strings.Contains(desc, "s3cret") {
+			t.Errorf("%s: description %q shows the password", tc.url, desc)
 		}
 		if desc != tc.desc || fmt.Sprintf("%T", c) != tc.kind {
 			t.Errorf("%s: got %q (%T), want %q (%s)", tc.url, desc, c, tc.desc, tc.kind)

@@ -1,8 +1,10 @@
 package redisstore
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,12 +35,16 @@ import (
 func ClientFromURL(rawURL string, timeout time.Duration) (redis.UniversalClient, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, "", fmt.Errorf("REDIS_URL is not a URL (%v): write it as redis://[user:password@]host:port[/db]", redact(err))
+		// Not even url.Parse's reason: it quotes the input, or a part of it
+		// such as the "port" of redis://:password.
+		return nil, "", errors.New("REDIS_URL does not parse as a URL (not shown, as it may hold a password): write it as redis://[user:password@]host:port[/db]")
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return nil, "", fmt.Errorf("REDIS_URL has scheme %q: use redis:// or rediss:// (TLS)", u.Scheme)
+		// Not even the scheme is shown: in "user:password@host" it is the user.
+		return nil, "", errors.New("REDIS_URL is not a redis:// or rediss:// URL: use redis:// or rediss:// (TLS), e.g. redis://[user:password@]host:port[/db]")
 	}
 	q := u.Query()
+	hide := secrets(u)
 	tls := ""
 	if u.Scheme == "rediss" {
 		tls = " tls"
@@ -47,7 +53,7 @@ func ClientFromURL(rawURL string, timeout time.Duration) (redis.UniversalClient,
 	case q.Has("master_name"):
 		o, err := redis.ParseFailoverURL(rawURL)
 		if err != nil {
-			return nil, "", fmt.Errorf("REDIS_URL (Sentinel, as it has master_name): %w", err)
+			return nil, "", fmt.Errorf("REDIS_URL (Sentinel, as it has master_name): %s", scrub(err, hide))
 		}
 		o.ContextTimeoutEnabled = true
 		if o.DialTimeout == 0 && timeout > 0 {
@@ -65,7 +71,7 @@ func ClientFromURL(rawURL string, timeout time.Duration) (redis.UniversalClient,
 			u.RawQuery = q.Encode()
 			o, err := redis.ParseClusterURL(u.String())
 			if err != nil {
-				return nil, "", fmt.Errorf("REDIS_URL (Cluster, as it has addr= or cluster=true): %w", err)
+				return nil, "", fmt.Errorf("REDIS_URL (Cluster, as it has addr= or cluster=true): %s", scrub(err, hide))
 			}
 			o.ContextTimeoutEnabled = true
 			if o.DialTimeout == 0 && timeout > 0 {
@@ -80,7 +86,7 @@ func ClientFromURL(rawURL string, timeout time.Duration) (redis.UniversalClient,
 	}
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, "", fmt.Errorf("REDIS_URL: %w", err)
+		return nil, "", fmt.Errorf("REDIS_URL: %s", scrub(err, hide))
 	}
 	o.ContextTimeoutEnabled = true
 	if o.DialTimeout == 0 && timeout > 0 {
@@ -89,10 +95,35 @@ func ClientFromURL(rawURL string, timeout time.Duration) (redis.UniversalClient,
 	return redis.NewClient(o), fmt.Sprintf("redis %s db %d%s", o.Addr, o.DB, tls), nil
 }
 
-// redact keeps a URL parse error from echoing a password.
-func redact(err error) string {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err.Error()
+// secrets are the passwords a REDIS_URL may hold, for scrub: the user
+// info's, the password= and sentinel_password= options', and the user info
+// of any addr= option (which go-redis rejects, quoting it).
+func secrets(u *url.URL) []string {
+	var out []string
+	if p, ok := u.User.Password(); ok {
+		out = append(out, p)
 	}
-	return err.Error()
+	q := u.Query()
+	out = append(out, q["password"]...)
+	out = append(out, q["sentinel_password"]...)
+	for _, a := range q["addr"] {
+		if i := strings.LastIndexByte(a, '@'); i >= 0 {
+			out = append(out, a[:i])
+		}
+	}
+	out = slices.DeleteFunc(out, func(s string) bool { return s == "" })
+	// Longest first, so that "user:password" goes whole before "password".
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// scrub is err's message with every secret in it replaced by "xxxxx":
+// go-redis's URL errors quote the part they reject. The error chain is
+// dropped with the secret (these errors need no errors.Is).
+func scrub(err error, secrets []string) string {
+	msg := err.Error()
+	for _, s := range secrets {
+		msg = strings.ReplaceAll(msg, s, "xxxxx")
+	}
+	return msg
 }

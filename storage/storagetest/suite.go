@@ -29,6 +29,15 @@ type Harness struct {
 	// ends within d has expired when it returns. The suite calls it only
 	// when no store call is in flight.
 	Advance func(t testing.TB, d time.Duration)
+	// Bounded makes a fresh, empty store of the same kind whose audit log
+	// keeps the newest max entries, and each train's log the newest
+	// trainMax, give or take AuditSlack; it is cleaned up with t.Cleanup.
+	// Every backend must have one: the audit log is bounded (SPEC §7).
+	Bounded func(t testing.TB, max, trainMax int) trains.Store
+	// AuditSlack is how many entries over its cap a bounded log may keep:
+	// 0 for a store that trims exactly, stream-node-max-entries (100 by
+	// default) for Redis's XADD MAXLEN ~.
+	AuditSlack int
 }
 
 // NewHarness makes a fresh, empty store for t, and cleans it up with
@@ -63,6 +72,7 @@ func Run(t *testing.T, newHarness NewHarness) {
 		{"LeaseExpiryAndFencing", testLeaseFencing},
 		{"LeaseRace", testLeaseRace},
 		{"Audit", testAudit},
+		{"AuditBounded", testAuditBounded},
 		{"Deploys", testDeploys},
 	}
 	for _, tc := range tests {
