@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -69,11 +71,18 @@ func TestE2EConcurrentCutsAndRoles(t *testing.T) {
 		t.Fatal("a refused cut made a tag")
 	}
 	var wg sync.WaitGroup
-	for range 2 {
+	replies := make([]string, 2)
+	for i := range replies {
 		wg.Add(1)
-		go func() { defer wg.Done(); e.slash(eRel, "cut dev") }()
+		go func() { defer wg.Done(); replies[i] = e.slash(eRel, "cut dev") }()
 	}
 	wg.Wait()
+	host, _ := os.Hostname()
+	for _, r := range replies { // the loser is told, but not which host or process holds the lock
+		if strings.Contains(r, fmt.Sprintf("%s/%d", host, os.Getpid())) || strings.Contains(r, "lock held by") {
+			t.Errorf("a reply shows where trainbot runs:\n%s", r)
+		}
+	}
 	e.channelMessage("v0.1.0-dev.1", "is deployed to dev")
 	if n, d := len(e.gh.Tags()), len(e.gh.Dispatches()); n != 1 || d != 1 {
 		t.Errorf("%d tags and %d dispatches from two concurrent cuts, want 1 and 1", n, d)
