@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -11,31 +10,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trainbot/trainbot/commands"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 	"github.com/trainbot/trainbot/trains"
 )
 
-// lockedBuffer is an io.Writer the race detector accepts from several
-// goroutines (the Console serialises its own writes; this checks it).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestConsoleRunsAScript(t *testing.T) {
 	t.Parallel()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	c := &Console{
 		In:   strings.NewReader("/train cut dev\n\n  history 2  \npause 1h a <b> & <@U2>\nexit\ncut staging\n"),
 		Out:  &out,
@@ -83,7 +64,7 @@ trainbot> `
 
 func TestConsoleEndsAtEOFAndOnCancel(t *testing.T) {
 	t.Parallel()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	echo := handlerFunc(func(_ context.Context, r commands.Request) commands.Reply {
 		return commands.Reply{Message: trains.Say(trains.T(r.Text))}
 	})
@@ -110,7 +91,7 @@ func (blockingReader) Read([]byte) (int, error) { select {} }
 
 func TestConsoleAnnouncerIsSafeForConcurrentUse(t *testing.T) {
 	t.Parallel()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	a := &ConsoleAnnouncer{Out: &out, Channel: "rel"}
 	var wg sync.WaitGroup
 	refs := make(chan trains.MessageRef, 20)

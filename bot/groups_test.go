@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trainbot/trainbot/internal/slackfake"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 	"github.com/trainbot/trainbot/trains"
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
@@ -25,13 +26,13 @@ type groupsEnv struct {
 	ctx   context.Context
 	fake  *slackfake.Server
 	clock *trainstest.Clock
-	logs  *lockedBuffer
+	logs  *syncbuf.Buffer
 	g     *Groups
 }
 
 func newGroupsEnv(t *testing.T, cfg GroupsConfig) *groupsEnv {
 	t.Helper()
-	e := &groupsEnv{t: t, ctx: testContext(t), fake: slackfake.NewForTest(t, workspace()), clock: trainstest.NewClock(slot), logs: &lockedBuffer{}}
+	e := &groupsEnv{t: t, ctx: testContext(t), fake: slackfake.NewForTest(t, workspace()), clock: trainstest.NewClock(slot), logs: &syncbuf.Buffer{}}
 	cfg.Clock = e.clock
 	cfg.Logger = slog.New(slog.NewTextHandler(e.logs, nil))
 	e.g = NewGroups(newAPI(e.fake), cfg)

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trainbot/trainbot/internal/redistest"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 	"github.com/trainbot/trainbot/storage"
 	"github.com/trainbot/trainbot/storage/boltstore"
 	"github.com/trainbot/trainbot/storage/redisstore"
@@ -153,8 +153,8 @@ func TestOpenNeverShowsAPassword(t *testing.T) {
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			t.Parallel()
-			var log strings.Builder
-			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &log}, nil))
+			var log syncbuf.Buffer
+			logger := slog.New(slog.NewTextHandler(&log, nil))
 			_, closer, desc, err := storage.Open(t.Context(), storage.Config{RedisURL: tc.url, Timeout: 200 * time.Millisecond},
 				trainstest.NewClock(time.Now()), logger)
 			if closer != nil {
@@ -173,16 +173,4 @@ func TestOpenNeverShowsAPassword(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedWriter is an io.Writer safe for concurrent use.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

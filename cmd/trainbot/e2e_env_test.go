@@ -7,13 +7,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trainbot/trainbot/internal/githubfake"
 	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/internal/slackfake"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 	"github.com/trainbot/trainbot/trains"
 )
 
@@ -35,24 +35,6 @@ type e2e struct {
 	gh    *githubfake.Fake
 	http  string // base URL of trainbot's HTTP endpoints
 	stop  func() error
-}
-
-// lockedBuffer is an io.Writer safe for the server's concurrent logging.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -129,7 +111,7 @@ func startServeWith(t *testing.T, setup serveSetup) *e2e {
 		t.Setenv(k, v)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve"}, env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, clock: clock})
