@@ -52,19 +52,7 @@ func (g *GitHub) Branch(ctx context.Context, name string) (trains.Commit, error)
 // https://docs.github.com/rest/commits/commits#compare-two-commits
 // and https://docs.github.com/rest/branches/branches#list-branches
 func (g *GitHub) BranchContaining(ctx context.Context, sha string) (string, error) {
-	contains := func(head string) (bool, error) {
-		cctx, cancel := g.call(ctx)
-		defer cancel()
-		cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.owner, g.name, head, sha, &github.ListOptions{PerPage: 1})
-		if err != nil {
-			return false, g.explain("check whether "+short(head)+" contains "+short(sha), readContents, err)
-		}
-		switch cmp.GetStatus() {
-		case "behind", "identical":
-			return true, nil
-		}
-		return false, nil
-	}
+	contains := func(head string) (bool, error) { return g.Contains(ctx, sha, head) }
 	// Compared by its head's sha, not its name, as the other branches:
 	// the compare endpoint reads an escaped "/" in a name as GitHub sees fit.
 	release, err := g.ref(ctx, "heads/"+g.cfg.Branch)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trainbot/trainbot/internal/githubfake"
 	"github.com/trainbot/trainbot/internal/redistest"
+	"github.com/trainbot/trainbot/internal/trainstack"
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
 
@@ -14,13 +15,7 @@ import (
 // what a refusal names is data. Each test runs trainbot serve on a clock
 // the test moves, so the scheduler meets slots and quiet windows on cue.
 
-func at(s string) time.Time {
-	t, err := time.Parse("2006-01-02 15:04", s)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
+var at = trainstack.At
 
 // startOnClock runs trainbot serve on Redis with a GitHub fake, both on clock.
 func startOnClock(t *testing.T, clock *trainstest.Clock, extra map[string]string) *e2e {
