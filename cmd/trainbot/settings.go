@@ -179,8 +179,10 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	case s.Repo != "":
 		c.Owner, c.Repo, _ = strings.Cut(s.Repo, "/")
 	}
-	if strings.TrimSpace(s.Branch) == "" || strings.ContainsAny(s.Branch, " ~^:?*[\\") {
-		bad("TRAINBOT_BRANCH", "%q is not a branch name", s.Branch)
+	if r, err := trains.ParseUserRef(s.Branch); err != nil {
+		bad("TRAINBOT_BRANCH", "%v", err)
+	} else if r.Kind != trains.BranchRef {
+		bad("TRAINBOT_BRANCH", "%q reads as a commit sha, not a branch name", s.Branch)
 	}
 	if !fileRe.MatchString(s.DeployWorkflow) {
 		bad("TRAINBOT_DEPLOY_WORKFLOW", "%q is not a workflow file name like deploy-simple.yaml", s.DeployWorkflow)

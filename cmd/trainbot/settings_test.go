@@ -123,6 +123,25 @@ func TestGitHubURLGetsSlash(t *testing.T) {
 	}
 }
 
+// The release branch is held to the rules a hotfix branch is: it goes
+// into GitHub request paths too.
+func TestBranchSetting(t *testing.T) {
+	for branch, ok := range map[string]bool{
+		"main": true, "release/2026": true, "fix-1": true,
+		"": false, "a..b": false, "-x": false, "a%2e": false, "x#y": false, "a b": false, "cafe1234": false, "refs/heads/main": false,
+	} {
+		s := defaults(t)
+		s.Branch = branch
+		c, err := s.Parse(ModeCalendar)
+		if ok && (err != nil || c.Branch != branch) {
+			t.Errorf("TRAINBOT_BRANCH=%q refused: %v", branch, err)
+		}
+		if !ok && (err == nil || !strings.HasPrefix(err.Error(), "TRAINBOT_BRANCH: ")) {
+			t.Errorf("TRAINBOT_BRANCH=%q: %v, want a refusal naming the variable", branch, err)
+		}
+	}
+}
+
 func TestRepoNotADotStep(t *testing.T) {
 	for _, repo := range []string{"acme/.", "acme/..", "acme/chain"} {
 		s := defaults(t)
