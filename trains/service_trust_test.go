@@ -193,6 +193,9 @@ func TestConfirmAndSkipCheckWhoMayOnTheTrain(t *testing.T) {
 	for _, a := range log {
 		if a.User == "USTR" && strings.HasPrefix(a.Result, "refused: 🚫 Only") {
 			refused++
+			if a.Action == "confirm" && a.Train != "" {
+				t.Errorf("the refusal of a train not stored names it, adding a per-train log for it: %+v", a)
+			}
 		}
 	}
 	if refused != 2 {
