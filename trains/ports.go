@@ -23,6 +23,11 @@ var (
 	ErrConflict = errors.New("changed by someone else")
 	// ErrUnavailable: the state store cannot be reached; nothing was changed.
 	ErrUnavailable = errors.New("state store unavailable — nothing was changed")
+	// ErrUnclear: a write was sent but the store did not answer (a
+	// timeout, a connection dropped), and reading back could not settle
+	// whether it was applied: it may or may not have been. Never wrapped
+	// together with ErrUnavailable, which promises nothing changed.
+	ErrUnclear = errors.New("state store did not confirm the change — it may or may not have been made")
 	// ErrLeaseLost: the lease or lock named by a fence is no longer held
 	// with that token (it expired and someone else may hold it).
 	ErrLeaseLost = errors.New("lease lost")
@@ -125,6 +130,11 @@ type TrainQuery struct {
 
 // Store keeps trainbot's state. Every method returns an error wrapping
 // ErrUnavailable when the store cannot be reached, and changes nothing then.
+// A write whose outcome is unclear (sent, then a timeout or a dropped
+// connection) is settled by the store before it returns: read back, or
+// retried where the write is idempotent, so the caller gets the true
+// result; only when that cannot be done either does it return an error
+// wrapping ErrUnclear (SPEC §7).
 type Store interface {
 	// Ping checks the store answers.
 	Ping(ctx context.Context) error
