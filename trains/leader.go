@@ -2,7 +2,6 @@ package trains
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -10,53 +9,95 @@ import (
 // that runs the scheduler (SPEC §7).
 const SchedulerLease = "scheduler"
 
+// DefaultLeaseTTL is how long the scheduler's lease and a track lock last
+// unless renewed (SPEC §7: 15–20 s). Holders renew them every third of it,
+// so a replica that dies is replaced within about that long.
+const DefaultLeaseTTL = 18 * time.Second
+
+// DefaultPoll is the scheduler's longest wait between two ticks when
+// SchedulerConfig.Poll is zero.
+const DefaultPoll = 30 * time.Second
+
+// SchedulerConfig says how RunScheduler runs.
+type SchedulerConfig struct {
+	// Poll is the longest the scheduler waits between two ticks, on the
+	// wall clock (DefaultPoll when zero): deploy runs are watched at this
+	// pace. Due moments — a reminder, a slot, a window's end, a lease
+	// running out — wake it earlier, at the moment.
+	Poll time.Duration
+	// LeaseTTL is the leader lease's life (DefaultLeaseTTL when zero); the
+	// leader renews it every third of that.
+	LeaseTTL time.Duration
+	// Wake, when not nil, wakes the scheduler each time it receives: a
+	// leader ticks, another replica tries for the lease. A send completes
+	// only once the work of the wake before it is done (tests step the
+	// scheduler with it).
+	Wake <-chan time.Time
+}
+
 // RunScheduler runs the scheduler on this replica while it holds the leader
-// lease: on each tick it takes or renews the lease (ttl should be about
-// three ticks, so renewal comes at a third of its life) and, as leader,
-// calls Tick. Replicas that are not leader only try for the lease. On
-// return (ctx done) the lease is released, so another replica takes over
-// at once. Tick errors are logged, not returned: the next tick tries again.
-func (s *Service) RunScheduler(ctx context.Context, ticks <-chan time.Time, ttl time.Duration) {
-	holder := s.holder()
-	var lease Lease
-	leader := false
-	defer func() {
-		if leader {
-			s.release(lease)
+// lease, until ctx ends (SPEC §7). It tries for the lease at once; the
+// leader ticks at once, then at each due moment and at least every Poll,
+// while the lease is renewed in the background. A renewal that fails, for
+// any reason, ends the leadership before the next side effect: the tick
+// under way is cancelled and the lease given back. A replica that is not
+// leader tries again when the holder's lease runs out, or at Poll. On
+// return the lease is released, so another replica takes over at once.
+// Tick errors are logged, not returned: the next tick tries again.
+func (s *Service) RunScheduler(ctx context.Context, cfg SchedulerConfig) {
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	for ctx.Err() == nil {
+		// A new holder name for each try, so that an unclear grant is
+		// settled by the holder it names.
+		lease, ok, err := s.Store.TryLease(ctx, SchedulerLease, s.holder(), cfg.LeaseTTL)
+		var wake time.Time
+		wait := cfg.Poll
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.Log.Warn("take the scheduler lease", "err", err)
+			wait = min(cfg.Poll, cfg.LeaseTTL/3)
+		case !ok:
+			// Try again as soon as the holder's lease runs out (a holder
+			// that died is replaced then), a little after.
+			wake = lease.Expiry.Add(10 * time.Millisecond)
+		default:
+			s.lead(ctx, lease, cfg)
+			continue
 		}
+		if !s.sleep(ctx, wake, wait, cfg.Wake) {
+			return
+		}
+	}
+}
+
+// lead runs the scheduler's ticks under lease until ctx ends or the lease
+// cannot be renewed, then releases it.
+func (s *Service) lead(ctx context.Context, lease Lease, cfg SchedulerConfig) {
+	s.Log.Info("this replica now runs the scheduler", "holder", lease.Holder, "token", lease.Token)
+	lctx, cancel := context.WithCancel(ctx)
+	stop := s.keepLease(lctx, cancel, &lease, cfg.LeaseTTL)
+	defer func() {
+		cancel()
+		stop()
+		s.release(lease)
 	}()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticks:
-		}
-		var err error
-		if leader {
-			lease, err = s.Store.RenewLease(ctx, lease, ttl)
-			if errors.Is(err, ErrLeaseLost) {
-				leader = false
-				s.Log.Warn("scheduler lease lost; another replica runs the scheduler")
-			} else if err != nil {
-				s.Log.Warn("renew the scheduler lease", "err", err)
-				continue
-			}
-		}
-		if !leader {
-			var ok bool
-			lease, ok, err = s.Store.TryLease(ctx, SchedulerLease, holder, ttl)
-			if err != nil {
-				s.Log.Warn("take the scheduler lease", "err", err)
-				continue
-			}
-			if !ok {
-				continue
-			}
-			leader = true
-			s.Log.Info("this replica now runs the scheduler", "holder", holder)
-		}
-		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+		next, err := s.tick(lctx)
+		if err != nil && lctx.Err() == nil {
 			s.Log.Error("scheduler tick", "err", err)
 		}
+		if lctx.Err() != nil || !s.sleep(lctx, next, cfg.Poll, cfg.Wake) {
+			break
+		}
+	}
+	if ctx.Err() == nil {
+		s.Log.Warn("the scheduler lease could not be renewed: this replica stops running the scheduler until it gets the lease again")
 	}
 }

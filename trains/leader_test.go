@@ -23,13 +23,13 @@ func TestOneSchedulerLeader(t *testing.T) {
 	ctxB, stopB := context.WithCancel(context.Background())
 	ticksA, ticksB := make(chan time.Time), make(chan time.Time)
 	doneA, doneB := make(chan struct{}), make(chan struct{})
-	go func() { defer close(doneA); a.svc.RunScheduler(ctxA, ticksA, time.Minute) }()
-	go func() { defer close(doneB); b.Svc.RunScheduler(ctxB, ticksB, time.Minute) }()
 	defer func() { stopA(); stopB(); <-doneA; <-doneB }()
-
-	// A tick is received only once the one before it is done, so a second
-	// send waits for the first tick's work.
-	ticksA <- time.Time{} // a takes the lease and ticks: the unconfirmed train is skipped
+	go func() { defer close(doneA); a.svc.RunScheduler(ctxA, trains.SchedulerConfig{Poll: time.Hour, LeaseTTL: time.Minute, Wake: ticksA}) }()
+	// A wake is received only once the work before it is done: after this
+	// one, a holds the lease and has ticked (the unconfirmed train is
+	// skipped).
+	ticksA <- time.Time{}
+	go func() { defer close(doneB); b.Svc.RunScheduler(ctxB, trains.SchedulerConfig{Poll: time.Hour, LeaseTTL: time.Minute, Wake: ticksB}) }()
 	ticksA <- time.Time{}
 	ticksB <- time.Time{} // b cannot lead
 	ticksB <- time.Time{}

@@ -27,7 +27,7 @@ func (s *Service) launch(t Train, lease Lease) {
 		}()
 		ctx, cancel := context.WithCancel(s.base)
 		defer cancel()
-		stop := s.keepLease(ctx, cancel, &lease)
+		stop := s.keepLease(ctx, cancel, &lease, s.cfg.LockTTL)
 		end := s.advance(ctx, t, lease)
 		stop()
 		s.release(lease)
@@ -39,14 +39,22 @@ func (s *Service) launch(t Train, lease Lease) {
 	}()
 }
 
-// keepLease renews the lease at a third of its life until stopped; when
-// the lease is lost it cancels the train's context.
-func (s *Service) keepLease(ctx context.Context, lost context.CancelFunc, l *Lease) (stop func()) {
+// keepLease renews the lease every third of ttl until stopped. A renewal
+// that fails for any reason — the lease lost, or the store not answering —
+// cancels the holder's context through lost, so that the work stops before
+// its next side effect (as Kubernetes leader election does): the lease may
+// run out before the store answers again, and then another holder may
+// already be at work. The work resumes from its last stored step, here or
+// wherever the lease is taken next.
+//
+// Renewals follow the wall clock, not the service's Clock: the store
+// expires leases in real time.
+func (s *Service) keepLease(ctx context.Context, lost context.CancelFunc, l *Lease, ttl time.Duration) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(s.cfg.LockTTL / 3)
+		tick := time.NewTicker(ttl / 3)
 		defer tick.Stop()
 		for {
 			select {
@@ -55,15 +63,13 @@ func (s *Service) keepLease(ctx context.Context, lost context.CancelFunc, l *Lea
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				nl, err := s.Store.RenewLease(ctx, *l, s.cfg.LockTTL)
-				if errors.Is(err, ErrLeaseLost) {
-					s.Log.Error("track lock lost: stopping this train here; whoever holds the lock continues it", "lease", l.Name)
+				nl, err := s.Store.RenewLease(ctx, *l, ttl)
+				if err != nil {
+					if ctx.Err() == nil {
+						s.Log.Error("lease not renewed: stopping the work it guards here; whoever holds the lease next continues it", "lease", l.Name, "err", err)
+					}
 					lost()
 					return
-				}
-				if err != nil {
-					s.Log.Warn("renew track lock", "lease", l.Name, "err", err)
-					continue
 				}
 				l.Token, l.Expiry = nl.Token, nl.Expiry
 			}

@@ -15,11 +15,18 @@ import (
 // the replica holding the scheduler lease calls it. Every action is keyed in
 // the store, so a tick repeated or run late never acts twice.
 func (s *Service) Tick(ctx context.Context) error {
+	_, err := s.tick(ctx)
+	return err
+}
+
+// tick is Tick, and also returns the next moment something will be due
+// (zero when none is known): the scheduler sleeps until then, or its poll.
+func (s *Service) tick(ctx context.Context) (next time.Time, err error) {
 	now := s.Clock.Now()
 	var errs []error
 	ws, err := s.Store.Windows(ctx, now.Add(-s.cfg.SlotGrace))
 	if err != nil {
-		return fmt.Errorf("scheduler: read quiet windows: %w", err)
+		return time.Time{}, fmt.Errorf("scheduler: read quiet windows: %w", err)
 	}
 	if err := s.remind(ctx, now); err != nil {
 		errs = append(errs, fmt.Errorf("reminders: %w", err))
@@ -27,13 +34,43 @@ func (s *Service) Tick(ctx context.Context) error {
 	if err := s.slotsDue(ctx, now, ws); err != nil {
 		errs = append(errs, fmt.Errorf("slots: %w", err))
 	}
-	if err := s.resumeOpen(ctx); err != nil {
+	open, lockFree, err := s.resumeOpen(ctx)
+	if err != nil {
 		errs = append(errs, fmt.Errorf("resume trains: %w", err))
 	}
 	if err := s.watchDeploys(ctx, now); err != nil {
 		errs = append(errs, fmt.Errorf("deploy runs: %w", err))
 	}
-	return errors.Join(errs...)
+	return soonest(now, append(s.dueMoments(now, ws, open), lockFree)...), errors.Join(errs...)
+}
+
+// dueMoments are the moments after now at which the scheduler has
+// something to do, known from the schedule, the quiet windows ws and the
+// open trains: each coming slot, each of its reminders, each postponed
+// train's new time and each window's end.
+func (s *Service) dueMoments(now time.Time, ws []Window, open []Train) []time.Time {
+	var out []time.Time
+	longest := time.Duration(0)
+	if len(s.cfg.Reminders) > 0 {
+		longest = slices.Max(s.cfg.Reminders)
+	}
+	// Every track's next slot comes within its cadence (two weeks at most),
+	// and every reminder before a slot within the longest lead time.
+	for _, slot := range s.cfg.Schedule.Between(now.Add(time.Nanosecond), now.Add(longest+15*24*time.Hour)) {
+		out = append(out, slot.At)
+		for _, lead := range s.cfg.Reminders {
+			out = append(out, slot.At.Add(-lead))
+		}
+	}
+	for _, t := range open {
+		if !t.State.Final() && !t.inFlight() {
+			out = append(out, t.At)
+		}
+	}
+	for _, w := range ws {
+		out = append(out, w.Until)
+	}
+	return out
 }
 
 // remind posts the reminder due for each coming slot: the one with the
@@ -246,11 +283,14 @@ func (s *Service) post(ctx context.Context, m Message) {
 	}
 }
 
-// resumeOpen continues every train a crash or a lost lock left on its way.
-func (s *Service) resumeOpen(ctx context.Context) error {
-	open, err := s.Store.OpenTrains(ctx)
+// resumeOpen continues every train a crash or a lost lock left on its
+// way. It returns the open trains it read and, when a train's track is
+// still locked by another holder (one that may have died), the moment that
+// lock runs out, a little after, to try again then.
+func (s *Service) resumeOpen(ctx context.Context) (open []Train, lockFree time.Time, err error) {
+	open, err = s.Store.OpenTrains(ctx)
 	if err != nil {
-		return err
+		return nil, time.Time{}, err
 	}
 	for _, t := range open {
 		if !t.inFlight() || s.isRunning(t.ID) {
@@ -258,14 +298,16 @@ func (s *Service) resumeOpen(ctx context.Context) error {
 		}
 		lease, ok, err := s.Store.TryLease(ctx, "track:"+string(t.Track), s.holder(), s.cfg.LockTTL)
 		if err != nil {
-			return err
+			return open, lockFree, err
 		}
-		if ok {
-			s.Log.Info("resuming train", "train", string(t.ID), "state", t.State)
-			s.launch(t, lease)
+		if !ok {
+			lockFree = soonest(s.Clock.Now(), lockFree, lease.Expiry.Add(10*time.Millisecond))
+			continue
 		}
+		s.Log.Info("resuming train", "train", string(t.ID), "state", t.State)
+		s.launch(t, lease)
 	}
-	return nil
+	return open, lockFree, nil
 }
 
 // watchDeploys records the deploy workflow's runs of the last day and

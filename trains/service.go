@@ -26,7 +26,8 @@ type ServiceConfig struct {
 	DryRun bool
 	// Instance names this replica in leases.
 	Instance string
-	// LockTTL is how long a track lock lasts unless renewed (2 minutes when zero).
+	// LockTTL is how long a track lock lasts unless renewed
+	// (DefaultLeaseTTL when zero); the train renews it every third of that.
 	LockTTL time.Duration
 	// SlotGrace is how late a slot may still be acted on, e.g. after a
 	// restart (1 hour when zero); later, the train is skipped.
@@ -87,7 +88,7 @@ func (s *Service) isRunning(id TrainID) bool {
 // cut returns) stop when base is done; the next start resumes them.
 func NewService(base context.Context, cfg ServiceConfig, deps Deps) *Service {
 	if cfg.LockTTL <= 0 {
-		cfg.LockTTL = 2 * time.Minute
+		cfg.LockTTL = DefaultLeaseTTL
 	}
 	if cfg.SlotGrace <= 0 {
 		cfg.SlotGrace = time.Hour

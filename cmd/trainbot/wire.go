@@ -93,26 +93,8 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// runScheduler runs svc's scheduler every tick, the first at once, with a
-// leader lease of three ticks (at least 30s); it returns when ctx ends.
-func runScheduler(ctx context.Context, svc *trains.Service, every time.Duration) {
-	ticks := make(chan time.Time)
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		now := time.Now()
-		for {
-			select {
-			case ticks <- now:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case now = <-t.C:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	svc.RunScheduler(ctx, ticks, max(3*every, 30*time.Second))
+// runScheduler runs svc's scheduler until ctx ends: it ticks at once, at
+// each due moment, and at least every poll (TRAINBOT_SCHEDULER_TICK).
+func runScheduler(ctx context.Context, svc *trains.Service, poll time.Duration) {
+	svc.RunScheduler(ctx, trains.SchedulerConfig{Poll: poll})
 }
