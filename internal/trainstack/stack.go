@@ -50,6 +50,10 @@ type Options struct {
 	Announcer trains.Announcer
 	// Config edits the service's settings.
 	Config func(*trains.ServiceConfig)
+	// BeforeSleep, when not nil, runs before each wait of the GitHub
+	// adapter's polls (which take no real time otherwise); an error ends
+	// the wait with it. A test holds a train between two polls with it.
+	BeforeSleep func(ctx context.Context) error
 }
 
 // DefaultSchedule is SPEC's: dev Tuesdays, staging every other Wednesday from 2026-05-13.
@@ -90,6 +94,11 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	// the store's leases expire by) stays where the test puts it.
 	repoClock := trainstest.NewClock(now)
 	sleep := deploy.SleeperFunc(func(ctx context.Context, d time.Duration) error {
+		if o.BeforeSleep != nil {
+			if err := o.BeforeSleep(ctx); err != nil {
+				return err
+			}
+		}
 		repoClock.Advance(d)
 		return ctx.Err()
 	})

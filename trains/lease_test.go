@@ -1,0 +1,91 @@
+package trains_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trainbot/trainbot/internal/githubfake"
+	"github.com/trainbot/trainbot/internal/redistest"
+	"github.com/trainbot/trainbot/internal/trainstack"
+	"github.com/trainbot/trainbot/storage/redisstore"
+	"github.com/trainbot/trainbot/trains"
+)
+
+// A track lock whose renewal fails because the store does not answer (not
+// a lease reported lost) stops the train before its next step: here the
+// train waits between two polls of its publish run, which would go on
+// polling GitHub for an hour; it stops at the failed renewal instead. When
+// the store is back, the scheduler resumes it from its stored step, and it
+// deploys once.
+func TestRenewalFailureStopsTheTrainUntilResumed(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, "--appendonly", "yes", "--appendfsync", "always")
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { client.Close() })
+	store, err := redisstore.New(client, "tb:", redisstore.WithTimeout(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	polling := make(chan struct{}, 1)
+	gate := make(chan struct{})
+	st := trainstack.New(t, at("2026-12-01 10:00"), trainstack.Options{
+		Store:  store,
+		Config: func(c *trains.ServiceConfig) { c.LockTTL = 600 * time.Millisecond },
+		BeforeSleep: func(ctx context.Context) error {
+			select {
+			case polling <- struct{}{}:
+			default:
+			}
+			select {
+			case <-gate:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	})
+	st.GH.SetRunSteps(0) // runs move only when the test says
+	st.GH.AddCommits("main", 2)
+
+	res, err := st.Svc.Cut(t.Context(), trains.CutRequest{Track: trains.Dev, By: releaser})
+	if err != nil || res.Outcome != trains.CutStarted {
+		t.Fatalf("cut: %+v, %v", res.Outcome, err)
+	}
+	<-polling // tagged, and waiting for the publish run
+	srv.Kill()
+
+	stopped := make(chan struct{})
+	go func() { st.Svc.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the train goes on after its lock could not be renewed")
+	}
+	if n := len(st.GH.Dispatches()); n != 0 {
+		t.Fatalf("%d dispatches while the lock was not held", n)
+	}
+
+	// The store is back and the publish run succeeds: the scheduler
+	// resumes the train once its old lock runs out.
+	srv.Restart()
+	close(gate)
+	st.GH.SetRunSteps(1)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); st.Svc.RunScheduler(ctx, trains.SchedulerConfig{Poll: 20 * time.Millisecond, LeaseTTL: time.Second}) }()
+	defer func() { cancel(); <-done }()
+	wctx, wcancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer wcancel()
+	if _, err := st.GH.WaitRequests(wctx, func([]githubfake.Request) bool { return len(st.GH.Dispatches()) > 0 }); err != nil {
+		t.Fatalf("the train was not resumed: %v", err)
+	}
+	cancel()
+	<-done
+	st.Svc.Wait()
+	if n := len(st.GH.Dispatches()); n != 1 {
+		t.Errorf("%d dispatches, want 1", n)
+	}
+}
