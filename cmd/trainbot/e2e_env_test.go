@@ -87,27 +87,9 @@ func startServeWith(t *testing.T, setup serveSetup) *e2e {
 	if setup.clock != nil {
 		clock = setup.clock
 	}
-	groups := setup.groups
-	if groups == nil {
-		groups = map[string][]string{"SVALIDATORS": {eVal}}
-	}
-	sl := slackfake.NewForTest(t, slackfake.Options{
-		Channels:   []slackfake.Channel{{ID: eChan, Name: "validators"}},
-		Users:      []slackfake.User{{ID: eRel, Name: "rel"}, {ID: eVal, Name: "val"}, {ID: eOps, Name: "ops"}, {ID: eOther, Name: "other"}},
-		UserGroups: groups,
-	})
+	sl := newSlack(t, setup.groups)
 	addr := freeAddr(t)
-	settings := map[string]string{
-		"SLACK_APP_TOKEN": sl.AppToken(), "SLACK_BOT_TOKEN": sl.BotToken(), "SLACK_API_URL": sl.APIURL(),
-		"GITHUB_TOKEN": "test-token", "GITHUB_API_URL": gh.URL(), "TRAINBOT_REPO": gh.Owner() + "/" + gh.Repo(),
-		"TRAINBOT_CHANNEL": eChan, "TRAINBOT_RELEASERS": eRel, "TRAINBOT_CHAINOPS": eOps, "TRAINBOT_VALIDATORS": "SVALIDATORS",
-		"TRAINBOT_HTTP_ADDR": addr, "TRAINBOT_GITHUB_POLL": "2ms", "TRAINBOT_SCHEDULER_TICK": "50ms", "REDIS_URL": redisURL, "TRAINBOT_REDIS_PREFIX": prefix,
-		"TRAINBOT_DATA_DIR": dataDir, "TRAINBOT_LOG_LEVEL": "debug",
-	}
-	for k, v := range extra {
-		settings[k] = v
-	}
-	for k, v := range settings {
+	for k, v := range serveSettings(sl, gh, redisURL, prefix, dataDir, addr, extra) {
 		t.Setenv(k, v)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -149,6 +131,36 @@ func startServeWith(t *testing.T, setup serveSetup) *e2e {
 		t.Fatalf("trainbot did not connect to Slack: %v\n%s", err, logs.String())
 	}
 	return &e2e{t: t, slack: sl, gh: gh, http: "http://" + addr, stop: stop}
+}
+
+// newSlack is the Slack workspace of the end-to-end tests, with groups as
+// its user groups (SVALIDATORS: UVAL when nil).
+func newSlack(t *testing.T, groups map[string][]string) *slackfake.Server {
+	t.Helper()
+	if groups == nil {
+		groups = map[string][]string{"SVALIDATORS": {eVal}}
+	}
+	return slackfake.NewForTest(t, slackfake.Options{
+		Channels:   []slackfake.Channel{{ID: eChan, Name: "validators"}},
+		Users:      []slackfake.User{{ID: eRel, Name: "rel"}, {ID: eVal, Name: "val"}, {ID: eOps, Name: "ops"}, {ID: eOther, Name: "other"}},
+		UserGroups: groups,
+	})
+}
+
+// serveSettings are the settings of a trainbot serving on sl and gh, with
+// its HTTP endpoints on addr; extra adds or replaces some.
+func serveSettings(sl *slackfake.Server, gh *githubfake.Fake, redisURL, prefix, dataDir, addr string, extra map[string]string) map[string]string {
+	settings := map[string]string{
+		"SLACK_APP_TOKEN": sl.AppToken(), "SLACK_BOT_TOKEN": sl.BotToken(), "SLACK_API_URL": sl.APIURL(),
+		"GITHUB_TOKEN": "test-token", "GITHUB_API_URL": gh.URL(), "TRAINBOT_REPO": gh.Owner() + "/" + gh.Repo(),
+		"TRAINBOT_CHANNEL": eChan, "TRAINBOT_RELEASERS": eRel, "TRAINBOT_CHAINOPS": eOps, "TRAINBOT_VALIDATORS": "SVALIDATORS",
+		"TRAINBOT_HTTP_ADDR": addr, "TRAINBOT_GITHUB_POLL": "2ms", "TRAINBOT_SCHEDULER_TICK": "50ms", "REDIS_URL": redisURL, "TRAINBOT_REDIS_PREFIX": prefix,
+		"TRAINBOT_DATA_DIR": dataDir, "TRAINBOT_LOG_LEVEL": "debug",
+	}
+	for k, v := range extra {
+		settings[k] = v
+	}
+	return settings
 }
 
 // ctx is a context for one wait.
