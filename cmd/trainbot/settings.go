@@ -43,7 +43,7 @@ type Settings struct {
 	DevSlot          string `envconfig:"TRAINBOT_DEV_SLOT" default:"Tue 14:00" desc:"weekday and UTC time of the weekly dev train"`
 	StagingSlot      string `envconfig:"TRAINBOT_STAGING_SLOT" default:"Wed 14:00" desc:"weekday and UTC time of the bi-weekly staging train"`
 	StagingAnchor    string `envconfig:"TRAINBOT_STAGING_ANCHOR" default:"2026-05-13" desc:"date of one staging day (YYYY-MM-DD); staging runs every 14 days from it"`
-	Tick             string `envconfig:"TRAINBOT_SCHEDULER_TICK" default:"30s" desc:"how often the scheduler looks for due reminders, slots and deploy runs"`
+	Tick             string `envconfig:"TRAINBOT_SCHEDULER_TICK" default:"30s" desc:"longest wait between two looks of the scheduler (deploy runs are watched at this pace); reminders, slots and leases wake it at their moment"`
 	Soak             string `envconfig:"TRAINBOT_SOAK" default:"168h" desc:"minimum dev soak before staging"`
 	Reminders        string `envconfig:"TRAINBOT_REMINDERS" default:"24h,1h" desc:"reminder lead times before each slot, comma-separated"`
 	InitialLine      string `envconfig:"TRAINBOT_INITIAL_LINE" default:"0.1.0" desc:"line when the repo has no train tags"`
