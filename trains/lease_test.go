@@ -2,6 +2,7 @@ package trains_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,5 +88,47 @@ func TestRenewalFailureStopsTheTrainUntilResumed(t *testing.T) {
 	st.Svc.Wait()
 	if n := len(st.GH.Dispatches()); n != 1 {
 		t.Errorf("%d dispatches, want 1", n)
+	}
+}
+
+// The scheduler sleeps from moment to moment on the service's clock: at
+// the slot it postpones a confirmed train for a quiet window, and at the
+// window's end it cuts it — with a poll of an hour of real time, only
+// the alarms it sets can wake it.
+func TestSchedulerWakesAtSlotAndWindowEnd(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, at("2026-12-01 13:00"))
+	ctx := t.Context()
+	e.gh.AddCommits("main", 2)
+	if _, err := e.svc.Pause(ctx, trains.PauseRequest{From: at("2026-12-01 13:30"), Until: at("2026-12-01 15:00"), Reason: "chain upgrade", By: chainOps}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Confirm(ctx, releaser, "dev-2026-12-01"); err != nil {
+		t.Fatal(err)
+	}
+	run, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); e.svc.RunScheduler(run, trains.SchedulerConfig{Poll: time.Hour}) }()
+	defer func() { stop(); <-done }()
+
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	slot := at("2026-12-01 14:00")
+	if err := e.clock.WaitAlarm(wait, slot); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(slot)
+	end := at("2026-12-01 15:00")
+	if err := e.clock.WaitAlarm(wait, end); err != nil { // the tick at the slot is over
+		t.Fatal(err)
+	}
+	if tr := e.train("dev-2026-12-01"); tr.State != trains.Postponed || !tr.At.Equal(end) {
+		t.Fatalf("at the slot: %s at %s, want postponed to the window's end", tr.State, tr.At)
+	}
+	e.clock.Set(end)
+	if _, err := e.gh.WaitRequests(wait, func(rs []githubfake.Request) bool {
+		return slices.ContainsFunc(rs, func(r githubfake.Request) bool { return r.Method == "POST" && r.Route == "git/refs" })
+	}); err != nil {
+		t.Fatalf("not cut at the window's end: %v", err)
 	}
 }
