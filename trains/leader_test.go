@@ -24,12 +24,18 @@ func TestOneSchedulerLeader(t *testing.T) {
 	ticksA, ticksB := make(chan time.Time), make(chan time.Time)
 	doneA, doneB := make(chan struct{}), make(chan struct{})
 	defer func() { stopA(); stopB(); <-doneA; <-doneB }()
-	go func() { defer close(doneA); a.svc.RunScheduler(ctxA, trains.SchedulerConfig{Poll: time.Hour, LeaseTTL: time.Minute, Wake: ticksA}) }()
+	go func() {
+		defer close(doneA)
+		a.svc.RunScheduler(ctxA, trains.SchedulerConfig{Poll: time.Hour, LeaseTTL: time.Minute, Wake: ticksA})
+	}()
 	// A wake is received only once the work before it is done: after this
 	// one, a holds the lease and has ticked (the unconfirmed train is
 	// skipped).
 	ticksA <- time.Time{}
-	go func() { defer close(doneB); b.Svc.RunScheduler(ctxB, trains.SchedulerConfig{Poll: time.Hour, LeaseTTL: time.Minute, Wake: ticksB}) }()
+	go func() {
+		defer close(doneB)
+		b.Svc.RunScheduler(ctxB, trains.SchedulerConfig{Poll: time.Hour, LeaseTTL: time.Minute, Wake: ticksB})
+	}()
 	ticksA <- time.Time{}
 	ticksB <- time.Time{} // b cannot lead
 	ticksB <- time.Time{}

@@ -76,7 +76,10 @@ func TestRenewalFailureStopsTheTrainUntilResumed(t *testing.T) {
 	st.GH.SetRunSteps(1)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { defer close(done); st.Svc.RunScheduler(ctx, trains.SchedulerConfig{Poll: 20 * time.Millisecond, LeaseTTL: time.Second}) }()
+	go func() {
+		defer close(done)
+		st.Svc.RunScheduler(ctx, trains.SchedulerConfig{Poll: 20 * time.Millisecond, LeaseTTL: time.Second})
+	}()
 	defer func() { cancel(); <-done }()
 	wctx, wcancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer wcancel()
