@@ -2,10 +2,16 @@ package trains_test
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/internal/trainstack"
+	"github.com/trainbot/trainbot/storage/redisstore"
 	"github.com/trainbot/trainbot/trains"
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
@@ -95,5 +101,60 @@ func TestHotfixWhoseRecordIsUnclear(t *testing.T) {
 	e.svc.Wait()
 	if ds := e.gh.Dispatches(); len(ds) != 1 {
 		t.Errorf("%d dispatches after the tick, want exactly 1: %+v", len(ds), ds)
+	}
+}
+
+// TestUnclearReminderClaimDoesNotSkipTheReminder: on a Redis store, the
+// 24h reminder's claim is applied, its reply lost, and Redis cut off, so
+// the claim cannot be settled. No reminder goes out on that tick; the
+// claim that may be held must not skip the reminder for good: the next
+// tick, with Redis back, sends it, once.
+func TestUnclearReminderClaimDoesNotSkipTheReminder(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	proxy := redistest.NewProxy(t, r.URL)
+	opt, err := redis.ParseURL(proxy.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.ContextTimeoutEnabled = true
+	client := redis.NewClient(opt)
+	t.Cleanup(func() { _ = client.Close() })
+	store, err := redisstore.New(client, r.Prefix, redisstore.WithTimeout(300*time.Millisecond), redisstore.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := store.Claim(ctx, "warm", time.Minute); err != nil { // loads the claim script
+		t.Fatal(err)
+	}
+	st := trainstack.New(t, at("2026-11-30 14:00"), trainstack.Options{Store: store})
+	e := &env{t: t, clock: st.Clock, gh: st.GH, store: st.Store, ann: st.Ann, svc: st.Svc, st: st}
+	e.gh.AddTag("v0.5.0-dev.1", e.gh.Head("main"))
+	e.gh.AddCommits("main", 2)
+
+	fired := proxy.DropReplyAfter(func(cmd []string) bool {
+		for _, a := range cmd {
+			if strings.HasPrefix(a, r.Prefix+"claim:reminder:") {
+				return true
+			}
+		}
+		return false
+	})
+	go func() {
+		<-fired
+		proxy.Block()
+	}()
+	if err := e.svc.Tick(ctx); !errors.Is(err, trains.ErrUnclear) {
+		t.Fatalf("the tick whose reminder claim is unclear: got %v, want an error wrapping ErrUnclear", err)
+	}
+	if n := countTop(e, "Dev train dev-2026-12-01"); n != 0 {
+		t.Fatalf("%d reminders on a claim that was not confirmed, want 0", n)
+	}
+	proxy.Unblock()
+	tick(t, e)
+	tick(t, e)
+	if n := countTop(e, "Dev train dev-2026-12-01"); n != 1 {
+		t.Fatalf("%d reminders once Redis is back, want 1", n)
 	}
 }
