@@ -272,11 +272,16 @@ func (s *Store) giveBack(ctx context.Context, key string, ttl time.Duration, tok
 	}()
 }
 
+// unclaimScript deletes a claim. It is a script rather than a DEL so that
+// the call's probe travels as an argument, not as the key (which Cluster
+// routing reads). KEYS: the claim. ARGV: the probe (empty).
+var unclaimScript = redis.NewScript(`return redis.call('DEL', KEYS[1])`)
+
 // Unclaim gives a key back.
 func (s *Store) Unclaim(ctx context.Context, key string) error {
 	c := &call{op: "unclaim " + key, how: "deleted again"}
 	err := s.write(ctx, c, func(ctx context.Context) error {
-		return s.rdb.Do(ctx, "del", c.arg(s.key(keyClaim, key))).Err()
+		return s.eval(ctx, c, unclaimScript, []string{s.key(keyClaim, key)}, "").Err()
 	}, nil)
 	if err == nil {
 		s.forgetAll("claim:" + key)
