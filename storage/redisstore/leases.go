@@ -77,19 +77,17 @@ func ttlMillis(what string, ttl time.Duration) (int64, error) {
 // the caller included, ok is false and the returned Lease is the current
 // one: a holder extends its lease with RenewLease.
 //
-// Unclear outcomes: holders are unique per attempt to take a lease (the
-// scheduler keeps one name across its ticks), so a lease found held by
+// Unclear outcomes: holders are unique per attempt to take a lease
+// (trains.Service names a new one for each), so a lease found held by
 // holder after this call's own send was lost is this call's. When even
-// that cannot be read (ErrUnclear), the store remembers the holder, and
-// its next TryLease of the lease counts a lease held under that holder as
-// granted, instead of leaving it to expire.
+// that cannot be read (ErrUnclear), a lease granted by the lost send is
+// held by nobody who acts on it, and runs out by its ttl.
 func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Duration) (trains.Lease, bool, error) {
 	ms, err := ttlMillis("take lease "+name, ttl)
 	if err != nil {
 		return trains.Lease{}, false, err
 	}
 	c := &call{op: "take lease " + name}
-	pending := "lease:" + name
 	keys := []string{s.key(keyLease, name), s.key(keyFence, name)}
 	sent := 0
 	var res []any
@@ -101,9 +99,6 @@ func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Dura
 		return err
 	}
 	if err := s.write(ctx, c, send, nil); err != nil {
-		if errors.Is(err, trains.ErrUnclear) {
-			s.remember(pending, holder)
-		}
 		return trains.Lease{}, false, err
 	}
 	if len(res) != 3 {
@@ -117,13 +112,12 @@ func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Dura
 		return l, false, err
 	}
 	ok := granted == 1
-	if !ok && l.Holder == holder && (sent > 1 || c.sends.Load() > 1 || s.pendingIs(pending, holder)) {
-		// An earlier send, of this call or of one that could not be
-		// settled, took it for this holder.
+	if !ok && l.Holder == holder && (sent > 1 || c.sends.Load() > 1) {
+		// This call was sent more than once (go-redis, or settling): an
+		// earlier send took it.
 		ok = true
-		s.log.Info("redis: the lease is held under this call's holder: an earlier send took it", "lease", name, "holder", holder)
+		s.log.Info("redis: the lease is held under this call's holder: an earlier send of the call took it", "lease", name, "holder", holder)
 	}
-	s.forget(pending, holder)
 	return l, ok, nil
 }
 
@@ -289,8 +283,8 @@ func (s *Store) Unclaim(ctx context.Context, key string) error {
 	return err
 }
 
-// remember notes value (a claim's token, a lease's holder) under name for
-// a write that could not be settled.
+// remember notes value (a claim's token) under name for a write that
+// could not be settled.
 func (s *Store) remember(name, value string) {
 	s.pendMu.Lock()
 	defer s.pendMu.Unlock()

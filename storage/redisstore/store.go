@@ -49,9 +49,8 @@ type Store struct {
 	trainN  int64 // cap of each train's audit stream; 0: none
 	onErr   func()
 
-	// pending remembers the writes of this process that could not be
-	// settled (see unclear.go): "claim:<key>" → the claim's token,
-	// "lease:<name>" → the holder.
+	// pending remembers the claims of this process that could not be
+	// settled (see unclear.go): "claim:<key>" → the claim's token.
 	pendMu  sync.Mutex
 	pending map[string]string
 }

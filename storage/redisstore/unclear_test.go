@@ -446,29 +446,3 @@ func TestUnsettledClaimSettlesOnTheNextClaim(t *testing.T) {
 		t.Fatalf("a third claim: %v %v, want false: the second holds it", ok, err)
 	}
 }
-
-// TestUnsettledLeaseIsTheHoldersOnTheNextTry: the scheduler keeps one
-// holder name across its ticks. When its TryLease could not be settled,
-// its next TryLease finds the lease held under its own name and has it,
-// instead of waiting for the lease to expire.
-func TestUnsettledLeaseIsTheHoldersOnTheNextTry(t *testing.T) {
-	t.Parallel()
-	f := newFaulty(t, storeTimeout, nil)
-	ctx := t.Context()
-	fired := f.proxy.DropReplyAfter(hasArg(f.prefix + "lease:scheduler"))
-	go func() {
-		<-fired
-		f.proxy.Block()
-	}()
-	if _, _, err := f.store.TryLease(ctx, trains.SchedulerLease, "replica-a#1", time.Minute); !errors.Is(err, trains.ErrUnclear) {
-		t.Fatalf("take: got %v, want ErrUnclear", err)
-	}
-	f.proxy.Unblock()
-	l, ok, err := f.store.TryLease(ctx, trains.SchedulerLease, "replica-a#1", time.Minute)
-	if err != nil || !ok || l.Holder != "replica-a#1" {
-		t.Fatalf("the next take by the same holder: %+v ok=%v err=%v, want it granted", l, ok, err)
-	}
-	if _, ok, err := f.store.TryLease(ctx, trains.SchedulerLease, "replica-a#1", time.Minute); err != nil || ok {
-		t.Fatalf("a take after that: ok=%v err=%v, want refused (a holder renews)", ok, err)
-	}
-}
