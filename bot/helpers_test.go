@@ -181,3 +181,29 @@ func waitReply(t *testing.T, ctx context.Context, fake *slackfake.Server, respon
 func containsText(text string, blocks []byte, want string) bool {
 	return strings.Contains(slackfake.Message{Text: text, Blocks: blocks}.AllText(), want)
 }
+
+// proxiedStore is a real Redis store whose client goes through a
+// redistest.Proxy, with a short store timeout, so that a test can lose a
+// write's reply or cut Redis off.
+func proxiedStore(t *testing.T) (*redisstore.Store, *redistest.Proxy, *redistest.Redis) {
+	t.Helper()
+	r := redistest.New(t)
+	p := redistest.NewProxy(t, r.URL)
+	opt, err := redis.ParseURL(p.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.ContextTimeoutEnabled, opt.ReadTimeout = true, 300*time.Millisecond
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := redisstore.New(c, r.Prefix, redisstore.WithTimeout(300*time.Millisecond), redisstore.WithLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Load the claim script, so that the first claim a test makes is
+	// sent as EVALSHA and applied (not refused with NOSCRIPT).
+	if _, err := s.Claim(t.Context(), "warm", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return s, p, r
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -19,6 +20,10 @@ const (
 	// UnavailableText answers a command when the state store cannot be
 	// reached: nothing ran.
 	UnavailableText = "state store unavailable — nothing was changed. Try again in a minute."
+	// UnconfirmedText answers a command whose envelope the state store
+	// could not confirm claiming (trains.ErrUnclear): the command did not
+	// run. The store gives the claim back, so a redelivery runs.
+	UnconfirmedText = "the state store did not answer in time, so this command did not run. Try again in a minute."
 	// RestartingText answers a command still queued when trainbot stops.
 	RestartingText = "trainbot is restarting — nothing was changed. Try again in a minute."
 )
@@ -98,6 +103,14 @@ func (b *Bot) process(workCtx context.Context, j job) {
 		if errorsIsUnavailable(err) {
 			log.Warn("state store unavailable: command not run", "err", err)
 			b.reply(ctx, log, j, trains.Say(trains.T(UnavailableText)))
+			return
+		}
+		if errors.Is(err, trains.ErrUnclear) {
+			// The claim may be held, with this command not run: the store
+			// gives it back (trains.Store.Claim), so Slack's redelivery is
+			// not ignored as already handled.
+			log.Warn("the state store did not confirm the envelope's claim: command not run", "err", err, "retry_attempt", j.retry)
+			b.reply(ctx, log, j, trains.Say(trains.T(UnconfirmedText)))
 			return
 		}
 		ref := commands.NewRef()

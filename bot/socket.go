@@ -26,7 +26,9 @@ import (
 // envelope once, Ping for readiness. A trains.Store is one.
 type Store interface {
 	// Claim takes key for ttl: true for the first caller. Errors wrap
-	// trains.ErrUnavailable when the store cannot be reached.
+	// trains.ErrUnavailable when the store cannot be reached, or
+	// trains.ErrUnclear when it could not confirm the claim (it then gives
+	// the key back by itself, as trains.Store.Claim says).
 	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Ping checks the store answers.
 	Ping(ctx context.Context) error

@@ -90,6 +90,7 @@ func (h *Commands) explain(c *call, log *slog.Logger, err error) Reply {
 	var dc *declined
 	var te *trains.UserError
 	var tc *trains.TagConflictError
+	var ce *trains.UnclearError
 	switch {
 	case errors.As(err, &dc):
 		return refused(dc.m)
@@ -106,6 +107,13 @@ func (h *Commands) explain(c *call, log *slog.Logger, err error) Reply {
 			log.Info("refused: role", "why", te.Error())
 		}
 		return refused(trains.Say(te.Text...))
+	case errors.As(err, &ce):
+		log.Warn("the state store did not confirm a change", "err", err)
+		return Reply{Message: trains.Say(ce.Text...)}
+	case errors.Is(err, trains.ErrUnclear):
+		log.Warn("the state store did not confirm a change", "err", err)
+		return Reply{Message: trains.Say(trains.T("⚠️ The state store did not confirm the change, so it may have been made. Check "),
+			trains.C(checkWith(c.cmd.name)), trains.T(" before trying again; trainbot reconnects by itself."))}
 	case errors.Is(err, trains.ErrUnavailable):
 		log.Warn("state store unavailable", "err", err)
 		return refused(trains.Say(trains.T("⚠️ State store unavailable — nothing was changed. Try again in a minute; trainbot reconnects by itself.")))
@@ -117,6 +125,20 @@ func (h *Commands) explain(c *call, log *slog.Logger, err error) Reply {
 	log.Error("command failed", "ref", ref, "err", err)
 	return refused(trains.Say(trains.T("Something went wrong (ref "+ref+"): the details are in trainbot's log under that ref. "+
 		"If a cut was under way it continues or resumes by itself; check "), trains.C("/train history"), trains.T(".")))
+}
+
+// checkWith names the command that shows whether a change of the command
+// named name was made.
+func checkWith(name string) string {
+	switch name {
+	case "approve", "confirm", "skip", "line":
+		return "/train calendar"
+	case "pause", "resume":
+		return "/train pause"
+	case "oncall":
+		return "/train oncall"
+	}
+	return "/train history"
 }
 
 // declined is a command that ran and changed nothing (a paused calendar,

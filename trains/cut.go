@@ -172,10 +172,23 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 		return res, fmt.Errorf("announce the cut in the channel (nothing was tagged): %w", err)
 	}
 	t.Message = ref
-	if t, err = s.saveCut(ctx, t, lease.Fence(), apply); err != nil {
+	saved, err := s.saveCut(ctx, t, lease.Fence(), apply)
+	if err != nil {
+		if errors.Is(err, ErrUnclear) {
+			// It may be stored: then the resumer tags and deploys it on the
+			// scheduler's next tick, as it would after a crash.
+			s.Log.Warn("the store did not confirm the cut was recorded; if it was, the resumer continues it", "train", string(t.ID), "tag", t.Tag, "err", err)
+			s.replyQuiet(ref, Say(T("⚠️ The state store did not confirm that this cut was recorded, so it may have been. If it was, trainbot tags "),
+				C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens.")))
+			return res, &UnclearError{Err: fmt.Errorf("record train %s: %w", t.ID, err), Text: Text{
+				T("⚠️ The state store did not confirm that train " + string(t.ID) + " was recorded, so it may have been cut. If it was, trainbot tags "),
+				C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens. Check "), C("/train history"),
+				T(" before cutting again.")}}
+		}
 		s.replyQuiet(ref, Say(T("⚠️ This cut was not recorded, so nothing was tagged: "), T(err.Error())))
 		return res, fmt.Errorf("record train %s (nothing was tagged): %w", t.ID, err)
 	}
+	t = saved
 	s.audit(ctx, req.By, action, t.ID, t.Tag+" on "+short(t.Commit), nil)
 	if len(used) > 0 {
 		// The approvals are used up: the next cut needs its own (SPEC §2).

@@ -114,10 +114,21 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 		return res, fmt.Errorf("announce the hotfix in the channel (nothing was tagged): %w", err)
 	}
 	t.Message = ref
-	if t, err = s.Store.CreateTrain(ctx, t); err != nil {
+	stored, err := s.Store.CreateTrain(ctx, t)
+	if errors.Is(err, ErrUnclear) {
+		s.Log.Warn("the store did not confirm the hotfix was recorded; if it was, the resumer continues it", "train", string(t.ID), "tag", t.Tag, "err", err)
+		s.replyQuiet(ref, Say(T("⚠️ The state store did not confirm that this hotfix was recorded, so it may have been. If it was, trainbot tags "),
+			C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens.")))
+		return res, &UnclearError{Err: fmt.Errorf("record hotfix %s: %w", t.ID, err), Text: Text{
+			T("⚠️ The state store did not confirm that hotfix " + string(t.ID) + " was recorded, so it may have been made. If it was, trainbot tags "),
+			C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens. Check "), C("/train history"),
+			T(" before trying again.")}}
+	}
+	if err != nil {
 		s.replyQuiet(ref, Say(T("⚠️ This hotfix was not recorded, so nothing was tagged: "), T(err.Error())))
 		return res, fmt.Errorf("record hotfix (nothing was tagged): %w", err)
 	}
+	t = stored
 	detail := t.Tag + " on " + short(t.Commit) + ": " + t.Reason
 	if res.Paused {
 		detail += " (during quiet window " + res.Window.ID + ")"

@@ -181,7 +181,9 @@ type Store interface {
 
 	// Claim takes an operation key (an envelope id, a reminder sent, an
 	// announcement made): the first caller gets true, later callers false,
-	// until ttl passes.
+	// until ttl passes. A caller that gets an error has not claimed the key:
+	// after ErrUnclear the store gives back, as soon as it can, a claim
+	// that call may have taken, so the operation is not skipped for good.
 	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Unclaim gives a key back, so that an operation that failed may be tried again.
 	Unclaim(ctx context.Context, key string) error

@@ -46,6 +46,9 @@ type Stack struct {
 type Options struct {
 	// Store replaces the embedded store (e.g. with Redis).
 	Store trains.Store
+	// WrapStore, if set, wraps the store (given or embedded) before the
+	// service gets it, e.g. in a trainstest.UnclearStore.
+	WrapStore func(trains.Store) trains.Store
 	// Announcer replaces the recording announcer.
 	Announcer trains.Announcer
 	// Config edits the service's settings.
@@ -88,6 +91,9 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 		}
 		t.Cleanup(func() { bs.Close() })
 		store = bs
+	}
+	if o.WrapStore != nil {
+		store = o.WrapStore(store)
 	}
 	// The GitHub adapter waits on its own clock, which its sleeper moves
 	// at once: polling takes no real time, and the service's clock (which

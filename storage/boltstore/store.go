@@ -7,6 +7,13 @@
 // and claim expiry come from an injected trains.Clock. bbolt holds a file
 // lock, so a second trainbot (or a second Open) on the same folder fails
 // fast with a clear error instead of waiting.
+//
+// No write's outcome is unclear here: a transaction runs in this process
+// and Update returns once it has committed or rolled back, so the store
+// knows which and never returns trains.ErrUnclear; there is nothing to
+// settle (unlike the Redis store, whose reply can be lost on the network).
+// The one exception is a disk that fails the fsync at commit: bbolt rolls
+// back in memory, but the pages it wrote may be found on the next start.
 package boltstore
 
 import (

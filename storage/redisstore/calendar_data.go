@@ -26,14 +26,15 @@ func (s *Store) PutWindow(ctx context.Context, w trains.Window) error {
 	if err != nil {
 		return fmt.Errorf("put quiet window %s: encode: %w", w.ID, err)
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.key(keyWindows), w.ID, b)
-		p.ZAdd(ctx, s.key(keyWindowsUntil), redis.Z{Score: score(w.Until), Member: w.ID})
-		return nil
-	})
-	return s.unavailable("put quiet window "+w.ID, err)
+	c := &call{op: "put quiet window " + w.ID, how: "put again"}
+	return s.write(ctx, c, func(ctx context.Context) error {
+		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.HSet(ctx, s.key(keyWindows), w.ID, c.arg(b))
+			p.ZAdd(ctx, s.key(keyWindowsUntil), redis.Z{Score: score(w.Until), Member: w.ID})
+			return nil
+		})
+		return err
+	}, nil)
 }
 
 // windowRange queues the read of the ids of the windows ending after since.
@@ -142,9 +143,10 @@ func (s *Store) SetRotation(ctx context.Context, members []string, since time.Ti
 	if err != nil {
 		return fmt.Errorf("set rotation: encode: %w", err)
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	return s.unavailable("set rotation", s.rdb.Set(ctx, s.key(keyRotation), b, 0).Err())
+	c := &call{op: "set rotation", how: "set again"}
+	return s.write(ctx, c, func(ctx context.Context) error {
+		return s.rdb.Set(ctx, s.key(keyRotation), c.arg(b), 0).Err()
+	}, nil)
 }
 
 // SetOverrides sets one-train overrides, all or none (one MULTI/EXEC). An
@@ -153,19 +155,25 @@ func (s *Store) SetOverrides(ctx context.Context, overrides map[trains.TrainID]s
 	if len(overrides) == 0 {
 		return nil
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for id, u := range overrides {
-			if u == "" {
-				p.HDel(ctx, s.key(keyOverrides), string(id))
-			} else {
-				p.HSet(ctx, s.key(keyOverrides), string(id), u)
+	c := &call{op: "set rotation overrides", how: "set again"}
+	return s.write(ctx, c, func(ctx context.Context) error {
+		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			first := true // the first command carries the probe
+			for id, u := range overrides {
+				var field any = string(id)
+				if first {
+					field, first = c.arg(string(id)), false
+				}
+				if u == "" {
+					p.Do(ctx, "hdel", s.key(keyOverrides), field)
+				} else {
+					p.Do(ctx, "hset", s.key(keyOverrides), field, u)
+				}
 			}
-		}
-		return nil
-	})
-	return s.unavailable("set rotation overrides", err)
+			return nil
+		})
+		return err
+	}, nil)
 }
 
 // lineResult decodes a GET of the started line.
@@ -194,7 +202,8 @@ func (s *Store) StartedLine(ctx context.Context) (trains.Line, error) {
 
 // SetStartedLine records a line started with `/train line`.
 func (s *Store) SetStartedLine(ctx context.Context, l trains.Line) error {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	return s.unavailable("set started line", s.rdb.Set(ctx, s.key(keyLine), l.String(), 0).Err())
+	c := &call{op: "set started line", how: "set again"}
+	return s.write(ctx, c, func(ctx context.Context) error {
+		return s.rdb.Set(ctx, s.key(keyLine), c.arg(l.String()), 0).Err()
+	}, nil)
 }

@@ -20,13 +20,17 @@ import (
 
 // A train's sign-offs of a kind are one hash: "u:<user>" holds the
 // record's JSON and "k:<user>" what it signs (SignOffRecord.Signs), so
-// that the scripts compare without decoding JSON.
+// that the scripts compare without decoding JSON; "w:<user>" holds the
+// token of the call that wrote it, so that a call sent again (its outcome
+// unclear) tells its own sign-off from an earlier one.
 
-// addSignOffScript sets a user's sign-off unless it already signs the same.
-// KEYS: the hash. ARGV: user, record JSON, what it signs.
+// addSignOffScript sets a user's sign-off unless it already signs the
+// same. Returns 1 added, 0 already signs the same, 2 added by this token.
+// KEYS: the hash. ARGV: user, record JSON, what it signs, token.
 var addSignOffScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'w:' .. ARGV[1]) == ARGV[4] then return 2 end
 if redis.call('HGET', KEYS[1], 'k:' .. ARGV[1]) == ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], 'u:' .. ARGV[1], ARGV[2], 'k:' .. ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[1], 'u:' .. ARGV[1], ARGV[2], 'k:' .. ARGV[1], ARGV[3], 'w:' .. ARGV[1], ARGV[4])
 return 1
 `)
 
@@ -35,11 +39,13 @@ return 1
 var removeSignOffsScript = redis.NewScript(`
 for i = 1, #ARGV, 2 do
   if redis.call('HGET', KEYS[1], 'k:' .. ARGV[i]) == ARGV[i+1] then
-    redis.call('HDEL', KEYS[1], 'u:' .. ARGV[i], 'k:' .. ARGV[i])
+    redis.call('HDEL', KEYS[1], 'u:' .. ARGV[i], 'k:' .. ARGV[i], 'w:' .. ARGV[i])
   end
 end
 return 0
 `)
+
+var signOffHow = map[int]string{0: "already signed the same", 1: "added now", 2: "had been added by this call"}
 
 func (s *Store) signOffKey(id trains.TrainID, kind trains.SignOffKind) string {
 	return s.key(keySignOffs, string(id), ":", string(kind))
@@ -52,13 +58,19 @@ func (s *Store) AddSignOff(ctx context.Context, id trains.TrainID, kind trains.S
 	if err != nil {
 		return false, fmt.Errorf("add %s of %s: encode: %w", kind, id, err)
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	n, err := addSignOffScript.Run(ctx, s.rdb, []string{s.signOffKey(id, kind)}, r.User, b, r.Signs()).Int()
+	c := &call{op: fmt.Sprintf("add %s of %s", kind, id)}
+	token := newToken()
+	var n int
+	err = s.write(ctx, c, func(ctx context.Context) error {
+		var err error
+		n, err = s.eval(ctx, c, addSignOffScript, []string{s.signOffKey(id, kind)}, r.User, b, r.Signs(), token).Int()
+		c.how = signOffHow[n]
+		return err
+	}, nil)
 	if err != nil {
-		return false, s.unavailable(fmt.Sprintf("add %s of %s", kind, id), err)
+		return false, err
 	}
-	return n == 1, nil
+	return n != 0, nil
 }
 
 // SignOffs returns the sign-offs of kind on a train, oldest first.
@@ -94,34 +106,58 @@ func (s *Store) RemoveSignOffs(ctx context.Context, id trains.TrainID, kind trai
 	for _, r := range used {
 		args = append(args, r.User, r.Signs())
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	err := removeSignOffsScript.Run(ctx, s.rdb, []string{s.signOffKey(id, kind)}, args...).Err()
-	return s.unavailable(fmt.Sprintf("remove %s of %s", kind, id), err)
+	c := &call{op: fmt.Sprintf("remove %s of %s", kind, id), how: "removed again"}
+	return s.write(ctx, c, func(ctx context.Context) error {
+		return s.eval(ctx, c, removeSignOffsScript, []string{s.signOffKey(id, kind)}, slices.Clone(args)...).Err()
+	}, nil)
 }
 
 // Audit appends an entry to the audit stream, and to the train's stream
 // when it names a train, in one MULTI/EXEC. With a cap (WithAuditMaxLen,
 // WithTrainAuditMaxLen) each XADD trims its stream's oldest entries.
+//
+// An entry in the audit stream carries its call's token (field w): when
+// the outcome of an append is unclear, the newest entries are read back,
+// and the entry is appended again only if it is not among them. (Were it
+// appended meanwhile by more than auditReadBack other entries, it would be
+// appended twice: a duplicate line rather than a lost one.)
 func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("audit %s: encode: %w", e.Action, err)
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	add := func(p redis.Pipeliner, stream string, maxLen int64) {
-		p.XAdd(ctx, &redis.XAddArgs{Stream: stream, MaxLen: maxLen, Approx: maxLen > 0, Values: []any{"e", b}})
+	c := &call{op: "audit " + e.Action}
+	token := newToken()
+	send := func(ctx context.Context) error {
+		c.how = "appended again"
+		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: s.key(keyAudit), MaxLen: s.auditN, Approx: s.auditN > 0, Values: []any{"e", c.arg(b), "w", token}})
+			if e.Train != "" {
+				p.XAdd(ctx, &redis.XAddArgs{Stream: s.key(keyAuditTrain, string(e.Train)), MaxLen: s.trainN, Approx: s.trainN > 0, Values: []any{"e", b}})
+			}
+			return nil
+		})
+		return err
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		add(p, s.key(keyAudit), s.auditN)
-		if e.Train != "" {
-			add(p, s.key(keyAuditTrain, string(e.Train)), s.trainN)
+	settle := func(ctx context.Context) error {
+		msgs, err := s.rdb.XRevRangeN(ctx, s.key(keyAudit), "+", "-", auditReadBack).Result()
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	return s.unavailable("audit "+e.Action, err)
+		for _, m := range msgs {
+			if m.Values["w"] == token {
+				c.how = "found in the log"
+				return nil
+			}
+		}
+		return send(ctx)
+	}
+	return s.write(ctx, c, send, settle)
 }
+
+// auditReadBack is how many of the newest audit entries an unclear
+// append looks through for its own.
+const auditReadBack = 100
 
 // AuditLog returns the newest limit entries, newest first (all when limit
 // is not above zero); only those of train when train is not empty.
@@ -161,14 +197,15 @@ func (s *Store) RecordDeploy(ctx context.Context, d trains.DeployRecord) error {
 		return fmt.Errorf("record deploy run %d: encode: %w", d.RunID, err)
 	}
 	id := strconv.FormatInt(d.RunID, 10)
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.key(keyDeploys), id, b)
-		p.ZAdd(ctx, s.key(keyDeploysByAt), redis.Z{Score: score(d.At), Member: id})
-		return nil
-	})
-	return s.unavailable("record deploy run "+id, err)
+	c := &call{op: "record deploy run " + id, how: "recorded again"}
+	return s.write(ctx, c, func(ctx context.Context) error {
+		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.HSet(ctx, s.key(keyDeploys), id, c.arg(b))
+			p.ZAdd(ctx, s.key(keyDeploysByAt), redis.Z{Score: score(d.At), Member: id})
+			return nil
+		})
+		return err
+	}, nil)
 }
 
 // Deploys returns the deploy records with from <= At < to, oldest first.

@@ -6,11 +6,15 @@
 // MULTI/EXEC, leases are SET NX PX with a fencing token from an INCR
 // counter, and the audit log is a Redis Stream. No path uses KEYS.
 //
-// Every Redis failure (refused or dropped connection, timeout, pool
-// timeout, closed client, LOADING, READONLY, …) comes back as an error
-// wrapping trains.ErrUnavailable, with the cause kept in the message and in
-// the chain for errors.Is. Every call is bounded by a deadline: the caller's,
-// or the store's timeout when the caller gave none.
+// A Redis failure that changed nothing — every failed read, and a write
+// that never went out (refused connection, pool timeout, closed client) or
+// that Redis refused (LOADING, READONLY, MOVED, …) — comes back as an
+// error wrapping trains.ErrUnavailable, with the cause kept in the message
+// and in the chain for errors.Is. A write that went out and got no answer
+// (a timeout, a dropped connection) may have been applied: it is settled
+// before the call returns (see unclear.go), and is ErrUnclear only when
+// that fails too. Every call is bounded by a deadline: the caller's, or
+// the store's timeout when the caller gave none; settling gets fresh ones.
 package redisstore
 
 import (
@@ -19,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,6 +48,11 @@ type Store struct {
 	auditN  int64 // cap of the audit stream; 0: none
 	trainN  int64 // cap of each train's audit stream; 0: none
 	onErr   func()
+
+	// pending remembers the claims of this process that could not be
+	// settled (see unclear.go): "claim:<key>" → the claim's token.
+	pendMu  sync.Mutex
+	pending map[string]string
 }
 
 var _ trains.Store = (*Store)(nil)
@@ -147,8 +157,8 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(ctx, s.timeout)
 }
 
-// unavailable wraps a Redis failure: it says what was being done, that
-// nothing was changed (trains.ErrUnavailable) and why.
+// unavailable wraps a Redis failure that changed nothing: it says what was
+// being done, that nothing was changed (trains.ErrUnavailable) and why.
 func (s *Store) unavailable(op string, err error) error {
 	if err == nil {
 		return nil
@@ -189,6 +199,7 @@ const (
 	keyTrainVer     = "trains:version" // hash: id → version
 	keyTrainsByAt   = "trains:by_at"   // zset: id by At (µs)
 	keyTrainsOpen   = "trains:open"    // zset: ids of non-final trains by At (µs)
+	keyTrainWrite   = "trains:write"   // hash: id → id of the write that stored it
 	keyWindows      = "windows"        // hash: id → window JSON
 	keyWindowsUntil = "windows:until"  // zset: id by Until (µs)
 	keyRotation     = "rotation"       // string: {members, since} JSON

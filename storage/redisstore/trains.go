@@ -14,36 +14,52 @@ import (
 	"github.com/trainbot/trainbot/trains"
 )
 
-// createTrainScript stores a train unless its id exists.
-// KEYS: trains, versions, by_at, open. ARGV: id, json, score, open (1/0).
+// Each train write carries a write id unique to the call, stored in
+// trains:write next to the version: a script that finds its own write id
+// there returns 2 ("this call's write is stored") instead of "exists" or
+// "conflict", so a write whose reply was lost may be sent again and still
+// get its true answer (see unclear.go).
+
+// createTrainScript stores a train unless its id exists. Returns 1 done,
+// 0 exists, 2 this write id already stored it.
+// KEYS: trains, versions, by_at, open, writes. ARGV: write id, id, json, score, open (1/0).
 var createTrainScript = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], '1')
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-if ARGV[4] == '1' then redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1]) else redis.call('ZREM', KEYS[4], ARGV[1]) end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then
+  if redis.call('HGET', KEYS[5], ARGV[2]) == ARGV[1] then return 2 end
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], '1')
+redis.call('HSET', KEYS[5], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+if ARGV[5] == '1' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2]) else redis.call('ZREM', KEYS[4], ARGV[2]) end
 return 1
 `)
 
 // updateTrainScript replaces a train if the fence holds and the stored
-// version is the expected one. Returns 1 done, -1 not found, -2 conflict,
-// -3 lease lost.
-// KEYS: trains, versions, by_at, open, lease (any key when no fence).
-// ARGV: id, json, score, open (1/0), expected version, new version, fence token ("" for none).
+// version is the expected one. Returns 1 done, 2 this write id already
+// stored it (the last write of the train is this one), -1 not found, -2
+// conflict, -3 lease lost.
+// KEYS: trains, versions, by_at, open, lease (any key when no fence), writes.
+// ARGV: write id, id, json, score, open (1/0), expected version, new version, fence token ("" for none).
 var updateTrainScript = redis.NewScript(`
-if ARGV[7] ~= '' then
+if redis.call('HGET', KEYS[6], ARGV[2]) == ARGV[1] then return 2 end
+if ARGV[8] ~= '' then
   local v = redis.call('GET', KEYS[5])
-  if not v or string.match(v, '^(%d+) ') ~= ARGV[7] then return -3 end
+  if not v or string.match(v, '^(%d+) ') ~= ARGV[8] then return -3 end
 end
-local cur = redis.call('HGET', KEYS[2], ARGV[1])
+local cur = redis.call('HGET', KEYS[2], ARGV[2])
 if not cur then return -1 end
-if cur ~= ARGV[5] then return -2 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-if ARGV[4] == '1' then redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1]) else redis.call('ZREM', KEYS[4], ARGV[1]) end
+if cur ~= ARGV[6] then return -2 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[7])
+redis.call('HSET', KEYS[6], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+if ARGV[5] == '1' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2]) else redis.call('ZREM', KEYS[4], ARGV[2]) end
 return 1
 `)
+
+var trainHow = map[int]string{1: "stored now", 2: "had been stored by this call", 0: "a train with that id exists", -1: "not found", -2: "changed by someone else", -3: "lease lost"}
 
 func openFlag(t trains.Train) string {
 	if t.State.Final() {
@@ -62,12 +78,18 @@ func (s *Store) CreateTrain(ctx context.Context, t trains.Train) (trains.Train, 
 	if err != nil {
 		return trains.Train{}, fmt.Errorf("create train %s: encode: %w", t.ID, err)
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	keys := []string{s.key(keyTrains), s.key(keyTrainVer), s.key(keyTrainsByAt), s.key(keyTrainsOpen)}
-	n, err := createTrainScript.Run(ctx, s.rdb, keys, string(t.ID), b, scoreArg(t.At), openFlag(t)).Int()
+	c := &call{op: "create train " + string(t.ID)}
+	wid := newToken()
+	keys := []string{s.key(keyTrains), s.key(keyTrainVer), s.key(keyTrainsByAt), s.key(keyTrainsOpen), s.key(keyTrainWrite)}
+	var n int
+	err = s.write(ctx, c, func(ctx context.Context) error {
+		var err error
+		n, err = s.eval(ctx, c, createTrainScript, keys, wid, string(t.ID), b, scoreArg(t.At), openFlag(t)).Int()
+		c.how = trainHow[n]
+		return err
+	}, nil)
 	if err != nil {
-		return trains.Train{}, s.unavailable("create train "+string(t.ID), err)
+		return trains.Train{}, err
 	}
 	if n == 0 {
 		return trains.Train{}, fmt.Errorf("create train %s: a train with that id exists: %w", t.ID, trains.ErrConflict)
@@ -107,14 +129,20 @@ func (s *Store) UpdateTrain(ctx context.Context, t trains.Train, fence trains.Fe
 	if fence != (trains.Fence{}) {
 		leaseKey, token = s.key(keyLease, fence.Lease), strconv.FormatInt(fence.Token, 10)
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	keys := []string{s.key(keyTrains), s.key(keyTrainVer), s.key(keyTrainsByAt), s.key(keyTrainsOpen), leaseKey}
-	n, err := updateTrainScript.Run(ctx, s.rdb, keys, string(t.ID), b, scoreArg(t.At), openFlag(t),
-		strconv.FormatInt(want, 10), strconv.FormatInt(t.Version, 10), token).Int()
+	c := &call{op: "update train " + string(t.ID)}
+	wid := newToken()
+	keys := []string{s.key(keyTrains), s.key(keyTrainVer), s.key(keyTrainsByAt), s.key(keyTrainsOpen), leaseKey, s.key(keyTrainWrite)}
+	var n int
+	err = s.write(ctx, c, func(ctx context.Context) error {
+		var err error
+		n, err = s.eval(ctx, c, updateTrainScript, keys, wid, string(t.ID), b, scoreArg(t.At), openFlag(t),
+			strconv.FormatInt(want, 10), strconv.FormatInt(t.Version, 10), token).Int()
+		c.how = trainHow[n]
+		return err
+	}, nil)
 	switch {
 	case err != nil:
-		return trains.Train{}, s.unavailable("update train "+string(t.ID), err)
+		return trains.Train{}, err
 	case n == -1:
 		return trains.Train{}, fmt.Errorf("update train %s: %w", t.ID, trains.ErrNotFound)
 	case n == -2:

@@ -1,5 +1,6 @@
 // Package trainstest holds test doubles of the trains ports that tests of
-// several packages share: a clock moved by hand.
+// several packages share: a clock moved by hand, an announcer that
+// records, a store whose writes can be made unclear.
 package trainstest
 
 import (

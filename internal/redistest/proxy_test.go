@@ -1,0 +1,123 @@
+package redistest_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/trainbot/trainbot/internal/redistest"
+)
+
+// proxied returns a Redis for t, a proxy in front of it, and a client
+// through the proxy that does not retry (so each failure is seen as it
+// happens) and gives up on a reply after 300ms.
+func proxied(t *testing.T) (*redistest.Redis, *redistest.Proxy, *redis.Client) {
+	t.Helper()
+	r := redistest.New(t)
+	p := redistest.NewProxy(t, r.URL)
+	opt, err := redis.ParseURL(p.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.MaxRetries, opt.ReadTimeout, opt.DialTimeout, opt.ContextTimeoutEnabled = -1, 300*time.Millisecond, 300*time.Millisecond, true
+	return r, p, redis.NewClient(opt)
+}
+
+func isCmd(name string, args ...string) func([]string) bool {
+	return func(cmd []string) bool {
+		return len(cmd) > 0 && cmd[0] == name && slices.Equal(cmd[1:min(len(cmd), 1+len(args))], args)
+	}
+}
+
+func TestProxyPassesCommandsThrough(t *testing.T) {
+	t.Parallel()
+	r, p, c := proxied(t)
+	defer c.Close()
+	ctx := t.Context()
+	key := r.Prefix + "k"
+	if err := c.Set(ctx, key, "v", 0).Err(); err != nil {
+		t.Fatalf("set through the proxy: %v", err)
+	}
+	if v, err := c.Get(ctx, key).Result(); err != nil || v != "v" {
+		t.Fatalf("get through the proxy: %q %v", v, err)
+	}
+	if n := p.Count(isCmd("set", key, "v")); n != 1 {
+		t.Errorf("Count(set %s v) = %d, want 1", key, n)
+	}
+	if s := p.Stats(); s.Conns != 1 || s.Commands < 2 || s.Dropped != 0 || s.Refused != 0 {
+		t.Errorf("stats %+v: want one connection, at least 2 commands, nothing dropped or refused", s)
+	}
+}
+
+// TestProxyDropReplyAfter: the matched command is applied once, its
+// reply never comes, and the next command gets a new connection that works.
+func TestProxyDropReplyAfter(t *testing.T) {
+	t.Parallel()
+	r, p, c := proxied(t)
+	defer c.Close()
+	ctx := t.Context()
+	key := r.Prefix + "n"
+	fired := p.DropReplyAfter(isCmd("incr", key))
+
+	start := time.Now()
+	err := c.Incr(ctx, key).Err()
+	var ne interface{ Timeout() bool }
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("INCR whose reply is dropped: got %v, want a timeout", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the client waited %s: want about its 300ms read timeout", took)
+	}
+	select {
+	case <-fired:
+	default:
+		t.Error("the drop's channel is not closed after its command went out")
+	}
+	if v, err := r.Client.Get(ctx, key).Int(); err != nil || v != 1 {
+		t.Fatalf("the counter in Redis: %d %v, want 1: the command was applied once", v, err)
+	}
+	// One-shot: the same command passes now, on a new connection.
+	if v, err := c.Incr(ctx, key).Result(); err != nil || v != 2 {
+		t.Fatalf("INCR after the drop: %d %v, want 2", v, err)
+	}
+	if s := p.Stats(); s.Dropped != 1 || s.Conns != 2 {
+		t.Errorf("stats %+v: want one reply dropped and two connections", s)
+	}
+}
+
+// TestProxyBlock: while blocked nothing reaches Redis, neither on a new
+// connection nor on an open one; after Unblock clients work again.
+func TestProxyBlock(t *testing.T) {
+	t.Parallel()
+	r, p, c := proxied(t)
+	defer c.Close()
+	ctx := t.Context()
+	key := r.Prefix + "k"
+	if err := c.Ping(ctx).Err(); err != nil { // one open connection
+		t.Fatal(err)
+	}
+	p.Block()
+	if err := c.Set(ctx, key, "on an open connection", 0).Err(); err == nil {
+		t.Fatal("SET while blocked: no error")
+	}
+	other := newClient(t, p.URL())
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := other.Set(short, key, "on a new connection", 0).Err(); err == nil {
+		t.Fatal("SET on a new connection while blocked: no error")
+	}
+	if n, err := r.Client.Exists(ctx, key).Result(); err != nil || n != 0 {
+		t.Fatalf("the key exists (%d, %v): a command sent while blocked reached Redis", n, err)
+	}
+	p.Unblock()
+	if err := c.Set(ctx, key, "after", 0).Err(); err != nil {
+		t.Fatalf("SET after Unblock: %v", err)
+	}
+	if s := p.Stats(); s.Refused == 0 || s.Lost == 0 {
+		t.Errorf("stats %+v: want refused connections and lost bytes", s)
+	}
+}
