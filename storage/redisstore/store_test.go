@@ -290,3 +290,43 @@ func TestTokensIncreaseAfterCounterLoss(t *testing.T) {
 		t.Fatalf("the old holder's fenced write: got %v, want ErrLeaseLost", err)
 	}
 }
+
+// TestClusterClientOptions: a Cluster client reloads its slot map every
+// few seconds, dials each node once per try and bounds dials and reads,
+// unless the URL says otherwise; it refuses replica reads.
+func TestClusterClientOptions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url                string
+		reload, dial, read time.Duration
+		dialerRetries      int
+	}{
+		{url: "redis://n-a:7000?cluster=true", reload: redisstore.DefaultClusterStateReloadInterval, dial: redisstore.DefaultTimeout, read: redisstore.DefaultTimeout, dialerRetries: 1},
+		{url: "redis://n-a:7000?addr=n-b:7000&cluster_state_reload_interval=5s&dial_timeout=3s&read_timeout=4s&dialer_retries=3", reload: 5 * time.Second, dial: 3 * time.Second, read: 4 * time.Second, dialerRetries: 3},
+	} {
+		c, _, err := redisstore.ClientFromURL(tc.url, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		o := c.(*redis.ClusterClient).Options()
+		if o.ClusterStateReloadInterval != tc.reload || o.DialTimeout != tc.dial || o.ReadTimeout != tc.read || o.DialerRetries != tc.dialerRetries || o.ReadOnly {
+			t.Errorf("%s: reload %s, dial timeout %s, read timeout %s, dialer retries %d, read only %v; want %s, %s, %s, %d, false",
+				tc.url, o.ClusterStateReloadInterval, o.DialTimeout, o.ReadTimeout, o.DialerRetries, o.ReadOnly, tc.reload, tc.dial, tc.read, tc.dialerRetries)
+		}
+		c.Close()
+	}
+	for url, want := range map[string]string{
+		"redis://n-a:7000?cluster=true&read_only=true":                  "remove read_only",
+		"redis://n-a:7000?addr=n-b:7000&route_by_latency=true":          "remove route_by_latency",
+		"redis://n-a:7000?addr=n-b:7000&route_randomly=1":               "remove route_randomly",
+		"redis://n-a:7000?cluster=true&cluster_state_reload_interval=0": "positive duration",
+		"redis://n-a:7000?cluster=true&cluster_state_reload_interval=x": "positive duration",
+	} {
+		if c, _, err := redisstore.ClientFromURL(url, 0); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error saying %q", url, err, want)
+			if c != nil {
+				c.Close()
+			}
+		}
+	}
+}
