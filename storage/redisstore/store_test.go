@@ -203,16 +203,59 @@ func TestFailuresMapToUnavailable(t *testing.T) {
 	})
 }
 
+// TestClusterNeedsHashTag: with a Cluster client, New refuses a prefix
+// without a hash tag and suggests one that has one, by Redis's rule,
+// however odd the prefix.
 func TestClusterNeedsHashTag(t *testing.T) {
 	t.Parallel()
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
 	defer c.Close()
-	if _, err := redisstore.New(c, "trainbot:"); err == nil || !strings.Contains(err.Error(), "{trainbot}:") {
-		t.Fatalf("cluster without a hash tag: got %v, want an error suggesting {trainbot}:", err)
+	for _, tc := range []struct{ prefix, suggest string }{
+		{"trainbot:", "{trainbot}:"},
+		{"", "{trainbot}:"}, // DefaultPrefix
+		{"{}:", "{trainbot}:"},
+		{"{trainbot:", "{trainbot}:"},
+		{"trainbot}:", "{trainbot}:"},
+		{"}trainbot{:", "{trainbot}:"},
+		{"{}{x}:", "{x}:"}, // the first "{…}" is empty: no hash tag
+		{"}{", "{trainbot}:"},
+		{":", "{trainbot}:"},
+		{"::", "{trainbot}:"},
+		{"app:trainbot:", "{app:trainbot}:"},
+		{"a{b", "{ab}:"},
+		{"x", "{x}:"},
+	} {
+		_, err := redisstore.New(c, tc.prefix)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("e.g. %q", tc.suggest)) {
+			t.Errorf("prefix %q: got %v, want an error suggesting %q", tc.prefix, err, tc.suggest)
+		}
+		if tag := redisHashTag(tc.suggest); tag == "" {
+			t.Errorf("prefix %q: the suggestion %q has no hash tag by Redis's rule", tc.prefix, tc.suggest)
+		}
+		if _, err := redisstore.New(c, tc.suggest); err != nil {
+			t.Errorf("prefix %q: the suggestion %q is refused too: %v", tc.prefix, tc.suggest, err)
+		}
 	}
-	if _, err := redisstore.New(c, "{trainbot}:"); err != nil {
-		t.Fatalf("cluster with a hash tag: %v", err)
+	for _, p := range []string{"{trainbot}:", "{{}}:", "app:{trainbot}:", "{a}{}:"} {
+		if _, err := redisstore.New(c, p); err != nil {
+			t.Errorf("prefix %q has the hash tag %q: %v", p, redisHashTag(p), err)
+		}
 	}
+}
+
+// redisHashTag is the hash tag of key by Redis's rule (cluster spec, "Hash
+// tags"): the text between the first "{" and the first "}" after it, when
+// not empty; "" when the key has none.
+func redisHashTag(key string) string {
+	i := strings.IndexByte(key, '{')
+	if i < 0 {
+		return ""
+	}
+	j := strings.IndexByte(key[i+1:], '}')
+	if j <= 0 {
+		return ""
+	}
+	return key[i+1 : i+1+j]
 }
 
 func TestClientFromURL(t *testing.T) {
