@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,28 @@ func TestClusterConformance(t *testing.T) {
 	t.Parallel()
 	c := redistest.StartCluster(t)
 	client := engineClient(t, c.URL())
+	t.Run("CheckTopology", func(t *testing.T) {
+		s, err := redisstore.New(client, enginePrefix(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CheckTopology(t.Context()); err != nil {
+			t.Errorf("a Cluster client on a Cluster: %v", err)
+		}
+		for _, prefix := range []string{"trainbot:", "{tb}:"} {
+			one := directClient(t, c.Nodes()[0])
+			s, err := redisstore.New(one, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.CheckTopology(t.Context())
+			for _, want := range []string{"cluster_enabled:1", c.Nodes()[0].Addr() + "?cluster=true", "addr=", "hash tag"} {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("a one-node client on a Cluster node, prefix %s: got %v, want an error saying %q", prefix, err, want)
+				}
+			}
+		}
+	})
 	storagetest.Run(t, engineHarness(client, func(t testing.TB, prefix string) *redis.Client {
 		return directClient(t, c.MasterOf(prefix))
 	}))
