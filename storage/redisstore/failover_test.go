@@ -68,11 +68,12 @@ const (
 var chaosKinds = []string{kindUpdate, kindClaim, kindLease, kindAudit}
 
 // write is one write a writer made: its kind, what marks it (a claim key,
-// an audit entry's detail, the reason a train update wrote), and when the
-// call returned.
+// an audit entry's detail, the reason a train update wrote), when the call
+// returned, and its error if it failed.
 type write struct {
 	kind, mark string
 	done       time.Time
+	err        error
 }
 
 // finding is a broken promise: check is "b", "c" or "d" (see above), or
@@ -195,7 +196,7 @@ func (c *chaos) claimer(ctx context.Context, id int) {
 		key := fmt.Sprintf("chaos:%d:%d", id, n)
 		ok, err := c.store.Claim(ctx, key, 10*time.Minute)
 		o := c.note(kindClaim, err)
-		w := write{kind: kindClaim, mark: key, done: time.Now()}
+		w := write{kind: kindClaim, mark: key, done: time.Now(), err: err}
 		switch {
 		case o == "ok" && ok:
 			c.mu.Lock()
@@ -222,7 +223,7 @@ func (c *chaos) auditor(ctx context.Context, id int, train trains.TrainID) {
 		mark := fmt.Sprintf("audit:%d:%d", id, n)
 		err := c.store.Audit(ctx, trains.AuditEntry{At: time.Now(), User: "chaos", Action: "chaos", Train: train, Detail: mark, Result: "ok"})
 		o := c.note(kindAudit, err)
-		w := write{kind: kindAudit, mark: mark, done: time.Now()}
+		w := write{kind: kindAudit, mark: mark, done: time.Now(), err: err}
 		switch o {
 		case "ok":
 			c.mu.Lock()
@@ -250,7 +251,7 @@ func (c *chaos) leaser(ctx context.Context, name, holder string) {
 		acked    time.Time // when the last grant or renewal was acknowledged
 		doubt    bool      // a call on the held lease failed since then
 		renewals int
-		lastTry  string // how the last TryLease ended
+		lastTry  error // how the last TryLease ended
 	)
 	for {
 		var o string
@@ -265,14 +266,14 @@ func (c *chaos) leaser(ctx context.Context, name, holder string) {
 			case o == "ok" && l.Holder == holder:
 				// Ours, though we were not told: an earlier TryLease that
 				// failed was applied.
-				if lastTry == "unavailable" {
-					c.find("d", "TryLease %s by %s answered ErrUnavailable, yet %s was granted (token %d)", name, holder, holder, l.Token)
+				if lastTry != nil && outcome(lastTry) == "unavailable" {
+					c.find("d", "TryLease %s by %s answered ErrUnavailable, yet %s was granted (token %d): %v", name, holder, holder, l.Token, lastTry)
 				}
 				held, acked, doubt, renewals = l, time.Now(), true, 0
 			case o != "ok" && o != "unavailable" && o != "unclear":
 				c.find("other", "TryLease %s: %v", name, err)
 			}
-			lastTry = o
+			lastTry = err
 		case renewals < 3:
 			l, err := c.store.RenewLease(ctx, held, chaosLeaseTTL)
 			o = c.note(kindLease, err)
@@ -321,7 +322,7 @@ func (c *chaos) updater(ctx context.Context, train trains.Train) {
 		cur         = train
 		lastAcked   write // the last acknowledged update
 		lastVersion = train.Version
-		failed      = map[string]bool{} // reasons of updates that answered ErrUnavailable
+		failed      = map[string]error{} // reasons of updates that answered ErrUnavailable
 		unclear     = map[string]bool{}
 		reread      bool
 	)
@@ -362,8 +363,8 @@ func (c *chaos) updater(ctx context.Context, train trains.Train) {
 				if got.Version < lastVersion {
 					c.findAcked("c", lastAcked.done, "train %s is at version %d, but the update to version %d (%s) was acknowledged", train.ID, got.Version, lastVersion, lastAcked.mark)
 				}
-				if failed[got.Reason] {
-					c.find("d", "train %s holds the update %s, which answered ErrUnavailable", train.ID, got.Reason)
+				if err := failed[got.Reason]; err != nil {
+					c.find("d", "train %s holds the update %s, which answered ErrUnavailable: %v", train.ID, got.Reason, err)
 				}
 				cur, lastVersion, reread = got, got.Version, false
 			}
@@ -377,7 +378,7 @@ func (c *chaos) updater(ctx context.Context, train trains.Train) {
 				cur, lastVersion = got, got.Version
 				lastAcked = write{kind: kindUpdate, mark: t.Reason, done: time.Now()}
 			case "unavailable":
-				failed[t.Reason] = true
+				failed[t.Reason] = err
 				reread = true
 			case "unclear":
 				unclear[t.Reason] = true
@@ -552,7 +553,7 @@ func runFailover(t *testing.T, e engine) {
 	}
 	for _, w := range c.failed {
 		if present(w) {
-			c.find("d", "%s %s answered ErrUnavailable (nothing was changed) and was applied", w.kind, w.mark)
+			c.find("d", "%s %s answered ErrUnavailable and was applied: %v", w.kind, w.mark, w.err)
 		}
 	}
 	var dup []string
