@@ -93,13 +93,12 @@ func Open(ctx context.Context, cfg Config, clock trains.Clock, log *slog.Logger)
 		_ = client.Close()
 		return nil, nil, "", err
 	}
-	if err := s.CheckTopology(ctx); err != nil {
-		_ = client.Close()
-		return nil, nil, "", err
-	}
 	if err := s.Ping(ctx); err != nil {
 		log.Warn("redis does not answer yet; commands will say the state store is unavailable until it does",
 			"store", desc, "err", err)
+	} else if err := s.CheckTopology(ctx); err != nil {
+		_ = client.Close()
+		return nil, nil, "", err
 	}
 	return s, client, fmt.Sprintf("state store: %s prefix %s", desc, s.Prefix()), nil
 }
