@@ -25,6 +25,7 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("set through the cluster: %v", err)
 	}
 	master := c.MasterOf(key)
+	waitReplicated(t, master, "{redistest}:barrier")
 	c.Kill(master)
 	f := c.WaitFailover(master)
 	promoted, settled := f.Took()

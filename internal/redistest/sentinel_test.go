@@ -24,9 +24,7 @@ func TestSentinelFailover(t *testing.T) {
 		t.Fatalf("set through the Sentinels: %v", err)
 	}
 	master := s.Master()
-	if err := client.Do(t.Context(), "WAIT", 1, 2000).Err(); err != nil {
-		t.Fatalf("WAIT: %v", err)
-	}
+	waitReplicated(t, master, "barrier")
 	s.KillMaster()
 	f := s.WaitFailover(master)
 	promoted, settled := f.Took()

@@ -147,17 +147,20 @@ func TestSentinelFailover(t *testing.T) {
 	})
 }
 
-// barrier makes sure the replicas of master have every write master
-// acknowledged before it was called: a write on this connection, then
-// WAIT for one replica to have it (WAIT counts the caller's own writes,
-// which come after every write acknowledged before).
+// barrier makes sure the replica of master has every write master
+// acknowledged before it was called: a write, then WAIT for one replica to
+// have it, on one connection (a pipeline), as WAIT waits for the writes of
+// its own connection, and this one comes after every write acknowledged
+// before.
 func barrier(ctx context.Context, t testing.TB, master *redis.Client, prefix string) {
 	t.Helper()
-	if err := master.Set(ctx, prefix+"barrier", time.Now().String(), 0).Err(); err != nil {
-		t.Fatalf("barrier write on the master: %v", err)
-	}
-	n, err := master.Do(ctx, "WAIT", 1, 5000).Int()
-	if err != nil || n < 1 {
-		t.Fatalf("WAIT 1 on the master: %d replicas, %v; want 1", n, err)
+	var wait *redis.Cmd
+	_, err := master.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, prefix+"barrier", time.Now().String(), 0)
+		wait = p.Do(ctx, "WAIT", 1, 5000)
+		return nil
+	})
+	if n, _ := wait.Int(); err != nil || n < 1 {
+		t.Fatalf("barrier on the master (a write, then WAIT 1): %d replicas have it, %v; want 1", n, err)
 	}
 }
