@@ -74,16 +74,26 @@ func launch(t testing.TB, n, nPorts int, build func(i int, dir string, ports []i
 	for i := range dirs {
 		dirs[i] = t.TempDir()
 	}
+	// Ports distinct across the servers, taken at once: taken one server at
+	// a time, two could get the same port that the first let go.
+	all, err := freePorts(n * nPorts)
+	if err != nil {
+		t.Fatalf("redistest: no free ports: %v", err)
+	}
 	servers := make([]*Server, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
+			ports := all[i*nPorts : (i+1)*nPorts]
 			for attempt := 1; ; attempt++ {
-				ports, err := freePorts(nPorts)
-				if err != nil {
-					errs[i] = fmt.Errorf("no free ports: %w", err)
-					return
+				if attempt > 1 {
+					again, err := freePorts(nPorts)
+					if err != nil {
+						errs[i] = fmt.Errorf("no free ports: %w", err)
+						return
+					}
+					ports = again
 				}
 				args, err := build(i, dirs[i], ports)
 				if err != nil {

@@ -1,15 +1,19 @@
 package redistest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Server is a redis-server started for one test, which the test may kill
@@ -116,9 +120,14 @@ func (s *Server) start() error {
 	s.cmd, s.done = cmd, done
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err := ping(s.URL())
-		if err == nil {
+		// The process that answers must be this one: another server may
+		// hold the port, and this one is then about to exit.
+		pid, err := serverPID(s.URL())
+		if err == nil && pid == cmd.Process.Pid {
 			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("another process (pid %d) answers on %s", pid, s.Addr())
 		}
 		select {
 		case <-done:
@@ -138,6 +147,28 @@ func (s *Server) start() error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// serverPID asks the Redis at u for its process id (INFO server).
+func serverPID(u string) (int, error) {
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		return 0, err
+	}
+	opt.DialTimeout, opt.MaxRetries = 300*time.Millisecond, -1
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(infoFields(info)["process_id"])
+	if err != nil {
+		return 0, fmt.Errorf("INFO server has no process_id: %w", err)
+	}
+	return pid, nil
 }
 
 // output is the end of what the server wrote, for an error message.
