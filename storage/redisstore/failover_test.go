@@ -92,7 +92,7 @@ type chaos struct {
 	wg    sync.WaitGroup
 
 	mu       sync.Mutex
-	oks      map[string][]time.Time // kind → when each successful write returned
+	oks      map[string][]span // kind → each successful write, in the order they returned
 	counts   map[string]map[string]int
 	acked    []write // acknowledged claims and audit entries
 	failed   []write // claims and audit entries that answered ErrUnavailable
@@ -101,7 +101,7 @@ type chaos struct {
 }
 
 func newChaos(s *redisstore.Store) *chaos {
-	c := &chaos{store: s, stop: make(chan struct{}), oks: map[string][]time.Time{}, counts: map[string]map[string]int{}, tokens: map[string]int64{}}
+	c := &chaos{store: s, stop: make(chan struct{}), oks: map[string][]span{}, counts: map[string]map[string]int{}, tokens: map[string]int64{}}
 	for _, k := range chaosKinds {
 		c.counts[k] = map[string]int{}
 	}
@@ -126,14 +126,18 @@ func outcome(err error) string {
 	return "error"
 }
 
-// note records how a call of kind ended and returns its outcome.
-func (c *chaos) note(kind string, err error) string {
+// span is when a call started and when it returned.
+type span struct{ start, end time.Time }
+
+// note records how a call of kind that started at start ended, and returns
+// its outcome.
+func (c *chaos) note(kind string, start time.Time, err error) string {
 	o := outcome(err)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.counts[kind][o]++
 	if o == "ok" {
-		c.oks[kind] = append(c.oks[kind], time.Now())
+		c.oks[kind] = append(c.oks[kind], span{start, time.Now()})
 	}
 	return o
 }
@@ -177,25 +181,30 @@ func (c *chaos) pace(o string) bool {
 
 func (c *chaos) run(f func()) { c.wg.Go(f) }
 
-// successes is how many writes of kind succeeded after since, and when the
-// first did.
+// successes is how many writes of kind that started after since
+// succeeded, and when the first of them returned.
 func (c *chaos) successes(kind string, since time.Time) (int, time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ts := c.oks[kind]
-	i, _ := slices.BinarySearchFunc(ts, since, func(a, b time.Time) int { return a.Compare(b) })
-	if i == len(ts) {
-		return 0, time.Time{}
+	n, first := 0, time.Time{}
+	for _, sp := range c.oks[kind] {
+		if sp.start.After(since) {
+			if n == 0 {
+				first = sp.end
+			}
+			n++
+		}
 	}
-	return len(ts) - i, ts[i]
+	return n, first
 }
 
 // claimer claims fresh keys, each once.
 func (c *chaos) claimer(ctx context.Context, id int) {
 	for n := 0; ; n++ {
+		start := time.Now()
 		key := fmt.Sprintf("chaos:%d:%d", id, n)
 		ok, err := c.store.Claim(ctx, key, 10*time.Minute)
-		o := c.note(kindClaim, err)
+		o := c.note(kindClaim, start, err)
 		w := write{kind: kindClaim, mark: key, done: time.Now(), err: err}
 		switch {
 		case o == "ok" && ok:
@@ -220,9 +229,10 @@ func (c *chaos) claimer(ctx context.Context, id int) {
 // auditor appends audit entries with unique details.
 func (c *chaos) auditor(ctx context.Context, id int, train trains.TrainID) {
 	for n := 0; ; n++ {
+		start := time.Now()
 		mark := fmt.Sprintf("audit:%d:%d", id, n)
 		err := c.store.Audit(ctx, trains.AuditEntry{At: time.Now(), User: "chaos", Action: "chaos", Train: train, Detail: mark, Result: "ok"})
-		o := c.note(kindAudit, err)
+		o := c.note(kindAudit, start, err)
 		w := write{kind: kindAudit, mark: mark, done: time.Now(), err: err}
 		switch o {
 		case "ok":
@@ -254,11 +264,12 @@ func (c *chaos) leaser(ctx context.Context, name, holder string) {
 		lastTry  error // how the last TryLease ended
 	)
 	for {
+		start := time.Now()
 		var o string
 		switch {
 		case held.Token == 0:
 			l, ok, err := c.store.TryLease(ctx, name, holder, chaosLeaseTTL)
-			o = c.note(kindLease, err)
+			o = c.note(kindLease, start, err)
 			switch {
 			case o == "ok" && ok:
 				c.granted(l)
@@ -276,7 +287,7 @@ func (c *chaos) leaser(ctx context.Context, name, holder string) {
 			lastTry = err
 		case renewals < 3:
 			l, err := c.store.RenewLease(ctx, held, chaosLeaseTTL)
-			o = c.note(kindLease, err)
+			o = c.note(kindLease, start, err)
 			switch o {
 			case "ok":
 				held, acked, doubt = l, time.Now(), false
@@ -293,7 +304,7 @@ func (c *chaos) leaser(ctx context.Context, name, holder string) {
 			}
 		default:
 			err := c.store.ReleaseLease(ctx, held)
-			o = c.note(kindLease, err)
+			o = c.note(kindLease, start, err)
 			switch o {
 			case "ok":
 				held = trains.Lease{}
@@ -327,11 +338,12 @@ func (c *chaos) updater(ctx context.Context, train trains.Train) {
 		reread      bool
 	)
 	for n := 0; ; n++ {
+		start := time.Now()
 		var o string
 		switch {
 		case lease.Token == 0:
 			l, ok, err := c.store.TryLease(ctx, name, holder, chaosLeaseTTL)
-			o = c.note(kindLease, err)
+			o = c.note(kindLease, start, err)
 			switch {
 			case o == "ok" && ok:
 				c.granted(l)
@@ -343,7 +355,7 @@ func (c *chaos) updater(ctx context.Context, train trains.Train) {
 			}
 		case time.Since(leaseAcked) > chaosLeaseTTL/4:
 			l, err := c.store.RenewLease(ctx, lease, chaosLeaseTTL)
-			o = c.note(kindLease, err)
+			o = c.note(kindLease, start, err)
 			switch o {
 			case "ok":
 				lease, leaseAcked, leaseDoubt = l, time.Now(), false
@@ -372,7 +384,7 @@ func (c *chaos) updater(ctx context.Context, train trains.Train) {
 			t := cur
 			t.Reason = fmt.Sprintf("%s:%d", train.ID, n)
 			got, err := c.store.UpdateTrain(ctx, t, lease.Fence())
-			o = c.note(kindUpdate, err)
+			o = c.note(kindUpdate, start, err)
 			switch o {
 			case "ok":
 				cur, lastVersion = got, got.Version
