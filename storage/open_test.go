@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/internal/syncbuf"
 	"github.com/trainbot/trainbot/storage"
@@ -172,5 +174,38 @@ func TestOpenNeverShowsAPassword(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenRefusesOneNodeURLOnCluster: a plain REDIS_URL that reaches a
+// Redis Cluster node stops start-up with a message on how to write a
+// Cluster URL; the same node behind an ACL that refuses INFO, and a node
+// with cluster_enabled:0 (TestOpenRedis), do not.
+func TestOpenRefusesOneNodeURLOnCluster(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, "--cluster-enabled", "yes")
+	clock := trainstest.NewClock(time.Now())
+	_, closer, _, err := storage.Open(t.Context(), storage.Config{RedisURL: srv.URL()}, clock, quiet)
+	if closer != nil {
+		closer.Close()
+	}
+	for _, want := range []string{"Redis Cluster node", srv.Addr() + "?cluster=true", "hash tag", "{trainbot}:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("open with a one-node URL on a Cluster node: got %v, want an error saying %q", err, want)
+		}
+	}
+
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer admin.Close()
+	if err := admin.Do(t.Context(), "ACL", "SETUSER", "bot", "on", ">pw", "~*", "&*", "+@all", "-info").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s, closer, _, err := storage.Open(t.Context(), storage.Config{RedisURL: "redis://bot:pw@" + srv.Addr() + "/0", Prefix: "{trainbot}:"}, clock, quiet)
+	if err != nil {
+		t.Fatalf("open as a user that may not run INFO: got %v, want no error (the check must not block what it cannot see)", err)
+	}
+	defer closer.Close()
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("ping as that user: %v", err)
 	}
 }

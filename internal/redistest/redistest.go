@@ -7,7 +7,10 @@
 // that CI never passes by skipping the Redis tests.
 //
 // StartServer starts a dedicated redis-server that a test may kill and
-// restart on the same port.
+// restart on the same port. StartCluster (three masters, three replicas)
+// and StartSentinel (a master, its replica, three Sentinels) start real
+// Redis deployments whose masters a test may kill, and wait for their
+// failovers.
 package redistest
 
 import (

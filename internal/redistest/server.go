@@ -1,11 +1,19 @@
 package redistest
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Server is a redis-server started for one test, which the test may kill
@@ -16,8 +24,10 @@ type Server struct {
 	bin  string
 	port int
 	args []string
+	out  string // file the server's output goes to
 	mu   sync.Mutex
 	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
 }
 
 // StartServer starts a redis-server on a free port for t, with extra
@@ -34,7 +44,8 @@ func StartServer(t testing.TB, extra ...string) *Server {
 	if err != nil {
 		t.Fatalf("redistest: no free port: %v", err)
 	}
-	s := &Server{t: t, bin: bin, port: port, args: serverArgs(port, t.TempDir(), extra...)}
+	dir := t.TempDir()
+	s := &Server{t: t, bin: bin, port: port, args: serverArgs(port, dir, extra...), out: filepath.Join(dir, "server.log")}
 	t.Cleanup(s.Kill)
 	s.Restart()
 	return s
@@ -55,8 +66,15 @@ func (s *Server) Kill() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.done
 	s.cmd = nil
+}
+
+// Running reports whether the server was started and not killed since.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
 }
 
 // Restart starts the server again on the same port (it must be stopped,
@@ -68,13 +86,103 @@ func (s *Server) Restart() {
 	if s.cmd != nil {
 		s.t.Fatal("redistest: Restart of a running server: Kill it first")
 	}
+	if err := s.start(); err != nil {
+		s.t.Fatalf("redistest: %v", err)
+	}
+}
+
+// errAddrInUse: the server could not listen on its port (another process
+// took it between freePort and the server's bind); try other ports.
+var errAddrInUse = errors.New("address already in use")
+
+// start starts the process (s.mu held, s.cmd nil) and waits until it
+// answers PING, or exits, or 10 s pass. It reports failures as errors, not
+// through t, so that engines may start several servers at once.
+func (s *Server) start() error {
 	cmd := exec.Command(s.bin, s.args...)
+	if s.out != "" {
+		f, err := os.OpenFile(s.out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("redis-server output file: %w", err)
+		}
+		defer f.Close() // the child has its own copy once started
+		cmd.Stdout, cmd.Stderr = f, f
+	}
 	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("redistest: start redis-server: %v", err)
+		return fmt.Errorf("start redis-server: %w", err)
 	}
-	s.cmd = cmd
-	if err := waitUp(s.URL(), 10*time.Second); err != nil {
-		s.t.Fatalf("redistest: redis-server on %s does not answer: %v", s.Addr(), err)
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	s.cmd, s.done = cmd, done
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The process that answers must be this one: another server may
+		// hold the port, and this one is then about to exit.
+		pid, err := serverPID(s.URL())
+		if err == nil && pid == cmd.Process.Pid {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("another process (pid %d) answers on %s", pid, s.Addr())
+		}
+		select {
+		case <-done:
+			s.cmd = nil
+			out := s.output()
+			if strings.Contains(out, "ddress already in use") {
+				return fmt.Errorf("redis-server on %s: %w", s.Addr(), errAddrInUse)
+			}
+			return fmt.Errorf("redis-server on %s exited at start (%s): %s", s.Addr(), cmd.ProcessState, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-done
+			s.cmd = nil
+			return fmt.Errorf("redis-server on %s does not answer: %v; its output: %s", s.Addr(), err, s.output())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// serverPID asks the Redis at u for its process id (INFO server).
+func serverPID(u string) (int, error) {
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		return 0, err
+	}
+	opt.DialTimeout, opt.MaxRetries = 300*time.Millisecond, -1
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(infoFields(info)["process_id"])
+	if err != nil {
+		return 0, fmt.Errorf("INFO server has no process_id: %w", err)
+	}
+	return pid, nil
+}
+
+// output is the end of what the server wrote, for an error message.
+func (s *Server) output() string {
+	if s.out == "" {
+		return "(not kept)"
+	}
+	b, err := os.ReadFile(s.out)
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	const keep = 2000
+	if len(b) > keep {
+		b = b[len(b)-keep:]
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -129,7 +129,7 @@ func New(client redis.UniversalClient, prefix string, opts ...Option) (*Store, e
 		prefix = DefaultPrefix
 	}
 	if _, ok := client.(*redis.ClusterClient); ok && !hasHashTag(prefix) {
-		return nil, fmt.Errorf("redisstore: with Redis Cluster the key prefix %q must hold a hash tag so all of trainbot's keys share a slot: set it to e.g. %q", prefix, "{"+strings.TrimSuffix(prefix, ":")+"}:")
+		return nil, fmt.Errorf("redisstore: with Redis Cluster the key prefix %q must hold a hash tag so all of trainbot's keys share a slot: set it to e.g. %q", prefix, hashTagged(prefix))
 	}
 	s := &Store{rdb: client, prefix: prefix, timeout: DefaultTimeout, clock: systemClock{}, log: slog.Default()}
 	for _, o := range opts {
@@ -141,9 +141,25 @@ func New(client redis.UniversalClient, prefix string, opts ...Option) (*Store, e
 	return s, nil
 }
 
+// hasHashTag says whether keys under prefix p all hash to one Cluster
+// slot. Redis hashes only the hash tag of a key when it has one: the text
+// between the first "{" and the first "}" after it, if not empty.
 func hasHashTag(p string) bool {
 	i := strings.IndexByte(p, '{')
 	return i >= 0 && strings.IndexByte(p[i+1:], '}') > 0
+}
+
+// hashTagged suggests a prefix with a hash tag for p: p's text without
+// its braces and its trailing ":", in braces, then ":" ("trainbot:" →
+// "{trainbot}:", "{trainbot:" → "{trainbot}:"), or "{trainbot}:" when no
+// text is left ("{}:").
+func hashTagged(p string) string {
+	name := strings.NewReplacer("{", "", "}", "").Replace(strings.TrimSuffix(p, ":"))
+	name = strings.TrimSuffix(name, ":")
+	if name == "" {
+		name = strings.TrimSuffix(DefaultPrefix, ":")
+	}
+	return "{" + name + "}:"
 }
 
 // Prefix returns the prefix every key of the store starts with.

@@ -203,16 +203,59 @@ func TestFailuresMapToUnavailable(t *testing.T) {
 	})
 }
 
+// TestClusterNeedsHashTag: with a Cluster client, New refuses a prefix
+// without a hash tag and suggests one that has one, by Redis's rule,
+// however odd the prefix.
 func TestClusterNeedsHashTag(t *testing.T) {
 	t.Parallel()
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
 	defer c.Close()
-	if _, err := redisstore.New(c, "trainbot:"); err == nil || !strings.Contains(err.Error(), "{trainbot}:") {
-		t.Fatalf("cluster without a hash tag: got %v, want an error suggesting {trainbot}:", err)
+	for _, tc := range []struct{ prefix, suggest string }{
+		{"trainbot:", "{trainbot}:"},
+		{"", "{trainbot}:"}, // DefaultPrefix
+		{"{}:", "{trainbot}:"},
+		{"{trainbot:", "{trainbot}:"},
+		{"trainbot}:", "{trainbot}:"},
+		{"}trainbot{:", "{trainbot}:"},
+		{"{}{x}:", "{x}:"}, // the first "{…}" is empty: no hash tag
+		{"}{", "{trainbot}:"},
+		{":", "{trainbot}:"},
+		{"::", "{trainbot}:"},
+		{"app:trainbot:", "{app:trainbot}:"},
+		{"a{b", "{ab}:"},
+		{"x", "{x}:"},
+	} {
+		_, err := redisstore.New(c, tc.prefix)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("e.g. %q", tc.suggest)) {
+			t.Errorf("prefix %q: got %v, want an error suggesting %q", tc.prefix, err, tc.suggest)
+		}
+		if tag := redisHashTag(tc.suggest); tag == "" {
+			t.Errorf("prefix %q: the suggestion %q has no hash tag by Redis's rule", tc.prefix, tc.suggest)
+		}
+		if _, err := redisstore.New(c, tc.suggest); err != nil {
+			t.Errorf("prefix %q: the suggestion %q is refused too: %v", tc.prefix, tc.suggest, err)
+		}
 	}
-	if _, err := redisstore.New(c, "{trainbot}:"); err != nil {
-		t.Fatalf("cluster with a hash tag: %v", err)
+	for _, p := range []string{"{trainbot}:", "{{}}:", "app:{trainbot}:", "{a}{}:"} {
+		if _, err := redisstore.New(c, p); err != nil {
+			t.Errorf("prefix %q has the hash tag %q: %v", p, redisHashTag(p), err)
+		}
 	}
+}
+
+// redisHashTag is the hash tag of key by Redis's rule (cluster spec, "Hash
+// tags"): the text between the first "{" and the first "}" after it, when
+// not empty; "" when the key has none.
+func redisHashTag(key string) string {
+	i := strings.IndexByte(key, '{')
+	if i < 0 {
+		return ""
+	}
+	j := strings.IndexByte(key[i+1:], '}')
+	if j <= 0 {
+		return ""
+	}
+	return key[i+1 : i+1+j]
 }
 
 func TestClientFromURL(t *testing.T) {
@@ -288,5 +331,45 @@ func TestTokensIncreaseAfterCounterLoss(t *testing.T) {
 	tr.Version = 1
 	if _, err := h.store.UpdateTrain(ctx, tr, a.Fence()); !errors.Is(err, trains.ErrLeaseLost) {
 		t.Fatalf("the old holder's fenced write: got %v, want ErrLeaseLost", err)
+	}
+}
+
+// TestClusterClientOptions: a Cluster client reloads its slot map every
+// few seconds, dials each node once per try and bounds dials and reads,
+// unless the URL says otherwise; it refuses replica reads.
+func TestClusterClientOptions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url                string
+		reload, dial, read time.Duration
+		dialerRetries      int
+	}{
+		{url: "redis://n-a:7000?cluster=true", reload: redisstore.DefaultClusterStateReloadInterval, dial: redisstore.DefaultTimeout, read: redisstore.DefaultTimeout, dialerRetries: 1},
+		{url: "redis://n-a:7000?addr=n-b:7000&cluster_state_reload_interval=5s&dial_timeout=3s&read_timeout=4s&dialer_retries=3", reload: 5 * time.Second, dial: 3 * time.Second, read: 4 * time.Second, dialerRetries: 3},
+	} {
+		c, _, err := redisstore.ClientFromURL(tc.url, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		o := c.(*redis.ClusterClient).Options()
+		if o.ClusterStateReloadInterval != tc.reload || o.DialTimeout != tc.dial || o.ReadTimeout != tc.read || o.DialerRetries != tc.dialerRetries || o.ReadOnly {
+			t.Errorf("%s: reload %s, dial timeout %s, read timeout %s, dialer retries %d, read only %v; want %s, %s, %s, %d, false",
+				tc.url, o.ClusterStateReloadInterval, o.DialTimeout, o.ReadTimeout, o.DialerRetries, o.ReadOnly, tc.reload, tc.dial, tc.read, tc.dialerRetries)
+		}
+		c.Close()
+	}
+	for url, want := range map[string]string{
+		"redis://n-a:7000?cluster=true&read_only=true":                  "remove read_only",
+		"redis://n-a:7000?addr=n-b:7000&route_by_latency=true":          "remove route_by_latency",
+		"redis://n-a:7000?addr=n-b:7000&route_randomly=1":               "remove route_randomly",
+		"redis://n-a:7000?cluster=true&cluster_state_reload_interval=0": "positive duration",
+		"redis://n-a:7000?cluster=true&cluster_state_reload_interval=x": "positive duration",
+	} {
+		if c, _, err := redisstore.ClientFromURL(url, 0); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error saying %q", url, err, want)
+			if c != nil {
+				c.Close()
+			}
+		}
 	}
 }
