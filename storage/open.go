@@ -58,8 +58,8 @@ const TrainAuditMax = 1000
 //
 // A Redis that does not answer yet is not an error: Open logs a warning and
 // the store answers ErrUnavailable until Redis is up, then recovers by
-// itself. A bad URL, a one-node URL that reaches a Redis Cluster node
-// (redisstore.CheckTopology), or a data folder another trainbot holds, is
+// itself. A bad URL, a one-node URL that reaches a Redis Cluster node or
+// a Cluster URL that reaches a one-node Redis (redisstore.CheckTopology), or a data folder another trainbot holds, is
 // an error.
 func Open(ctx context.Context, cfg Config, clock trains.Clock, log *slog.Logger) (trains.Store, io.Closer, string, error) {
 	if log == nil {
@@ -93,12 +93,13 @@ func Open(ctx context.Context, cfg Config, clock trains.Clock, log *slog.Logger)
 		_ = client.Close()
 		return nil, nil, "", err
 	}
+	if err := s.CheckTopology(ctx); err != nil {
+		_ = client.Close()
+		return nil, nil, "", err
+	}
 	if err := s.Ping(ctx); err != nil {
 		log.Warn("redis does not answer yet; commands will say the state store is unavailable until it does",
 			"store", desc, "err", err)
-	} else if err := s.CheckTopology(ctx); err != nil {
-		_ = client.Close()
-		return nil, nil, "", err
 	}
 	return s, client, fmt.Sprintf("state store: %s prefix %s", desc, s.Prefix()), nil
 }

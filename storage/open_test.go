@@ -209,3 +209,22 @@ func TestOpenRefusesOneNodeURLOnCluster(t *testing.T) {
 		t.Fatalf("ping as that user: %v", err)
 	}
 }
+
+// The opposite mistake: a Cluster URL (cluster=true or addr= seeds) that
+// reaches a node with cluster support off. Every call would fail with
+// "cluster support disabled", reported as "store unavailable"; start-up
+// refuses it and says how to write the URL instead.
+func TestOpenRefusesClusterURLOnOneNode(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t)
+	clock := trainstest.NewClock(time.Now())
+	_, closer, _, err := storage.Open(t.Context(), storage.Config{RedisURL: "redis://" + srv.Addr() + "?cluster=true", Prefix: "{trainbot}:"}, clock, quiet)
+	if closer != nil {
+		closer.Close()
+	}
+	for _, want := range []string{"not a Redis Cluster node", srv.Addr() + "/0 without cluster=", "master_name"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("open with a Cluster URL on a one-node Redis: got %v, want an error saying %q", err, want)
+		}
+	}
+}

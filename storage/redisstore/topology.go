@@ -16,13 +16,19 @@ import (
 // client, a node with cluster_enabled:0, and a node that does not answer
 // INFO (down, or an ACL that refuses it) pass: the check only refuses what
 // it knows to be wrong, and Ping reports a Redis that does not answer.
+//
+// The opposite mistake is refused too: a Cluster client whose seed nodes
+// answer that cluster support is disabled.
 func (s *Store) CheckTopology(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		return notACluster(cc.Ping(ctx).Err(), cc.Options().Addrs)
+	}
 	c, ok := s.rdb.(*redis.Client)
 	if !ok {
 		return nil
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
 	info, err := c.Info(ctx, "cluster").Result()
 	if err != nil {
 		return nil
@@ -44,4 +50,19 @@ func (s *Store) CheckTopology(ctx context.Context) error {
 	return fmt.Errorf("REDIS_URL names one Redis node, but %s is a Redis Cluster node (INFO cluster: cluster_enabled:1): a one-node client would fail with MOVED on every key another node holds. "+
 		"Write a Cluster URL: redis://[user:password@]%s?cluster=true with this node as the only seed, or redis://[user:password@]%s?addr=host2:port2&addr=host3:port3 with more seeds (no /db path); and %s",
 		addr, addr, addr, tag)
+}
+
+// notACluster turns a Cluster client's ping error that says cluster
+// support is disabled into the reason start-up stops; nil for any other.
+func notACluster(err error, seeds []string) error {
+	if err == nil || !strings.Contains(err.Error(), "cluster support disabled") {
+		return nil
+	}
+	seed := "host:port"
+	if len(seeds) > 0 {
+		seed = seeds[0]
+	}
+	return fmt.Errorf("REDIS_URL is a Cluster URL (it has cluster=true or addr=), but %s is not a Redis Cluster node (it answers: %v). "+
+		"For one Redis node write redis://[user:password@]%s/0 without cluster= and addr=; for Sentinel add master_name=<name> and give the Sentinels' addresses",
+		strings.Join(seeds, ","), err, seed)
 }
