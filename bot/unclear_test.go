@@ -57,11 +57,8 @@ func TestUnconfirmedEnvelopeClaimDoesNotSwallowTheRedelivery(t *testing.T) {
 
 	env := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev"})
 	key := r.Prefix + "claim:envelope:" + env.ID
-	fired := proxy.DropReplyAfter(func(cmd []string) bool { return slices.Contains(cmd, key) })
-	go func() {
-		<-fired
-		proxy.Block() // long before the claim times out and is read back
-	}()
+	// Blocked as the claim goes out: the store cannot read it back.
+	proxy.DropReplyAfterAndBlock(func(cmd []string) bool { return slices.Contains(cmd, key) })
 	if _, err := b.fake.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
 	}

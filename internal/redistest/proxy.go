@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -55,6 +56,7 @@ type ProxyStats struct {
 type drop struct {
 	match func(cmd []string) bool
 	fired chan struct{}
+	block bool // block the proxy once the command has gone out
 }
 
 // proxyConn is one client connection and its connection to Redis.
@@ -63,6 +65,11 @@ type proxyConn struct {
 	// Under Proxy.mu:
 	dropping bool // the server's bytes are dropped from now on
 	frozen   bool // nothing passes; closed at Unblock
+	// inMulti: a MULTI was sent and its EXEC (or DISCARD) not yet.
+	inMulti bool
+	// atExec are the drops that matched a command queued in the open
+	// MULTI: they fire (and block) with the EXEC that applies it.
+	atExec []*drop
 }
 
 // NewProxy starts a proxy in front of the Redis at redisURL (e.g. a
@@ -106,8 +113,27 @@ func (p *Proxy) URL() string { return p.url }
 // passed on. Scripts travel as EVALSHA (then EVAL after NOSCRIPT), so
 // matching a key name or a value among the arguments is the practical way
 // to pick one.
+//
+// A command sent inside MULTI is applied by the EXEC that ends the
+// transaction: the replies are dropped from the matched command on, and
+// the channel is closed once that EXEC (or DISCARD) has been passed on.
 func (p *Proxy) DropReplyAfter(match func(cmd []string) bool) <-chan struct{} {
-	d := &drop{match: match, fired: make(chan struct{})}
+	return p.addDrop(&drop{match: match, fired: make(chan struct{})})
+}
+
+// DropReplyAfterAndBlock is DropReplyAfter and then Block, in one step:
+// the proxy blocks as the matched command is passed on (after the EXEC,
+// in a transaction), so nothing that any client sends after it reaches
+// Redis until Unblock. The client gets no reply, and cannot read back
+// what the command did either: a write's outcome stays unclear for as
+// long as the test wants, with no race between the drop and a Block
+// called when the channel is closed. Commands the client wrote together
+// with the matched one (a pipeline in one write) go on with it.
+func (p *Proxy) DropReplyAfterAndBlock(match func(cmd []string) bool) <-chan struct{} {
+	return p.addDrop(&drop{match: match, fired: make(chan struct{}), block: true})
+}
+
+func (p *Proxy) addDrop(d *drop) <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.drops = append(p.drops, d)
@@ -121,6 +147,11 @@ func (p *Proxy) DropReplyAfter(match func(cmd []string) bool) <-chan struct{} {
 func (p *Proxy) Block() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.block()
+}
+
+// block is Block, under p.mu.
+func (p *Proxy) block() {
 	p.blocked = true
 	for c := range p.conns {
 		c.frozen = true
@@ -266,7 +297,9 @@ func (p *Proxy) up(c *proxyConn) {
 
 // passUp reports whether the bytes that carried cmds may go on to Redis
 // (not while frozen); if so it records cmds and returns the drops they
-// set off, to be told once the bytes are sent.
+// set off, to be told once the bytes are sent. When one of them blocks,
+// the proxy is blocked before it returns: these bytes still go on, and
+// nothing after them.
 func (p *Proxy) passUp(c *proxyConn, cmds [][]string) (pass bool, fired []*drop) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -274,18 +307,41 @@ func (p *Proxy) passUp(c *proxyConn, cmds [][]string) (pass bool, fired []*drop)
 		p.stats.Lost++
 		return false, nil
 	}
+	block := false
 	for _, cmd := range cmds {
 		p.seen = append(p.seen, cmd)
 		p.stats.Commands++
+		name := ""
+		if len(cmd) > 0 {
+			name = strings.ToLower(cmd[0])
+		}
+		if name == "multi" {
+			c.inMulti = true
+		}
 		for i, d := range p.drops {
 			if d.match(cmd) {
 				p.drops = append(p.drops[:i:i], p.drops[i+1:]...)
 				c.dropping = true
 				p.stats.Dropped++
-				fired = append(fired, d)
+				if c.inMulti && name != "multi" {
+					c.atExec = append(c.atExec, d)
+				} else {
+					fired = append(fired, d)
+				}
 				break
 			}
 		}
+		if c.inMulti && (name == "exec" || name == "discard") {
+			c.inMulti = false
+			fired = append(fired, c.atExec...)
+			c.atExec = nil
+		}
+	}
+	for _, d := range fired {
+		block = block || d.block
+	}
+	if block {
+		p.block()
 	}
 	return true, fired
 }

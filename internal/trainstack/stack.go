@@ -1,7 +1,9 @@
 // Package trainstack builds, for tests, a whole trains service over real
 // adapters: the embedded store in a temporary folder and the GitHub Repo on
 // go-github against githubfake. Only the channel is a recording fake of the
-// Announcer port. The service, commands and bot tests share it.
+// Announcer port. A test may put a Redis store in instead, and one behind a
+// fault proxy (FaultyRedis) to see the service when the network loses a
+// write's reply. The service, commands and bot tests share it.
 package trainstack
 
 import (
@@ -44,11 +46,9 @@ type Stack struct {
 
 // Options change a stack before it starts.
 type Options struct {
-	// Store replaces the embedded store (e.g. with Redis).
+	// Store replaces the embedded store (e.g. with Redis, or a
+	// FaultyRedis's store).
 	Store trains.Store
-	// WrapStore, if set, wraps the store (given or embedded) before the
-	// service gets it, e.g. in a trainstest.UnclearStore.
-	WrapStore func(trains.Store) trains.Store
 	// Announcer replaces the recording announcer.
 	Announcer trains.Announcer
 	// Config edits the service's settings.
@@ -91,9 +91,6 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 		}
 		t.Cleanup(func() { bs.Close() })
 		store = bs
-	}
-	if o.WrapStore != nil {
-		store = o.WrapStore(store)
 	}
 	// The GitHub adapter waits on its own clock, which its sleeper moves
 	// at once: polling takes no real time, and the service's clock (which

@@ -362,16 +362,11 @@ func TestUnsettledWriteIsUnclear(t *testing.T) {
 			if tc.setup != nil {
 				state = tc.setup(t, f)
 			}
-			fired := f.proxy.DropReplyAfter(tc.match(f.prefix))
-			blocked := make(chan struct{})
-			go func() {
-				defer close(blocked)
-				<-fired
-				f.proxy.Block() // long before the call times out and reads back
-			}()
+			// Blocked as the write goes out: the store cannot read it back.
+			fired := f.proxy.DropReplyAfterAndBlock(tc.match(f.prefix))
 			start := time.Now()
 			_, err := tc.write(context.Background(), f, state)
-			<-blocked
+			<-fired
 			if !errors.Is(err, trains.ErrUnclear) || errors.Is(err, trains.ErrUnavailable) {
 				t.Fatalf("an unsettled write: got %v, want ErrUnclear alone", err)
 			}
@@ -397,11 +392,7 @@ func TestUnsettledClaimIsGivenBack(t *testing.T) {
 	f := newFaulty(t, storeTimeout, nil)
 	ctx := t.Context()
 	key := f.prefix + "claim:envelope:1"
-	fired := f.proxy.DropReplyAfter(hasArg(key))
-	go func() {
-		<-fired
-		f.proxy.Block()
-	}()
+	f.proxy.DropReplyAfterAndBlock(hasArg(key))
 	if _, err := f.store.Claim(ctx, "envelope:1", time.Hour); !errors.Is(err, trains.ErrUnclear) {
 		t.Fatalf("claim: got %v, want ErrUnclear", err)
 	}
@@ -426,11 +417,7 @@ func TestUnsettledClaimSettlesOnTheNextClaim(t *testing.T) {
 	f := newFaulty(t, storeTimeout, nil)
 	ctx := t.Context()
 	key := f.prefix + "claim:reminder:dev-2026-12-01:1h0m0s"
-	fired := f.proxy.DropReplyAfter(hasArg(key))
-	go func() {
-		<-fired
-		f.proxy.Block()
-	}()
+	f.proxy.DropReplyAfterAndBlock(hasArg(key))
 	if _, err := f.store.Claim(ctx, "reminder:dev-2026-12-01:1h0m0s", time.Hour); !errors.Is(err, trains.ErrUnclear) {
 		t.Fatalf("claim: got %v, want ErrUnclear", err)
 	}
