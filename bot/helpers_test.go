@@ -189,13 +189,7 @@ func proxiedStore(t *testing.T) (*redisstore.Store, *redistest.Proxy, *redistest
 	t.Helper()
 	r := redistest.New(t)
 	p := redistest.NewProxy(t, r.URL)
-	opt, err := redis.ParseURL(p.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.ContextTimeoutEnabled, opt.ReadTimeout = true, 300*time.Millisecond
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { _ = c.Close() })
+	c := p.Client(t, func(o *redis.Options) { o.ReadTimeout = 300 * time.Millisecond })
 	s, err := redisstore.New(c, r.Prefix, redisstore.WithTimeout(300*time.Millisecond), redisstore.WithLogger(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)

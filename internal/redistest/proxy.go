@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Proxy is a TCP proxy in front of a Redis that a test can make misbehave
@@ -452,4 +454,23 @@ func resplen(b []byte, i int, kind byte) (int, int, error) {
 		return 0, 0, errNotRESP
 	}
 	return v, i + end + 2, nil
+}
+
+// Client returns a go-redis client that goes through the proxy, closed
+// when t ends. It honours context deadlines (ContextTimeoutEnabled, as
+// trainbot's clients do); change, when not nil, adjusts the options first
+// (e.g. MaxRetries -1, so that go-redis never sends a write again itself).
+func (p *Proxy) Client(t testing.TB, change func(*redis.Options)) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(p.URL())
+	if err != nil {
+		t.Fatalf("redistest: proxy client: %v", err)
+	}
+	opt.ContextTimeoutEnabled = true
+	if change != nil {
+		change(opt)
+	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }

@@ -22,12 +22,9 @@ func proxied(t *testing.T) (*redistest.Redis, *redistest.Proxy, *redis.Client) {
 	t.Helper()
 	r := redistest.New(t)
 	p := redistest.NewProxy(t, r.URL)
-	opt, err := redis.ParseURL(p.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.MaxRetries, opt.ReadTimeout, opt.DialTimeout, opt.ContextTimeoutEnabled = -1, 300*time.Millisecond, 300*time.Millisecond, true
-	return r, p, redis.NewClient(opt)
+	return r, p, p.Client(t, func(o *redis.Options) {
+		o.MaxRetries, o.ReadTimeout, o.DialTimeout = -1, 300*time.Millisecond, 300*time.Millisecond
+	})
 }
 
 func isCmd(name string, args ...string) func([]string) bool {

@@ -48,13 +48,7 @@ func NewFaultyRedis(t testing.TB) *FaultyRedis {
 	t.Helper()
 	r := redistest.New(t)
 	p := redistest.NewProxy(t, r.URL)
-	opt, err := redis.ParseURL(p.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.ContextTimeoutEnabled, opt.MaxRetries = true, -1
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { _ = c.Close() })
+	c := p.Client(t, func(o *redis.Options) { o.MaxRetries = -1 })
 	s, err := redisstore.New(c, r.Prefix, redisstore.WithTimeout(FaultyTimeout), redisstore.WithLogger(Logger(t)))
 	if err != nil {
 		t.Fatal(err)

@@ -44,17 +44,9 @@ func newFaulty(t *testing.T, timeout time.Duration, change func(*redis.Options))
 	t.Helper()
 	r := redistest.New(t)
 	p := redistest.NewProxy(t, r.URL)
-	opt, err := redis.ParseURL(p.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.ContextTimeoutEnabled = true
-	if change != nil {
-		change(opt)
-	}
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { _ = c.Close() })
+	c := p.Client(t, change)
 	f := faulty{proxy: p, raw: r.Client, prefix: r.Prefix, errs: &atomic.Int32{}, log: &syncbuf.Buffer{}}
+	var err error
 	f.store, err = redisstore.New(c, r.Prefix, redisstore.WithTimeout(timeout),
 		redisstore.WithLogger(slog.New(slog.NewTextHandler(f.log, nil))),
 		redisstore.WithErrorHook(func() { f.errs.Add(1) }))
