@@ -108,6 +108,7 @@ var (
 	bTrainsByAt   = []byte("trains_by_at")   // timeKey(At)+id → id
 	bTrainsOpen   = []byte("trains_open")    // timeKey(At)+id → id, non-final trains
 	bWindows      = []byte("windows")        // id → window JSON
+	bWindowsUntil = []byte("windows_until")  // timeKey(Until)+id → id, as Redis's windows:until
 	bMeta         = []byte("meta")           // "rotation" → JSON, "line" → X.Y.Z
 	bOverrides    = []byte("overrides")      // train id → user
 	bSigned       = []byte("signed")         // id\x00kind → bucket {user → record JSON}; the older "signoffs" bucket is unused
@@ -121,7 +122,7 @@ var (
 	bDeploysByAt  = []byte("deploys_by_at")  // timeKey(At)+run id → run id
 )
 
-var allBuckets = [][]byte{bTrains, bTrainsByAt, bTrainsOpen, bWindows, bMeta, bOverrides, bSigned,
+var allBuckets = [][]byte{bTrains, bTrainsByAt, bTrainsOpen, bWindows, bWindowsUntil, bMeta, bOverrides, bSigned,
 	bClaims, bClaimsExpiry, bLeases, bFences, bAudit, bAuditByTrain, bDeploys, bDeploysByAt}
 
 // Open opens (or creates) the store in the folder dir, creating the folder
@@ -150,6 +151,9 @@ func Open(dir string, clock trains.Clock, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open the state file %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := migrate(tx); err != nil {
+			return err
+		}
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
