@@ -19,7 +19,8 @@ var (
 )
 
 // PutWindow stores a quiet window by its ID, replacing any with that ID,
-// and indexes it by its end.
+// and indexes it by its end. With WithRetention it also deletes the
+// windows that ended longest ago, past it.
 func (s *Store) PutWindow(ctx context.Context, w trains.Window) error {
 	if w.ID == "" {
 		return errors.New("put quiet window: the window has no id")
@@ -40,7 +41,10 @@ func (s *Store) PutWindow(ctx context.Context, w trains.Window) error {
 		if err := put(b, id, w); err != nil {
 			return err
 		}
-		return idx.Put(timeKey(w.Until, id), id)
+		if err := idx.Put(timeKey(w.Until, id), id); err != nil {
+			return err
+		}
+		return s.trimWindows(tx)
 	})
 }
 

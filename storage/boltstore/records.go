@@ -183,6 +183,7 @@ func (s *Store) AuditLog(ctx context.Context, train trains.TrainID, limit int) (
 }
 
 // RecordDeploy stores a deploy record; recording a RunID again replaces it.
+// With WithRetention it also deletes the oldest records past it.
 func (s *Store) RecordDeploy(ctx context.Context, d trains.DeployRecord) error {
 	id := u64(uint64(d.RunID))
 	return s.update(ctx, fmt.Sprintf("record deploy run %d", d.RunID), func(tx *bbolt.Tx) error {
@@ -200,7 +201,10 @@ func (s *Store) RecordDeploy(ctx context.Context, d trains.DeployRecord) error {
 		if err := put(deploys, id, d); err != nil {
 			return err
 		}
-		return byAt.Put(timeKey(d.At, id), id)
+		if err := byAt.Put(timeKey(d.At, id), id); err != nil {
+			return err
+		}
+		return s.trimDeploys(tx)
 	})
 }
 

@@ -49,6 +49,9 @@ type Store struct {
 	// auditMax and trainAuditMax cap the audit log and each train's log
 	// (0: no cap).
 	auditMax, trainAuditMax uint64
+	// retention is the age past which finished trains, deploy records and
+	// quiet windows are deleted (0: never).
+	retention time.Duration
 }
 
 var _ trains.Store = (*Store)(nil)
@@ -62,6 +65,7 @@ type options struct {
 	log                     *slog.Logger
 	onErr                   func()
 	auditMax, trainAuditMax uint64
+	retention               time.Duration
 }
 
 // WithAuditMax bounds the audit log, and each train's audit log, to the
@@ -169,7 +173,7 @@ func Open(dir string, clock trains.Clock, opts ...Option) (*Store, error) {
 		o.trainAuditMax = o.auditMax
 	}
 	return &Store{db: db, dir: dir, clock: clock, log: o.log, onErr: o.onErr,
-		auditMax: o.auditMax, trainAuditMax: o.trainAuditMax}, nil
+		auditMax: o.auditMax, trainAuditMax: o.trainAuditMax, retention: o.retention}, nil
 }
 
 // Path returns the path of the database file.
