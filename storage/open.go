@@ -39,7 +39,7 @@ type Config struct {
 	// stream may hold up to stream-node-max-entries (100 by default) more.
 	AuditMax int
 	// Retention is the age past which the embedded store deletes finished
-	// trains, deploy records and quiet windows on write
+	// trains, deploy records, quiet windows and audit entries on write
 	// (TRAINBOT_RETENTION; 0: never; see boltstore.WithRetention). Redis
 	// keeps them: see docs/storage.md.
 	Retention time.Duration

@@ -53,7 +53,7 @@ type Settings struct {
 	ConsoleUser      string `envconfig:"TRAINBOT_CONSOLE_USER" default:"UCONSOLE" desc:"Slack user id the console acts as (a releaser unless listed otherwise)"`
 	LogLevel         string `envconfig:"TRAINBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	AuditMax         string `envconfig:"TRAINBOT_AUDIT_MAX" default:"100000" desc:"audit entries kept, oldest trimmed (1000 to 10000000; Redis keeps up to 100 more; each train's log keeps 1000)"`
-	Retention        string `envconfig:"TRAINBOT_RETENTION" default:"400d" desc:"embedded store: finished trains, deploy records and quiet windows older than this are deleted (367d to 36500d, or off); Redis keeps them"`
+	Retention        string `envconfig:"TRAINBOT_RETENTION" default:"400d" desc:"embedded store: finished trains, deploy records, quiet windows and audit entries older than this are deleted (367d to 36500d, or off); Redis keeps them"`
 }
 
 // Mode is what trainbot was started to do; it decides which settings are required.
@@ -95,7 +95,7 @@ type Config struct {
 	LogLevel                     string
 	AuditMax                     int
 	// Retention is the age past which the embedded store deletes finished
-	// trains, deploy records and quiet windows (0: never).
+	// trains, deploy records, quiet windows and audit entries (0: never).
 	Retention time.Duration
 }
 

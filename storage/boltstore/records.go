@@ -84,7 +84,8 @@ func (s *Store) RemoveSignOffs(ctx context.Context, id trains.TrainID, kind trai
 
 // Audit appends an entry to the audit log, and to the train's log when it
 // names a train, in one transaction that also trims each log to its cap
-// (WithAuditMax, WithTrainAuditMax).
+// (WithAuditMax, WithTrainAuditMax) and the whole log to the retention
+// (WithRetention).
 func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 	return s.update(ctx, "audit "+e.Action, func(tx *bbolt.Tx) error {
 		all := tx.Bucket(bAudit)
@@ -97,6 +98,9 @@ func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 		}
 		if err := trimBySequence(all, seq, s.auditMax); err != nil {
 			return fmt.Errorf("trim the audit log: %w", err)
+		}
+		if err := s.trimAudit(all); err != nil {
+			return fmt.Errorf("trim the audit log by age: %w", err)
 		}
 		if e.Train == "" {
 			return nil

@@ -18,9 +18,11 @@ const trimBatch = 100
 // WithRetention deletes what is older than d (0, the default, keeps
 // everything): finished trains whose At is older, with their sign-offs,
 // override and own audit log; deploy records whose At is older; quiet
-// windows that ended before. An unfinished train is kept however old.
-// The trim is on write: each train created, deploy recorded or window put
-// deletes up to 100 of the oldest of its kind that are past the retention,
+// windows that ended before; audit entries whose At is older (the log is
+// also capped by count, WithAuditMax). An unfinished train is kept however
+// old. The trim is on write: each train created, deploy recorded, window
+// put or entry appended deletes up to 100 of the oldest of its kind that
+// are past the retention,
 // in the same transaction, so the file stays bounded by the retention (and
 // the audit cap) without a pass of its own, and a file that was kept
 // longer catches up over its next writes. bbolt reuses the freed pages;
@@ -128,6 +130,36 @@ func trimIndexed(idx, data *bbolt.Bucket, end []byte) error {
 		}
 		if err := data.Delete(id); err != nil {
 			return err
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trimAudit deletes up to trimBatch of the oldest audit entries whose At
+// is before the cutoff. The log is in the order of its appends, which is
+// the order of their times but for clock skew: the trim stops at the first
+// entry within the retention, so an entry is never deleted before an
+// older-keyed one that is kept, and the keys stay contiguous for the cap.
+func (s *Store) trimAudit(b *bbolt.Bucket) error {
+	cut, ok := s.cutoff()
+	if !ok {
+		return nil
+	}
+	c := b.Cursor()
+	for i := 0; i < trimBatch; i++ {
+		k, _ := c.First()
+		if k == nil {
+			return nil
+		}
+		var e trains.AuditEntry
+		if _, err := get(b, k, "audit entry", &e); err != nil {
+			return err
+		}
+		if !e.At.Before(cut) {
+			return nil
 		}
 		if err := c.Delete(); err != nil {
 			return err

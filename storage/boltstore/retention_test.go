@@ -17,7 +17,8 @@ const day = 24 * time.Hour
 // TestRetention: with WithRetention, a write of a train, a deploy record
 // or a quiet window deletes those of its kind older than the retention —
 // a finished train with its sign-offs, override and own audit log — and
-// keeps an unfinished train however old, and everything newer.
+// an audit append the entries older; it keeps an unfinished train however
+// old, and everything newer.
 func TestRetention(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -79,7 +80,11 @@ func TestRetention(t *testing.T) {
 		t.Errorf("own audit log of the deleted train: %v %v, want none", log, err)
 	}
 	if all, err := s.AuditLog(ctx, "", 0); err != nil || len(all) != 1 {
-		t.Errorf("the audit log (capped by count, not by age): %v %v, want its one entry", all, err)
+		t.Errorf("the audit log before an append: %v %v, want its one entry", all, err)
+	}
+	mustDo(t, s.Audit(ctx, trains.AuditEntry{At: t0, User: "U1", Action: "pause", Result: "ok"}))
+	if all, err := s.AuditLog(ctx, "", 0); err != nil || len(all) != 1 || all[0].Action != "pause" {
+		t.Errorf("the audit log after an append: %v %v, want only the new entry", all, err)
 	}
 	r, err := s.Rotation(ctx)
 	mustDo(t, err)
