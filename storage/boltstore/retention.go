@@ -53,7 +53,7 @@ func (s *Store) trimTrains(tx *bbolt.Tx) error {
 	c := tx.Bucket(bTrainsByAt).Cursor()
 	for k, id := c.First(); k != nil && bytes.Compare(k, end) < 0 && len(gone) < trimBatch; k, id = c.Next() {
 		if open.Get(k) == nil {
-			gone = append(gone, id)
+			gone = append(gone, bytes.Clone(id)) // the cursor's bytes are not ours past the next change
 		}
 	}
 	for _, id := range gone {
