@@ -38,6 +38,11 @@ type Config struct {
 	// exactly; Redis trims whole stream nodes (XADD MAXLEN ~), so a
 	// stream may hold up to stream-node-max-entries (100 by default) more.
 	AuditMax int
+	// Retention is the age past which the embedded store deletes finished
+	// trains, deploy records, quiet windows and audit entries on write
+	// (TRAINBOT_RETENTION; 0: never; see boltstore.WithRetention). Redis
+	// keeps them: see docs/storage.md.
+	Retention time.Duration
 }
 
 // DefaultAuditMax is the audit entries kept when Config.AuditMax is not
@@ -74,7 +79,8 @@ func Open(ctx context.Context, cfg Config, clock trains.Clock, log *slog.Logger)
 			return nil, nil, "", errors.New("no state store: set REDIS_URL for Redis, or TRAINBOT_DATA_DIR for the embedded store")
 		}
 		s, err := boltstore.Open(cfg.DataDir, clock, boltstore.WithLogger(log), boltstore.WithErrorHook(cfg.OnError),
-			boltstore.WithAuditMax(cfg.AuditMax), boltstore.WithTrainAuditMax(trainAuditMax))
+			boltstore.WithAuditMax(cfg.AuditMax), boltstore.WithTrainAuditMax(trainAuditMax),
+			boltstore.WithRetention(cfg.Retention))
 		if err != nil {
 			return nil, nil, "", err
 		}

@@ -228,3 +228,36 @@ func TestOpenRefusesClusterURLOnOneNode(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRetention: Open hands Config.Retention to the embedded store: a
+// train created after the retention has passed deletes a finished one
+// older than it; with no retention both are kept.
+func TestOpenRetention(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	for _, tc := range []struct {
+		retention time.Duration
+		want      int
+	}{{400 * day, 1}, {0, 2}} {
+		t.Run(fmt.Sprint(tc.retention), func(t *testing.T) {
+			t.Parallel()
+			t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+			clock := trainstest.NewClock(t0)
+			s, closer, _, err := storage.Open(t.Context(), storage.Config{DataDir: t.TempDir(), Retention: tc.retention}, clock, quiet)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			defer closer.Close()
+			if _, err := s.CreateTrain(t.Context(), trains.Train{ID: "dev-2026-12-01", Track: trains.Dev, At: t0, State: trains.Deployed}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(401 * day)
+			if _, err := s.CreateTrain(t.Context(), trains.Train{ID: "dev-2028-01-06", Track: trains.Dev, At: clock.Now(), State: trains.Scheduled}); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.ListTrains(t.Context(), trains.TrainQuery{}); err != nil || len(got) != tc.want {
+				t.Errorf("retention %s: %d trains kept (%v), want %d", tc.retention, len(got), err, tc.want)
+			}
+		})
+	}
+}

@@ -53,6 +53,7 @@ type Settings struct {
 	ConsoleUser      string `envconfig:"TRAINBOT_CONSOLE_USER" default:"UCONSOLE" desc:"Slack user id the console acts as (a releaser unless listed otherwise)"`
 	LogLevel         string `envconfig:"TRAINBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	AuditMax         string `envconfig:"TRAINBOT_AUDIT_MAX" default:"100000" desc:"audit entries kept, oldest trimmed (1000 to 10000000; Redis keeps up to 100 more; each train's log keeps 1000)"`
+	Retention        string `envconfig:"TRAINBOT_RETENTION" default:"400d" desc:"embedded store: finished trains, deploy records, quiet windows and audit entries older than this are deleted (367d to 36500d, or off); Redis keeps them"`
 }
 
 // Mode is what trainbot was started to do; it decides which settings are required.
@@ -93,6 +94,9 @@ type Config struct {
 	ConsoleUser                  string
 	LogLevel                     string
 	AuditMax                     int
+	// Retention is the age past which the embedded store deletes finished
+	// trains, deploy records, quiet windows and audit entries (0: never).
+	Retention time.Duration
 }
 
 // The range of TRAINBOT_AUDIT_MAX. Below 1000 the log would not hold a
@@ -105,6 +109,14 @@ type Config struct {
 const (
 	minAuditMax = 1_000
 	maxAuditMax = 10_000_000
+)
+
+// The range of TRAINBOT_RETENTION, in days. /train stats reads up to 366
+// days back, so a shorter retention would make its figures wrong; above
+// a hundred years it bounds nothing.
+const (
+	minRetentionDays = 367
+	maxRetentionDays = 36_500
 )
 
 // LoadSettings reads the settings from the environment.
@@ -262,6 +274,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	if c.AuditMax, err = strconv.Atoi(s.AuditMax); err != nil || c.AuditMax < minAuditMax || c.AuditMax > maxAuditMax {
 		bad("TRAINBOT_AUDIT_MAX", "%q is not a whole number from %d to %d, such as 100000", s.AuditMax, minAuditMax, maxAuditMax)
 	}
+	if c.Retention, err = parseRetention(s.Retention); err != nil {
+		bad("TRAINBOT_RETENTION", "%q is not a number of days from %dd to %dd, such as 400d, or off to keep everything (/train stats reads up to 366 days back)", s.Retention, minRetentionDays, maxRetentionDays)
+	}
 	if len(problems) > 0 {
 		// in the order of the settings table
 		slices.SortStableFunc(problems, func(a, b string) int { return settingIndex(a) - settingIndex(b) })
@@ -369,4 +384,16 @@ func writeSettingsHelp(w *tabwriter.Writer) {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\n", f.Tag.Get("envconfig"), def, f.Tag.Get("desc"))
 	}
+}
+
+// parseRetention reads TRAINBOT_RETENTION: "Nd" with N in range, or "off" (0).
+func parseRetention(v string) (time.Duration, error) {
+	if v == "off" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(v, "d"))
+	if err != nil || !strings.HasSuffix(v, "d") || strings.HasPrefix(v, "+") || n < minRetentionDays || n > maxRetentionDays {
+		return 0, errors.New("out of range")
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
 }

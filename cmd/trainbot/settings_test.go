@@ -37,7 +37,7 @@ func TestDefaultsParse(t *testing.T) {
 	if c.Soak != 168*time.Hour || c.StagingApprovals != 1 || c.InitialLine != (trains.Line{Minor: 1}) ||
 		!cmp.Equal(c.Reminders, []time.Duration{24 * time.Hour, time.Hour}) || c.SlackAPIURL != "https://slack.com/api/" ||
 		c.DeployWorkflow != "deploy-simple.yaml" || c.PublishWorkflow != "publish-images.yaml" || c.Branch != "main" || c.DryRun ||
-		c.AuditMax != 100_000 {
+		c.AuditMax != 100_000 || c.Retention != 400*24*time.Hour {
 		t.Errorf("defaults: %+v", c)
 	}
 	// Console needs none of the serve settings.
@@ -94,6 +94,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	s.HTTPAddr = "8080"
 	s.LogLevel = "loud"
 	s.AuditMax = "lots"
+	s.Retention = "1y"
 	_, err := s.Parse(ModeCalendar)
 	if err == nil {
 		t.Fatal("accepted")
@@ -102,7 +103,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 		"TRAINBOT_PUBLISH_WORKFLOW", "TRAINBOT_GITHUB_POLL", "TRAINBOT_DRY_RUN", "REDIS_URL", "TRAINBOT_RELEASERS", "TRAINBOT_CHAINOPS", "TRAINBOT_VALIDATORS",
 		"TRAINBOT_DEV_SLOT", "TRAINBOT_STAGING_SLOT", "TRAINBOT_STAGING_ANCHOR", "TRAINBOT_SCHEDULER_TICK", "TRAINBOT_SOAK", "TRAINBOT_REMINDERS",
 		"TRAINBOT_INITIAL_LINE", "TRAINBOT_STAGING_APPROVALS", "TRAINBOT_SHUTDOWN_GRACE", "TRAINBOT_HTTP_ADDR", "TRAINBOT_LOG_LEVEL",
-		"TRAINBOT_AUDIT_MAX"}
+		"TRAINBOT_AUDIT_MAX", "TRAINBOT_RETENTION"}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
 		t.Errorf("%d lines for %d problems:\n%v", len(lines), len(want), err)
@@ -189,6 +190,45 @@ func TestAuditMax(t *testing.T) {
 			}
 			if err != nil || c.AuditMax != tc.want {
 				t.Errorf("TRAINBOT_AUDIT_MAX=%q: got %d, %v; want %d", tc.val, c.AuditMax, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRetention(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, tc := range []struct {
+		val  string
+		want time.Duration // -1: refused
+	}{
+		{"400d", 400 * day},
+		{"367d", 367 * day},
+		{"3650d", 3650 * day},
+		{"36500d", 36500 * day},
+		{"off", 0},
+		{"366d", -1},
+		{"30d", -1},
+		{"0d", -1},
+		{"0", -1},
+		{"36501d", -1},
+		{"400", -1},
+		{"9600h", -1},
+		{"1y", -1},
+		{"", -1},
+	} {
+		t.Run(tc.val, func(t *testing.T) {
+			s := defaults(t)
+			s.Retention = tc.val
+			c, err := s.Parse(ModeCalendar)
+			if tc.want < 0 {
+				if err == nil || !strings.HasPrefix(err.Error(), "TRAINBOT_RETENTION: ") || strings.Contains(err.Error(), "\n") ||
+					!strings.Contains(err.Error(), "from 367d to 36500d") || !strings.Contains(err.Error(), "off") {
+					t.Errorf("TRAINBOT_RETENTION=%q: got %v, want one line naming TRAINBOT_RETENTION, its range and off", tc.val, err)
+				}
+				return
+			}
+			if err != nil || c.Retention != tc.want {
+				t.Errorf("TRAINBOT_RETENTION=%q: got %s, %v; want %s", tc.val, c.Retention, err, tc.want)
 			}
 		})
 	}

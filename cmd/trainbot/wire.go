@@ -33,7 +33,7 @@ func newLogger(w io.Writer, level string, json bool) *slog.Logger {
 // onError, if not nil, is called on every failed store call.
 func openStore(ctx context.Context, c Config, clock trains.Clock, log *slog.Logger, onError func()) (trains.Store, io.Closer, error) {
 	redisstore.RouteLogs(log)
-	store, closer, desc, err := storage.Open(ctx, storage.Config{RedisURL: c.RedisURL, Prefix: c.RedisPrefix, DataDir: c.DataDir, OnError: onError, AuditMax: c.AuditMax}, clock, log)
+	store, closer, desc, err := storage.Open(ctx, storage.Config{RedisURL: c.RedisURL, Prefix: c.RedisPrefix, DataDir: c.DataDir, OnError: onError, AuditMax: c.AuditMax, Retention: c.Retention}, clock, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the state store: %w", err)
 	}

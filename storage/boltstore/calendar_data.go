@@ -18,32 +18,58 @@ var (
 	kLine     = []byte("line")
 )
 
-// PutWindow stores a quiet window by its ID, replacing any with that ID.
+// PutWindow stores a quiet window by its ID, replacing any with that ID,
+// and indexes it by its end. With WithRetention it also deletes the
+// windows that ended longest ago, past it.
 func (s *Store) PutWindow(ctx context.Context, w trains.Window) error {
 	if w.ID == "" {
 		return errors.New("put quiet window: the window has no id")
 	}
+	id := []byte(w.ID)
 	return s.update(ctx, "put quiet window "+w.ID, func(tx *bbolt.Tx) error {
-		return put(tx.Bucket(bWindows), []byte(w.ID), w)
+		b, idx := tx.Bucket(bWindows), tx.Bucket(bWindowsUntil)
+		var old trains.Window
+		ok, err := get(b, id, "quiet window "+w.ID, &old)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := idx.Delete(timeKey(old.Until, id)); err != nil {
+				return err
+			}
+		}
+		if err := put(b, id, w); err != nil {
+			return err
+		}
+		if err := idx.Put(timeKey(w.Until, id), id); err != nil {
+			return err
+		}
+		return s.trimWindows(tx)
 	})
 }
 
-// windows reads the windows that end after since, by start time. Windows
-// are few, so it reads them all.
+// windows reads the windows that end after since, by start time: a seek
+// in the index by end, so the windows over long ago are never read.
 func windows(tx *bbolt.Tx, since time.Time) ([]trains.Window, error) {
 	var out []trains.Window
-	err := tx.Bucket(bWindows).ForEach(func(k, _ []byte) error {
+	b := tx.Bucket(bWindows)
+	c := tx.Bucket(bWindowsUntil).Cursor()
+	for k, id := c.Seek(timeKey(since, nil)); k != nil; k, id = c.Next() {
+		if !timeOf(k).After(since) {
+			continue // ends exactly at since
+		}
 		var w trains.Window
-		if _, err := get(tx.Bucket(bWindows), k, "quiet window "+string(k), &w); err != nil {
-			return err
+		ok, err := get(b, id, "quiet window "+string(id), &w)
+		if err != nil {
+			return nil, err
 		}
-		if w.Until.After(since) {
-			out = append(out, w)
+		if !ok {
+			return nil, corrupt("the quiet window index", fmt.Errorf("window %s is indexed but not stored", id))
 		}
-		return nil
-	})
+		out = append(out, w)
+	}
 	slices.SortFunc(out, func(a, b trains.Window) int { return cmp.Or(a.From.Compare(b.From), cmp.Compare(a.ID, b.ID)) })
-	return out, err
+	return out, nil
 }
 
 // Windows returns the quiet windows that end after since, by start time.

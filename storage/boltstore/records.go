@@ -84,7 +84,8 @@ func (s *Store) RemoveSignOffs(ctx context.Context, id trains.TrainID, kind trai
 
 // Audit appends an entry to the audit log, and to the train's log when it
 // names a train, in one transaction that also trims each log to its cap
-// (WithAuditMax, WithTrainAuditMax).
+// (WithAuditMax, WithTrainAuditMax) and the whole log to the retention
+// (WithRetention).
 func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 	return s.update(ctx, "audit "+e.Action, func(tx *bbolt.Tx) error {
 		all := tx.Bucket(bAudit)
@@ -97,6 +98,9 @@ func (s *Store) Audit(ctx context.Context, e trains.AuditEntry) error {
 		}
 		if err := trimBySequence(all, seq, s.auditMax); err != nil {
 			return fmt.Errorf("trim the audit log: %w", err)
+		}
+		if err := s.trimAudit(all); err != nil {
+			return fmt.Errorf("trim the audit log by age: %w", err)
 		}
 		if e.Train == "" {
 			return nil
@@ -183,6 +187,7 @@ func (s *Store) AuditLog(ctx context.Context, train trains.TrainID, limit int) (
 }
 
 // RecordDeploy stores a deploy record; recording a RunID again replaces it.
+// With WithRetention it also deletes the oldest records past it.
 func (s *Store) RecordDeploy(ctx context.Context, d trains.DeployRecord) error {
 	id := u64(uint64(d.RunID))
 	return s.update(ctx, fmt.Sprintf("record deploy run %d", d.RunID), func(tx *bbolt.Tx) error {
@@ -200,7 +205,10 @@ func (s *Store) RecordDeploy(ctx context.Context, d trains.DeployRecord) error {
 		if err := put(deploys, id, d); err != nil {
 			return err
 		}
-		return byAt.Put(timeKey(d.At, id), id)
+		if err := byAt.Put(timeKey(d.At, id), id); err != nil {
+			return err
+		}
+		return s.trimDeploys(tx)
 	})
 }
 

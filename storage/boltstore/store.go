@@ -49,6 +49,9 @@ type Store struct {
 	// auditMax and trainAuditMax cap the audit log and each train's log
 	// (0: no cap).
 	auditMax, trainAuditMax uint64
+	// retention is the age past which finished trains, deploy records and
+	// quiet windows are deleted (0: never).
+	retention time.Duration
 }
 
 var _ trains.Store = (*Store)(nil)
@@ -62,6 +65,7 @@ type options struct {
 	log                     *slog.Logger
 	onErr                   func()
 	auditMax, trainAuditMax uint64
+	retention               time.Duration
 }
 
 // WithAuditMax bounds the audit log, and each train's audit log, to the
@@ -108,6 +112,7 @@ var (
 	bTrainsByAt   = []byte("trains_by_at")   // timeKey(At)+id → id
 	bTrainsOpen   = []byte("trains_open")    // timeKey(At)+id → id, non-final trains
 	bWindows      = []byte("windows")        // id → window JSON
+	bWindowsUntil = []byte("windows_until")  // timeKey(Until)+id → id, as Redis's windows:until
 	bMeta         = []byte("meta")           // "rotation" → JSON, "line" → X.Y.Z
 	bOverrides    = []byte("overrides")      // train id → user
 	bSigned       = []byte("signed")         // id\x00kind → bucket {user → record JSON}; the older "signoffs" bucket is unused
@@ -121,7 +126,7 @@ var (
 	bDeploysByAt  = []byte("deploys_by_at")  // timeKey(At)+run id → run id
 )
 
-var allBuckets = [][]byte{bTrains, bTrainsByAt, bTrainsOpen, bWindows, bMeta, bOverrides, bSigned,
+var allBuckets = [][]byte{bTrains, bTrainsByAt, bTrainsOpen, bWindows, bWindowsUntil, bMeta, bOverrides, bSigned,
 	bClaims, bClaimsExpiry, bLeases, bFences, bAudit, bAuditByTrain, bDeploys, bDeploysByAt}
 
 // Open opens (or creates) the store in the folder dir, creating the folder
@@ -150,6 +155,9 @@ func Open(dir string, clock trains.Clock, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open the state file %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := migrate(tx); err != nil {
+			return err
+		}
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
@@ -165,7 +173,7 @@ func Open(dir string, clock trains.Clock, opts ...Option) (*Store, error) {
 		o.trainAuditMax = o.auditMax
 	}
 	return &Store{db: db, dir: dir, clock: clock, log: o.log, onErr: o.onErr,
-		auditMax: o.auditMax, trainAuditMax: o.trainAuditMax}, nil
+		auditMax: o.auditMax, trainAuditMax: o.trainAuditMax, retention: o.retention}, nil
 }
 
 // Path returns the path of the database file.

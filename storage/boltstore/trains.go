@@ -35,6 +35,7 @@ func unindexTrain(tx *bbolt.Tx, t trains.Train) error {
 }
 
 // CreateTrain stores a new train with Version 1. ErrConflict: the id exists.
+// With WithRetention it also deletes the oldest finished trains past it.
 func (s *Store) CreateTrain(ctx context.Context, t trains.Train) (trains.Train, error) {
 	if t.ID == "" {
 		return trains.Train{}, errors.New("create train: the train has no id")
@@ -48,7 +49,10 @@ func (s *Store) CreateTrain(ctx context.Context, t trains.Train) (trains.Train, 
 		if err := put(b, []byte(t.ID), t); err != nil {
 			return err
 		}
-		return indexTrain(tx, t)
+		if err := indexTrain(tx, t); err != nil {
+			return err
+		}
+		return s.trimTrains(tx)
 	})
 	if err != nil {
 		return trains.Train{}, err

@@ -54,6 +54,27 @@ func testWindows(t *testing.T, h Harness) {
 	got, err = h.Store.Windows(ctx, T0)
 	must(t, "windows", err)
 	diff(t, "the ended window", []trains.Window{window("w2", 1, 4), ended}, got)
+
+	// Windows that end at the same instant are all listed; an end a
+	// nanosecond after since counts, one exactly at since does not.
+	same := []trains.Window{window("s1", 20, 30), window("s2", 21, 30), window("s3", 22, 30)}
+	same[2].Until = same[2].Until.Add(time.Nanosecond)
+	for _, w := range same {
+		must(t, "put window "+w.ID, h.Store.PutWindow(ctx, w))
+	}
+	got, err = h.Store.Windows(ctx, T0.Add(30*time.Hour-time.Nanosecond))
+	must(t, "windows", err)
+	diff(t, "windows ending at the same instant", []string{"s1", "s2", "s3"}, windowIDs(got))
+	got, err = h.Store.Windows(ctx, T0.Add(30*time.Hour))
+	must(t, "windows", err)
+	diff(t, "a nanosecond later", []string{"s3"}, windowIDs(got))
+
+	// A window extended later moves: it is listed by its new end.
+	longer := window("w1", -10, 40)
+	must(t, "extend window", h.Store.PutWindow(ctx, longer))
+	got, err = h.Store.Windows(ctx, T0.Add(31*time.Hour))
+	must(t, "windows", err)
+	diff(t, "the extended window", []trains.Window{longer}, got)
 }
 
 func testRotation(t *testing.T, h Harness) {
