@@ -303,3 +303,33 @@ func BenchmarkGroupsWarmCheck(b *testing.B) {
 		}
 	}
 }
+
+// TestGroupsRefreshAhead: a group looked up after 80% of its TTL is read
+// again in the background; the lookup does not wait for it.
+func TestGroupsRefreshAhead(t *testing.T) {
+	t.Parallel()
+	e := newGroupsEnv(t, GroupsConfig{}) // TTL 5m: refreshed from 4m
+	e.is("S1", "U1", true)
+	e.clock.Advance(3*time.Minute + 59*time.Second)
+	e.is("S1", "U1", true)
+	e.calls(1) // not yet due
+
+	e.fake.SetUserGroup("S1", "W2")
+	release := e.fake.Hold(groupsMethod)
+	defer release()
+	e.clock.Advance(time.Second)
+	e.is("S1", "U1", true) // served at once while Slack is held
+	if err := e.fake.WaitHeld(e.ctx, groupsMethod, 1); err != nil {
+		t.Fatalf("no background read at 80%% of the TTL: %v", err)
+	}
+	e.is("S1", "U1", true) // the refresh in flight is not started again
+	e.calls(2)
+	release()
+
+	// Past the first read's TTL the caller gets the refreshed members,
+	// waiting for the read in flight if it has not landed yet.
+	e.clock.Advance(time.Minute + time.Second)
+	e.is("S1", "U1", false)
+	e.is("S1", "W2", true)
+	e.calls(2)
+}

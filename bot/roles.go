@@ -27,6 +27,8 @@ type Directory struct {
 	groups UserGroups
 }
 
+var _ UserGroups = (*Groups)(nil)
+
 var _ trains.Roles = (*Directory)(nil)
 
 // NewDirectory returns a directory of the given role lists. groups may be
