@@ -44,7 +44,8 @@ type GroupsConfig struct {
 	// lookups fail with trains.ErrRoleUnknown (fail closed).
 	MaxStale time.Duration
 	// ReadTimeout bounds one read of a group, which every caller waiting
-	// for it shares.
+	// for it shares. It starts when the read asks Slack, not while it
+	// waits for one of the ConcurrentReads slots.
 	ReadTimeout time.Duration
 	// ConcurrentReads bounds how many groups are read from Slack at once,
 	// whoever asks for them.
@@ -277,21 +278,14 @@ func (r *groupRead) wait(ctx context.Context, id string) (*memberSet, error) {
 // read asks Slack for the members of id, stores them in e and settles r.
 func (g *Groups) read(ctx context.Context, id string, e *group, r *groupRead) {
 	defer close(r.done)
+	// Wait for a slot, then ask: ReadTimeout bounds the request, not the
+	// wait, which the reads ahead (each bounded) keep short.
+	g.slots <- struct{}{}
+	asked := g.clock.Now()
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	var (
-		users []string
-		err   error
-		asked time.Time
-	)
-	select {
-	case g.slots <- struct{}{}:
-		asked = g.clock.Now()
-		users, err = g.api.GetUserGroupMembersContext(ctx, id)
-		<-g.slots
-	case <-ctx.Done():
-		asked, err = g.clock.Now(), context.Cause(ctx)
-	}
+	users, err := g.api.GetUserGroupMembersContext(ctx, id)
+	cancel()
+	<-g.slots
 	now := g.clock.Now()
 
 	g.mu.Lock()

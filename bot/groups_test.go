@@ -333,3 +333,20 @@ func TestGroupsRefreshAhead(t *testing.T) {
 	e.is("S1", "W2", true)
 	e.calls(2)
 }
+
+// TestGroupsQueuedReadHasItsOwnTimeout: a read waiting for a free slot
+// is not timed out meanwhile; its ReadTimeout starts when it asks Slack.
+func TestGroupsQueuedReadHasItsOwnTimeout(t *testing.T) {
+	t.Parallel()
+	e := newGroupsEnv(t, GroupsConfig{ReadTimeout: 100 * time.Millisecond, ConcurrentReads: 1})
+	e.fake.SetUserGroup("S2", "U5")
+	d := NewDirectory([]string{"S1", "S2"}, nil, nil, e.g)
+	release := e.fake.Hold(groupsMethod) // Slack never answers
+	defer release()
+	if _, err := d.Has(e.ctx, "U404", trains.Releaser); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Has with Slack silent: %v, want context.DeadlineExceeded", err)
+	}
+	// One read at a time: each asked Slack once it had the slot, and each
+	// timed out there, not while queued.
+	e.calls(2)
+}
