@@ -81,10 +81,10 @@ func TestGroupsFreshThenRefreshed(t *testing.T) {
 	members[0] = "changed" // the caller owns the slice
 
 	e.fake.SetUserGroup("S1", "U1", "U3")
-	e.clock.Advance(4*time.Minute + 59*time.Second)
-	e.is("S1", "W2", true) // fresh: not asked again
+	e.clock.Advance(3*time.Minute + 59*time.Second)
+	e.is("S1", "W2", true) // fresh, not yet due for a refresh: not asked again
 	e.calls(1)
-	e.clock.Advance(time.Second)
+	e.clock.Advance(time.Minute + time.Second)
 	e.is("S1", "W2", false) // past the TTL: asked again
 	e.is("S1", "U3", true)
 	e.calls(2)
