@@ -81,10 +81,10 @@ func TestGroupsFreshThenRefreshed(t *testing.T) {
 	members[0] = "changed" // the caller owns the slice
 
 	e.fake.SetUserGroup("S1", "U1", "U3")
-	e.clock.Advance(4*time.Minute + 59*time.Second)
-	e.is("S1", "W2", true) // fresh: not asked again
+	e.clock.Advance(3*time.Minute + 59*time.Second)
+	e.is("S1", "W2", true) // fresh, not yet due for a refresh: not asked again
 	e.calls(1)
-	e.clock.Advance(time.Second)
+	e.clock.Advance(time.Minute + time.Second)
 	e.is("S1", "W2", false) // past the TTL: asked again
 	e.is("S1", "U3", true)
 	e.calls(2)
@@ -302,4 +302,51 @@ func BenchmarkGroupsWarmCheck(b *testing.B) {
 			b.Fatal("not a member")
 		}
 	}
+}
+
+// TestGroupsRefreshAhead: a group looked up after 80% of its TTL is read
+// again in the background; the lookup does not wait for it.
+func TestGroupsRefreshAhead(t *testing.T) {
+	t.Parallel()
+	e := newGroupsEnv(t, GroupsConfig{}) // TTL 5m: refreshed from 4m
+	e.is("S1", "U1", true)
+	e.clock.Advance(3*time.Minute + 59*time.Second)
+	e.is("S1", "U1", true)
+	e.calls(1) // not yet due
+
+	e.fake.SetUserGroup("S1", "W2")
+	release := e.fake.Hold(groupsMethod)
+	defer release()
+	e.clock.Advance(time.Second)
+	e.is("S1", "U1", true) // served at once while Slack is held
+	if err := e.fake.WaitHeld(e.ctx, groupsMethod, 1); err != nil {
+		t.Fatalf("no background read at 80%% of the TTL: %v", err)
+	}
+	e.is("S1", "U1", true) // the refresh in flight is not started again
+	e.calls(2)
+	release()
+
+	// Past the first read's TTL the caller gets the refreshed members,
+	// waiting for the read in flight if it has not landed yet.
+	e.clock.Advance(time.Minute + time.Second)
+	e.is("S1", "U1", false)
+	e.is("S1", "W2", true)
+	e.calls(2)
+}
+
+// TestGroupsQueuedReadHasItsOwnTimeout: a read waiting for a free slot
+// is not timed out meanwhile; its ReadTimeout starts when it asks Slack.
+func TestGroupsQueuedReadHasItsOwnTimeout(t *testing.T) {
+	t.Parallel()
+	e := newGroupsEnv(t, GroupsConfig{ReadTimeout: 100 * time.Millisecond, ConcurrentReads: 1})
+	e.fake.SetUserGroup("S2", "U5")
+	d := NewDirectory([]string{"S1", "S2"}, nil, nil, e.g)
+	release := e.fake.Hold(groupsMethod) // Slack never answers
+	defer release()
+	if _, err := d.Has(e.ctx, "U404", trains.Releaser); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Has with Slack silent: %v, want context.DeadlineExceeded", err)
+	}
+	// One read at a time: each asked Slack once it had the slot, and each
+	// timed out there, not while queued.
+	e.calls(2)
 }
