@@ -50,7 +50,12 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	defer closer.Close()
 
-	api := slack.New(c.SlackBotToken, slack.OptionAppLevelToken(c.SlackAppToken), slack.OptionAPIURL(c.SlackAPIURL))
+	// Groups are read from Slack up to bot.DefaultGroupsConcurrentReads at
+	// a time: keep that many connections open, not http's default two.
+	slackTransport := http.DefaultTransport.(*http.Transport).Clone()
+	slackTransport.MaxIdleConnsPerHost = 2 * bot.DefaultGroupsConcurrentReads
+	api := slack.New(c.SlackBotToken, slack.OptionAppLevelToken(c.SlackAppToken), slack.OptionAPIURL(c.SlackAPIURL),
+		slack.OptionHTTPClient(&http.Client{Transport: slackTransport}))
 	if _, err := api.AuthTestContext(ctx); err != nil {
 		return fmt.Errorf("auth.test: Slack refused SLACK_BOT_TOKEN (%w): check the token and that the app is installed", err)
 	}
