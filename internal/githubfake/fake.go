@@ -25,6 +25,11 @@
 //     compare endpoints answer it, as GitHub does, but no branch of the
 //     repository contains it. The clients it hands out refuse (and
 //     fail the test on) requests to any other host.
+//   - Compare walks only the commits between its two ends (generation
+//     numbers, as git's merge-base does), so a history of 50,000 commits
+//     costs nothing more than a short one. Without per_page or page it
+//     lists the newest 250 commits, oldest first; with either, pages run
+//     oldest first with Link headers, as GitHub documents.
 //   - Every GET answers with an ETag and answers If-None-Match with a 304
 //     and no body when nothing changed. Requests records every request;
 //     Counted leaves out the 304s, which GitHub does not count against
