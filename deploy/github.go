@@ -92,9 +92,14 @@ type GitHub struct {
 	// as go-github does not escape them.
 	owner, name string
 
-	mu   sync.Mutex
-	tags map[string]peeled // tag object sha → what it points at; tag objects never change
+	mu      sync.Mutex
+	tags    map[string]peeled        // tag object sha → what it points at; tag objects never change
+	commits map[string]trains.Commit // full sha → commit, the newest maxCommits read
 }
+
+// maxCommits bounds the commits remembered by sha: enough for the heads,
+// candidates and tags of a few trains; when full it starts again.
+const maxCommits = 256
 
 type peeled struct {
 	commit string
@@ -134,13 +139,14 @@ func New(client *github.Client, cfg Config, opts ...Option) (*GitHub, error) {
 	}
 	o := buildOptions(opts)
 	return &GitHub{
-		c:     guarded(client, cfg.Owner, cfg.Repo),
-		cfg:   cfg,
-		o:     o,
-		log:   o.logger.With("repo", cfg.Owner+"/"+cfg.Repo),
-		owner: url.PathEscape(cfg.Owner),
-		name:  url.PathEscape(cfg.Repo),
-		tags:  map[string]peeled{},
+		c:       guarded(client, cfg.Owner, cfg.Repo),
+		cfg:     cfg,
+		o:       o,
+		log:     o.logger.With("repo", cfg.Owner+"/"+cfg.Repo),
+		owner:   url.PathEscape(cfg.Owner),
+		name:    url.PathEscape(cfg.Repo),
+		tags:    map[string]peeled{},
+		commits: map[string]trains.Commit{},
 	}, nil
 }
 
@@ -158,10 +164,13 @@ func (g *GitHub) explain(op string, a access, err error) error {
 	return explain(op, g.repo(), a, g.o.clock.Now(), err)
 }
 
-// Tags lists every tag whose name starts with "v", with the commit it
-// points at, peeled through annotated tag objects, and, for annotated
-// tags, the tagger date (lightweight tags have none). Every page is read.
-// Tag objects are remembered, so each is fetched once.
+// Tags lists the train tags (names trains.ParseTag accepts) among the
+// tags whose names start with "v", with the commit each points at, peeled
+// through annotated tag objects, and, for annotated tags, the tagger date
+// (lightweight tags have none). Every page of the listing is read; other
+// tags are left out and their tag objects never read. Tag objects never
+// change, so each is fetched once and remembered (not in the
+// conditional-request cache, which the listing's pages keep to themselves).
 //
 // GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
 // and https://docs.github.com/rest/git/tags#get-a-tag
@@ -177,6 +186,9 @@ func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
 		}
 		for _, r := range refs {
 			name := strings.TrimPrefix(r.GetRef(), "refs/tags/")
+			if _, err := trains.ParseTag(name); err != nil {
+				continue
+			}
 			t := trains.RepoTag{Name: name, Commit: r.GetObject().GetSHA()}
 			if r.GetObject().GetType() == "tag" {
 				p, err := g.peel(ctx, t.Commit)
@@ -292,14 +304,32 @@ func (g *GitHub) Head(ctx context.Context) (trains.Commit, error) {
 // Commit resolves a sha, branch or tag. ErrNotFound: no such commit.
 //
 // GitHub API docs: https://docs.github.com/rest/commits/commits#get-a-commit
+//
+// A commit named by its full sha never changes: it is remembered, and
+// asked for again only once forgotten.
 func (g *GitHub) Commit(ctx context.Context, ref string) (trains.Commit, error) {
+	g.mu.Lock()
+	c, ok := g.commits[ref]
+	g.mu.Unlock()
+	if ok {
+		return c, nil
+	}
 	cctx, cancel := g.call(ctx)
-	c, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(ref), &github.ListOptions{PerPage: 1})
+	rc, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(ref), &github.ListOptions{PerPage: 1})
 	cancel()
 	if err != nil {
 		return trains.Commit{}, g.explain("find commit "+ref, readContents, notFound422(err))
 	}
-	return toCommit(c), nil
+	c = toCommit(rc)
+	if c.SHA == ref {
+		g.mu.Lock()
+		if len(g.commits) >= maxCommits {
+			clear(g.commits)
+		}
+		g.commits[ref] = c
+		g.mu.Unlock()
+	}
+	return c, nil
 }
 
 // notFound422 marks GitHub's 422 "No commit found for SHA: x" as a 404:

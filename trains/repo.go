@@ -78,8 +78,9 @@ func (e *TagConflictError) Error() string {
 type Repo interface {
 	Ancestry
 
-	// Tags lists every tag whose name starts with "v", with the commit it
-	// points at (peeled) and its date where known without more requests.
+	// Tags lists the train tags (names ParseTag accepts; other tags may
+	// be listed too, and are ignored), with the commit each points at
+	// (peeled) and its date where known without more requests.
 	Tags(ctx context.Context) ([]RepoTag, error)
 	// TagDate returns when a tag was made: an annotated tag's tagger date,
 	// else its commit's committer date. ErrNotFound: no such tag.

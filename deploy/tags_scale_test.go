@@ -1,0 +1,83 @@
+package deploy
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestTagsPeelOnlyTrainTags: annotated tags that are not train tags (SDK
+// releases, release candidates) are never read, and are not listed.
+func TestTagsPeelOnlyTrainTags(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.SetRefsPageSize(100)
+	sha := e.fake.Head("main")
+	for i := range 700 {
+		e.fake.AddAnnotatedTag(fmt.Sprintf("v1.%d.0", i), sha, "sdk release", start)
+	}
+	e.fake.AddAnnotatedTag("v0.5.0-rc.1", sha, "not a train", start)
+	e.fake.AddAnnotatedTag("v0.5.0-dev.1", sha, "train", start.Add(-time.Hour))
+	e.fake.AddTag("v0.5.0-dev.2", sha)
+
+	got, err := e.gh.Tags(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.Count("GET", "git/tags/"); n != 1 {
+		t.Errorf("read %d tag objects, want 1 (the one annotated train tag)", n)
+	}
+	if len(got) != 2 || got[0].Name != "v0.5.0-dev.1" || got[0].Commit != sha || !got[0].Date.Equal(start.Add(-time.Hour)) || got[1].Name != "v0.5.0-dev.2" {
+		t.Errorf("Tags listed %d tags (first %+v), want the two train tags", len(got), got[0])
+	}
+}
+
+// TestTagObjectsDoNotFloodTheListingCache: after reading hundreds of tag
+// objects, listing again is still answered 304 on every page.
+func TestTagObjectsDoNotFloodTheListingCache(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.SetRefsPageSize(100)
+	shas := e.fake.AddCommits("main", 10)
+	for i := range 3000 {
+		name := fmt.Sprintf("v2.%d.0-rc.1", i) // not train tags
+		if i%10 == 0 {
+			name = fmt.Sprintf("v0.%d.0-dev.1", i/10)
+			e.fake.AddAnnotatedTag(name, shas[i%10], "train", start)
+			continue
+		}
+		e.fake.AddTag(name, shas[i%10])
+	}
+	if _, err := e.gh.Tags(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.Count("GET", "git/tags/"); n != 300 {
+		t.Errorf("read %d tag objects, want 300", n)
+	}
+	before := e.fake.Counted()
+	if _, err := e.gh.Tags(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.Counted() - before; n != 0 {
+		t.Errorf("listing again cost %d counted requests, want 0 (every page 304)", n)
+	}
+}
+
+// TestHeadAgainIsFree: reading an unchanged release branch again costs
+// no counted request (the ref answers 304, the commit is remembered).
+func TestHeadAgainIsFree(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.AddCommits("main", 3)
+	if _, err := e.gh.Head(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	before := e.fake.Counted()
+	h, err := e.gh.Head(t.Context())
+	if err != nil || h.SHA != e.fake.Head("main") {
+		t.Fatalf("Head = %+v, %v", h, err)
+	}
+	if n := e.fake.Counted() - before; n != 0 {
+		t.Errorf("reading the head again cost %d counted requests, want 0", n)
+	}
+}
