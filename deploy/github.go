@@ -361,8 +361,11 @@ func toCommit(c *github.RepositoryCommit) trains.Commit {
 	}
 }
 
-// Compare returns the commits in head that are not in base, oldest first
-// (GitHub lists at most 250; Total counts them all), and the compare view.
+// Compare returns the commits in head that are not in base, oldest first,
+// and the compare view. Past 250 commits it returns the newest 250 (Total
+// counts them all): asked without per_page or page, GitHub's compare
+// lists 250 commits of which the last is the newest of the comparison,
+// so one request gives what the dry run and `changes` show.
 //
 // GitHub API docs: https://docs.github.com/rest/commits/commits#compare-two-commits
 func (g *GitHub) Compare(ctx context.Context, base, head string) (trains.Comparison, error) {

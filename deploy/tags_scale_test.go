@@ -81,3 +81,23 @@ func TestHeadAgainIsFree(t *testing.T) {
 		t.Errorf("reading the head again cost %d counted requests, want 0", n)
 	}
 }
+
+// TestCompareBeyond250: past 250 commits, Compare returns the newest 250
+// with the total, in one request.
+func TestCompareBeyond250(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	base := e.fake.Head("main")
+	shas := e.fake.AddCommits("main", 600)
+	e.fake.ResetRequests()
+	got, err := e.gh.Compare(t.Context(), base, shas[599])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Total != 600 || len(got.Commits) != 250 || got.Commits[0].SHA != shas[350] || got.Commits[249].SHA != shas[599] {
+		t.Errorf("Compare: %d of %d commits, %.7s…%.7s; want the newest 250 of 600", len(got.Commits), got.Total, got.Commits[0].SHA, got.Commits[len(got.Commits)-1].SHA)
+	}
+	if n := e.fake.Counted(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}

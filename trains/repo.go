@@ -28,8 +28,9 @@ func (c Commit) Title() string {
 
 // Comparison is what lies between two refs.
 type Comparison struct {
-	// Commits are those reachable from head and not from base, oldest first.
-	// GitHub lists at most 250; Total counts them all.
+	// Commits are those reachable from head and not from base, oldest
+	// first: all of them, or the newest when there are more than the
+	// repository lists at once (GitHub: 250). Total counts them all.
 	Commits []Commit
 	Total   int
 	// URL is the compare view a person can open, empty when there is none.
