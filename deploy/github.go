@@ -170,13 +170,15 @@ func (g *GitHub) explain(op string, a access, err error) error {
 // (lightweight tags have none). Every page of the listing is read; other
 // tags are left out and their tag objects never read. Tag objects never
 // change, so each is fetched once and remembered (not in the
-// conditional-request cache, which the listing's pages keep to themselves).
+// conditional-request cache, which the listing's pages keep to themselves),
+// and, with WithTagObjectCache, kept in the store across restarts.
 //
 // GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
 // and https://docs.github.com/rest/git/tags#get-a-tag
 func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
 	opts := &github.ReferenceListOptions{Ref: "tags/v", ListOptions: github.ListOptions{PerPage: 100}}
 	var out []trains.RepoTag
+	var objects []int // indexes in out of annotated tags, Commit holding the tag object's sha
 	for page := 0; page < 1000; page++ {
 		cctx, cancel := g.call(ctx)
 		refs, resp, err := g.c.Git.ListMatchingRefs(cctx, g.owner, g.name, opts)
@@ -189,22 +191,64 @@ func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
 			if _, err := trains.ParseTag(name); err != nil {
 				continue
 			}
-			t := trains.RepoTag{Name: name, Commit: r.GetObject().GetSHA()}
+			out = append(out, trains.RepoTag{Name: name, Commit: r.GetObject().GetSHA()})
 			if r.GetObject().GetType() == "tag" {
-				p, err := g.peel(ctx, t.Commit)
-				if err != nil {
-					return nil, fmt.Errorf("read tag %s: %w", name, err)
-				}
-				t.Commit, t.Date = p.commit, p.date
+				objects = append(objects, len(out)-1)
 			}
-			out = append(out, t)
 		}
 		if resp.NextPage == 0 {
-			return out, nil
+			return out, g.peelAll(ctx, out, objects)
 		}
 		opts.Page = resp.NextPage
 	}
 	return nil, fmt.Errorf("list the tags of %s: more than 1000 pages; giving up", g.repo())
+}
+
+// peelAll peels the annotated tags at indexes objects of tags: from
+// memory, else from the tag object cache (one read for all), else from
+// GitHub, keeping what GitHub gave in the cache (one write).
+func (g *GitHub) peelAll(ctx context.Context, tags []trains.RepoTag, objects []int) error {
+	var missing []string
+	g.mu.Lock()
+	for _, i := range objects {
+		if _, ok := g.tags[tags[i].Commit]; !ok {
+			missing = append(missing, tags[i].Commit)
+		}
+	}
+	g.mu.Unlock()
+	if len(missing) > 0 && g.o.objects != nil {
+		kept, err := g.o.objects.TagObjects(ctx, missing)
+		if err != nil {
+			g.log.WarnContext(ctx, "cannot read the kept tag objects; reading them from GitHub", slog.Any("error", err))
+		}
+		g.mu.Lock()
+		for sha, o := range kept {
+			g.tags[sha] = peeled{commit: o.Commit, date: o.Date}
+		}
+		g.mu.Unlock()
+	}
+	fetched := map[string]trains.TagObject{}
+	for _, i := range objects {
+		t := &tags[i]
+		sha := t.Commit
+		g.mu.Lock()
+		p, ok := g.tags[sha]
+		g.mu.Unlock()
+		if !ok {
+			var err error
+			if p, err = g.peel(ctx, sha); err != nil {
+				return fmt.Errorf("read tag %s: %w", t.Name, err)
+			}
+			fetched[sha] = trains.TagObject{Commit: p.commit, Date: p.date}
+		}
+		t.Commit, t.Date = p.commit, p.date
+	}
+	if len(fetched) > 0 && g.o.objects != nil {
+		if err := g.o.objects.PutTagObjects(ctx, fetched); err != nil {
+			g.log.WarnContext(ctx, "cannot keep the tag objects read; they will be read from GitHub again after a restart", slog.Any("error", err))
+		}
+	}
+	return nil
 }
 
 // peel follows a tag object to its commit and returns the outermost

@@ -1,9 +1,16 @@
 package deploy
 
 import (
+	"context"
 	"fmt"
+	"maps"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trainbot/trainbot/trains"
 )
 
 // TestTagsPeelOnlyTrainTags: annotated tags that are not train tags (SDK
@@ -99,5 +106,74 @@ func TestCompareBeyond250(t *testing.T) {
 	}
 	if n := e.fake.Counted(); n != 1 {
 		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+// memTagObjects is a trains.TagObjectCache in memory that counts its calls.
+type memTagObjects struct {
+	mu         sync.Mutex
+	m          map[string]trains.TagObject
+	gets, puts int
+}
+
+func (c *memTagObjects) TagObjects(_ context.Context, shas []string) (map[string]trains.TagObject, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gets++
+	out := map[string]trains.TagObject{}
+	for _, s := range shas {
+		if o, ok := c.m[s]; ok {
+			out[s] = o
+		}
+	}
+	return out, nil
+}
+
+func (c *memTagObjects) PutTagObjects(_ context.Context, objs map[string]trains.TagObject) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.puts++
+	maps.Copy(c.m, objs)
+	return nil
+}
+
+// TestTagObjectsKeptAcrossRestarts: a Repo started again over the same
+// cache reads no tag object from GitHub, and asks the cache once per
+// listing.
+func TestTagObjectsKeptAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	shas := e.fake.AddCommits("main", 5)
+	for i, sha := range shas {
+		e.fake.AddAnnotatedTag(fmt.Sprintf("v0.5.0-dev.%d", i+1), sha, "train", start.Add(time.Duration(i)*time.Hour))
+	}
+	cache := &memTagObjects{m: map[string]trains.TagObject{}}
+	first, err := New(e.fake.Client(), Config{Owner: e.fake.Owner(), Repo: e.fake.Repo()}, WithTagObjectCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := first.Tags(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.Count("GET", "git/tags/"); n != 5 || len(cache.m) != 5 || cache.puts != 1 {
+		t.Fatalf("first start: %d tag objects read, %d kept in %d puts; want 5, 5, 1", n, len(cache.m), cache.puts)
+	}
+
+	again, err := New(e.fake.Client(), Config{Owner: e.fake.Owner(), Repo: e.fake.Repo()}, WithTagObjectCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fake.ResetRequests()
+	cache.gets = 0
+	got, err := again.Tags(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tags after a restart (-want +got):\n%s", diff)
+	}
+	if n := e.fake.Count("GET", "git/tags/"); n != 0 || cache.gets != 1 {
+		t.Errorf("after a restart: %d tag objects read from GitHub, %d cache reads; want 0 and 1", n, cache.gets)
 	}
 }
