@@ -197,7 +197,10 @@ func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
 			}
 		}
 		if resp.NextPage == 0 {
-			return out, g.peelAll(ctx, out, objects)
+			if err := g.peelAll(ctx, out, objects); err != nil {
+				return nil, err
+			}
+			return out, nil
 		}
 		opts.Page = resp.NextPage
 	}

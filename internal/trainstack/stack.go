@@ -120,8 +120,12 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	repoOpts := []deploy.Option{deploy.WithClock(repoClock), deploy.WithSleeper(sleep)}
+	if objs, ok := store.(trains.TagObjectCache); ok {
+		repoOpts = append(repoOpts, deploy.WithTagObjectCache(objs))
+	}
 	repo, err := deploy.New(gh.Point(client), deploy.Config{Owner: gh.Owner(), Repo: gh.Repo(), PublishWorkflow: "publish-images.yaml"},
-		deploy.WithClock(repoClock), deploy.WithSleeper(sleep))
+		repoOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
