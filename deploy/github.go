@@ -2,10 +2,13 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +98,7 @@ type GitHub struct {
 	mu      sync.Mutex
 	tags    map[string]peeled        // tag object sha → what it points at; tag objects never change
 	commits map[string]trains.Commit // full sha → commit, the newest maxCommits read
+	pages   map[string]listedPage    // URL → the tag listing's page as last read
 }
 
 // maxCommits bounds the commits remembered by sha: enough for the heads,
@@ -147,6 +151,7 @@ func New(client *github.Client, cfg Config, opts ...Option) (*GitHub, error) {
 		name:    url.PathEscape(cfg.Repo),
 		tags:    map[string]peeled{},
 		commits: map[string]trains.Commit{},
+		pages:   map[string]listedPage{},
 	}, nil
 }
 
@@ -167,8 +172,9 @@ func (g *GitHub) explain(op string, a access, err error) error {
 // Tags lists the train tags (names trains.ParseTag accepts) among the
 // tags whose names start with "v", with the commit each points at, peeled
 // through annotated tag objects, and, for annotated tags, the tagger date
-// (lightweight tags have none). Every page of the listing is read; other
-// tags are left out and their tag objects never read. Tag objects never
+// (lightweight tags have none). Every page of the listing is read (a
+// page unchanged since the last listing is a 304, and is not decoded
+// again); other tags are left out and their tag objects never read. Tag objects never
 // change, so each is fetched once and remembered (not in the
 // conditional-request cache, which the listing's pages keep to themselves),
 // and, with WithTagObjectCache, kept in the store across restarts.
@@ -176,35 +182,91 @@ func (g *GitHub) explain(op string, a access, err error) error {
 // GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
 // and https://docs.github.com/rest/git/tags#get-a-tag
 func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
-	opts := &github.ReferenceListOptions{Ref: "tags/v", ListOptions: github.ListOptions{PerPage: 100}}
 	var out []trains.RepoTag
 	var objects []int // indexes in out of annotated tags, Commit holding the tag object's sha
-	for page := 0; page < 1000; page++ {
-		cctx, cancel := g.call(ctx)
-		refs, resp, err := g.c.Git.ListMatchingRefs(cctx, g.owner, g.name, opts)
-		cancel()
+	for page := 1; page <= 1000; {
+		refs, next, err := g.tagsPage(ctx, page)
 		if err != nil {
 			return nil, g.explain("list the tags", readContents, err)
 		}
 		for _, r := range refs {
-			name := strings.TrimPrefix(r.GetRef(), "refs/tags/")
-			if _, err := trains.ParseTag(name); err != nil {
-				continue
-			}
-			out = append(out, trains.RepoTag{Name: name, Commit: r.GetObject().GetSHA()})
-			if r.GetObject().GetType() == "tag" {
+			out = append(out, trains.RepoTag{Name: r.name, Commit: r.sha})
+			if r.annotated {
 				objects = append(objects, len(out)-1)
 			}
 		}
-		if resp.NextPage == 0 {
+		if next == 0 {
 			if err := g.peelAll(ctx, out, objects); err != nil {
 				return nil, err
 			}
 			return out, nil
 		}
-		opts.Page = resp.NextPage
+		page = next
 	}
 	return nil, fmt.Errorf("list the tags of %s: more than 1000 pages; giving up", g.repo())
+}
+
+// listedRef is a train tag's ref as a page of the listing gives it.
+type listedRef struct {
+	name, sha string
+	annotated bool // sha is a tag object's
+}
+
+// listedPage is a page of the tag listing as last read: its ETag, the
+// train tags on it and the next page.
+type listedPage struct {
+	etag string
+	refs []listedRef
+	next int
+}
+
+// tagsPage reads page n of git/matching-refs/tags/v and returns the train
+// tags on it and the next page (0: none). A page whose ETag is the one
+// read last time (the conditional-request cache answered it from a 304)
+// is not decoded again: the train tags found on it then are returned.
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
+func (g *GitHub) tagsPage(ctx context.Context, n int) ([]listedRef, int, error) {
+	u := fmt.Sprintf("repos/%s/%s/git/matching-refs/tags/v?per_page=100", g.owner, g.name)
+	if n > 1 {
+		u += "&page=" + strconv.Itoa(n)
+	}
+	req, err := g.c.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	cctx, cancel := g.call(ctx)
+	defer cancel()
+	resp, err := g.c.BareDo(cctx, req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	g.mu.Lock()
+	last, ok := g.pages[u]
+	g.mu.Unlock()
+	if ok && etag != "" && last.etag == etag {
+		return last.refs, last.next, nil
+	}
+	var refs []*github.Reference
+	if err := json.NewDecoder(resp.Body).Decode(&refs); err != nil {
+		return nil, 0, fmt.Errorf("decode the tag listing: %w", err)
+	}
+	p := listedPage{etag: etag, next: resp.NextPage}
+	for _, r := range refs {
+		name := strings.TrimPrefix(r.GetRef(), "refs/tags/")
+		if _, err := trains.ParseTag(name); err != nil {
+			continue
+		}
+		p.refs = append(p.refs, listedRef{name: name, sha: r.GetObject().GetSHA(), annotated: r.GetObject().GetType() == "tag"})
+	}
+	if etag != "" {
+		g.mu.Lock()
+		g.pages[u] = p
+		g.mu.Unlock()
+	}
+	return p.refs, p.next, nil
 }
 
 // peelAll peels the annotated tags at indexes objects of tags: from

@@ -29,6 +29,9 @@ var (
 	// big is 10,000 tags: 300 train tags, 700 annotated and 4,000
 	// lightweight other v… tags (50 pages of 100), 5,000 build tags.
 	big = world{name: "big", commits: 50_000, lines: 30, annotated: 700, light: 4000, outside: 5000, pageSize: 100}
+	// bigOnePage is big with the tag listing in one page, as GitHub
+	// documents git/matching-refs (no per_page or page parameters).
+	bigOnePage = world{name: "big-one-page", commits: 50_000, lines: 30, annotated: 700, light: 4000, outside: 5000}
 )
 
 func (w world) tags() int { return w.lines*10 + w.annotated + w.light + w.outside }
@@ -168,7 +171,7 @@ func TestTrainRequestsAtScale(t *testing.T) {
 	}{
 		{small, maxTrainRequests, maxTrainRequests},
 		{big, 70, 70}, // not yet maxTrainRequests: the listing's pages
-
+		{bigOnePage, maxTrainRequests, maxTrainRequests},
 	} {
 		t.Run(tc.w.name, func(t *testing.T) {
 			t.Parallel()
@@ -196,7 +199,7 @@ func TestTrainRequestsAtScale(t *testing.T) {
 //
 //	go test -run XXX -bench GitHubRequests -benchtime 20x ./deploy
 func BenchmarkGitHubRequests(b *testing.B) {
-	for _, w := range []world{small, big} {
+	for _, w := range []world{small, big, bigOnePage} {
 		b.Run("trains/"+w.name, func(b *testing.B) {
 			var c costs
 			for range b.N {
@@ -212,7 +215,7 @@ func BenchmarkGitHubRequests(b *testing.B) {
 			b.ReportMetric(0, "ns/op")
 		})
 	}
-	for _, w := range []world{small, big} {
+	for _, w := range []world{small, big, bigOnePage} {
 		b.Run("calendar/"+w.name, func(b *testing.B) {
 			clock := trainstest.NewClock(now)
 			st := trainstack.New(b, now, trainstack.Options{Clock: clock})

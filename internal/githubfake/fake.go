@@ -129,6 +129,8 @@ type Fake struct {
 	noRuns      bool
 	runSteps    int
 	refsPage    int
+	refsGen     int                     // bumped when a ref or branch changes
+	refsCache   map[string]cachedAnswer // matching-refs answers of refsGen
 	requests    []Request
 	changed     chan struct{} // closed and replaced when a request is recorded
 	faults      []*queuedFault
@@ -438,11 +440,21 @@ func writeJSON(ex *exchange, status int, v any) {
 		http.Error(ex.w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	writeBody(ex, status, body, etagOf(body))
+}
+
+// etagOf is the (weak) ETag of a body.
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `W/"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// writeBody answers with a JSON body whose ETag is etag: a GET gets the
+// ETag and, when the client already has that version, a 304 with no body.
+func writeBody(ex *exchange, status int, body []byte, etag string) {
 	h := ex.w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	if ex.r.Method == http.MethodGet {
-		sum := sha256.Sum256(body)
-		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
 		h.Set("ETag", etag)
 		if inm := ex.r.Header.Get("If-None-Match"); inm != "" && strings.TrimPrefix(inm, "W/") == strings.TrimPrefix(etag, "W/") {
 			ex.w.WriteHeader(http.StatusNotModified)

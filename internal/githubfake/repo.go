@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -67,6 +68,7 @@ func (f *Fake) AddCommit(branch, message string, date time.Time) string {
 	c.sha = f.newSHA(append(parents, message, date.String())...)
 	f.commits[c.sha] = c
 	f.branches[branch] = c.sha
+	f.refsGen++
 	return c.sha
 }
 
@@ -87,6 +89,7 @@ func (f *Fake) AddBranch(branch, sha string) {
 	defer f.mu.Unlock()
 	f.mustCommit(sha)
 	f.branches[branch] = sha
+	f.refsGen++
 }
 
 // Head returns the sha branch points at, "" when there is no such branch.
@@ -120,6 +123,7 @@ func (f *Fake) AddTag(name, sha string) {
 	defer f.mu.Unlock()
 	f.mustCommit(sha)
 	f.refs["refs/tags/"+name] = sha
+	f.refsGen++
 }
 
 // AddAnnotatedTag makes an annotated tag name on commit sha, made at date
@@ -135,6 +139,7 @@ func (f *Fake) AddAnnotatedTag(name, sha, message string, date time.Time) {
 	o.sha = f.newSHA("tag", name, sha)
 	f.tagObjects[o.sha] = o
 	f.refs["refs/tags/"+name] = o.sha
+	f.refsGen++
 }
 
 // Tags returns every tag, by name.
@@ -295,7 +300,21 @@ func (f *Fake) commitJSON(ex *exchange, c *commit) map[string]any {
 
 // --- handlers ---
 
+// getMatchingRefs answers GET git/matching-refs/{prefix}: every ref
+// starting with refs/{prefix}, by name, in one page (or pages, after
+// SetRefsPageSize). Answers are remembered until a ref changes, so that
+// listing thousands of tags again costs the test server little.
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
 func (f *Fake) getMatchingRefs(ex *exchange, prefix string) {
+	key := fmt.Sprintf("%s\x00%s\x00%s\x00%d", ex.prefix, prefix, ex.r.URL.RawQuery, f.refsPage)
+	if c, ok := f.refsCache[key]; ok && c.gen == f.refsGen {
+		if c.link != "" {
+			ex.w.Header().Set("Link", c.link)
+		}
+		writeBody(ex, http.StatusOK, c.body, c.etag)
+		return
+	}
 	var names []string
 	for ref := range f.refs {
 		if strings.HasPrefix(ref, "refs/"+prefix) {
@@ -319,7 +338,25 @@ func (f *Fake) getMatchingRefs(ex *exchange, prefix string) {
 		}
 		out = append(out, f.refJSON(ex, ref, sha))
 	}
-	writeJSON(ex, http.StatusOK, out)
+	body, err := json.Marshal(out)
+	if err != nil {
+		http.Error(ex.w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if f.refsCache == nil {
+		f.refsCache = map[string]cachedAnswer{}
+	}
+	c := cachedAnswer{gen: f.refsGen, body: body, etag: etagOf(body), link: ex.w.Header().Get("Link")}
+	f.refsCache[key] = c
+	writeBody(ex, http.StatusOK, c.body, c.etag)
+}
+
+// cachedAnswer is an answer of the test server kept while its refs are
+// unchanged (gen).
+type cachedAnswer struct {
+	gen        int
+	body       []byte
+	etag, link string
 }
 
 // getRef answers GET git/ref/{ref}; ref is decoded once, as the route is.
@@ -361,6 +398,7 @@ func (f *Fake) createRef(ex *exchange) {
 			return
 		}
 		f.branches[b] = req.SHA
+		f.refsGen++
 		writeJSON(ex, http.StatusCreated, f.refJSON(ex, req.Ref, req.SHA))
 		return
 	}
@@ -369,6 +407,7 @@ func (f *Fake) createRef(ex *exchange) {
 		return
 	}
 	f.refs[req.Ref] = req.SHA
+	f.refsGen++
 	if name, ok := strings.CutPrefix(req.Ref, "refs/tags/"); ok && f.publish != "" {
 		f.startRun(f.publish, name, f.peel(req.SHA), "push")
 	}
