@@ -34,8 +34,6 @@ var (
 	bigOnePage = world{name: "big-one-page", commits: 50_000, lines: 30, annotated: 700, light: 4000, outside: 5000}
 )
 
-func (w world) tags() int { return w.lines*10 + w.annotated + w.light + w.outside }
-
 // now is when the first train of a world is cut: a Wednesday.
 var now = trainstack.At("2026-12-09 10:00")
 
