@@ -96,9 +96,9 @@ type GitHub struct {
 	owner, name string
 
 	mu      sync.Mutex
-	tags    map[string]peeled        // tag object sha → what it points at; tag objects never change
-	commits map[string]trains.Commit // full sha → commit, the newest maxCommits read
-	pages   map[string]listedPage    // URL → the tag listing's page as last read
+	tags    map[string]peeled     // tag object sha → what it points at; tag objects never change
+	commits map[string]readCommit // full sha → commit, the newest maxCommits read
+	pages   map[string]listedPage // URL → the tag listing's page as last read
 }
 
 // maxCommits bounds the commits remembered by sha: enough for the heads,
@@ -150,7 +150,7 @@ func New(client *github.Client, cfg Config, opts ...Option) (*GitHub, error) {
 		owner:   url.PathEscape(cfg.Owner),
 		name:    url.PathEscape(cfg.Repo),
 		tags:    map[string]peeled{},
-		commits: map[string]trains.Commit{},
+		commits: map[string]readCommit{},
 		pages:   map[string]listedPage{},
 	}, nil
 }
@@ -384,13 +384,11 @@ func (g *GitHub) TagDate(ctx context.Context, name string) (time.Time, error) {
 	if !p.date.IsZero() {
 		return p.date, nil
 	}
-	cctx, cancel := g.call(ctx)
-	c, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(p.commit), nil)
-	cancel()
+	c, err := g.commit(ctx, p.commit)
 	if err != nil {
 		return time.Time{}, g.explain("read commit "+short(p.commit)+" of tag "+name, readContents, notFound422(err))
 	}
-	return c.GetCommit().GetCommitter().GetDate().Time, nil
+	return c.committed, nil
 }
 
 // Head returns the commit at the head of the release branch. It reads the
@@ -417,6 +415,23 @@ func (g *GitHub) Head(ctx context.Context) (trains.Commit, error) {
 // A commit named by its full sha never changes: it is remembered, and
 // asked for again only once forgotten.
 func (g *GitHub) Commit(ctx context.Context, ref string) (trains.Commit, error) {
+	c, err := g.commit(ctx, ref)
+	if err != nil {
+		return trains.Commit{}, g.explain("find commit "+ref, readContents, notFound422(err))
+	}
+	return c.Commit, nil
+}
+
+// readCommit is a commit as read, with its committer date.
+type readCommit struct {
+	trains.Commit
+	committed time.Time
+}
+
+// commit reads a commit, from memory when ref is a full sha read before.
+//
+// GitHub API docs: https://docs.github.com/rest/commits/commits#get-a-commit
+func (g *GitHub) commit(ctx context.Context, ref string) (readCommit, error) {
 	g.mu.Lock()
 	c, ok := g.commits[ref]
 	g.mu.Unlock()
@@ -427,9 +442,9 @@ func (g *GitHub) Commit(ctx context.Context, ref string) (trains.Commit, error) 
 	rc, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(ref), &github.ListOptions{PerPage: 1})
 	cancel()
 	if err != nil {
-		return trains.Commit{}, g.explain("find commit "+ref, readContents, notFound422(err))
+		return readCommit{}, err
 	}
-	c = toCommit(rc)
+	c = readCommit{Commit: toCommit(rc), committed: rc.GetCommit().GetCommitter().GetDate().Time}
 	if c.SHA == ref {
 		g.mu.Lock()
 		if len(g.commits) >= maxCommits {

@@ -177,3 +177,23 @@ func TestTagObjectsKeptAcrossRestarts(t *testing.T) {
 		t.Errorf("after a restart: %d tag objects read from GitHub, %d cache reads; want 0 and 1", n, cache.gets)
 	}
 }
+
+// TestLightweightTagDateAgainIsCheap: a lightweight tag's date is its
+// commit's, read once; asking again costs only the ref's 304.
+func TestLightweightTagDateAgainIsCheap(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sha := e.fake.AddCommit("main", "feat: x", start.Add(-48*time.Hour))
+	e.fake.AddTag("v0.1.0-dev.1", sha)
+	if _, err := e.gh.TagDate(t.Context(), "v0.1.0-dev.1"); err != nil {
+		t.Fatal(err)
+	}
+	before := e.fake.Counted()
+	got, err := e.gh.TagDate(t.Context(), "v0.1.0-dev.1")
+	if err != nil || !got.Equal(start.Add(-48*time.Hour)) {
+		t.Fatalf("TagDate = %v, %v", got, err)
+	}
+	if n := e.fake.Counted() - before; n != 0 {
+		t.Errorf("asking again cost %d counted requests, want 0", n)
+	}
+}
