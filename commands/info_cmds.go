@@ -333,7 +333,7 @@ func runChanges(ctx context.Context, c *call) (trains.Message, error) {
 		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: t})
 	}
 	if ch.Comparison.Total > len(ch.Comparison.Commits) {
-		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Context, Text: trains.Text{trains.T(fmt.Sprintf("%d more not listed; open the compare view.", ch.Comparison.Total-len(ch.Comparison.Commits)))}})
+		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Context, Text: trains.Text{trains.T(fmt.Sprintf("%d older commits not listed; open the compare view.", ch.Comparison.Total-len(ch.Comparison.Commits)))}})
 	}
 	return m, nil
 }

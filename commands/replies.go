@@ -110,8 +110,10 @@ func cutReply(r trains.CutResult) trains.Message {
 				}
 				list = append(list, trains.C(short(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
 			}
-			if from > 0 {
-				list = append(list, trains.T(fmt.Sprintf("\n… and %d older", from)))
+			// The comparison may list fewer commits than it counts (GitHub
+			// lists the newest 250): the older ones are all the others.
+			if older := max(r.Plan.Comparison.Total, len(cs)) - (len(cs) - from); older > 0 {
+				list = append(list, trains.T(fmt.Sprintf("\n… and %d older", older)))
 			}
 			m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: list})
 		}

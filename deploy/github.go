@@ -2,10 +2,13 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,9 +95,15 @@ type GitHub struct {
 	// as go-github does not escape them.
 	owner, name string
 
-	mu   sync.Mutex
-	tags map[string]peeled // tag object sha → what it points at; tag objects never change
+	mu      sync.Mutex
+	tags    map[string]peeled     // tag object sha → what it points at; tag objects never change
+	commits map[string]readCommit // full sha → commit, the newest maxCommits read
+	pages   map[string]listedPage // URL → the tag listing's page as last read
 }
+
+// maxCommits bounds the commits remembered by sha: enough for the heads,
+// candidates and tags of a few trains; when full it starts again.
+const maxCommits = 256
 
 type peeled struct {
 	commit string
@@ -134,13 +143,15 @@ func New(client *github.Client, cfg Config, opts ...Option) (*GitHub, error) {
 	}
 	o := buildOptions(opts)
 	return &GitHub{
-		c:     guarded(client, cfg.Owner, cfg.Repo),
-		cfg:   cfg,
-		o:     o,
-		log:   o.logger.With("repo", cfg.Owner+"/"+cfg.Repo),
-		owner: url.PathEscape(cfg.Owner),
-		name:  url.PathEscape(cfg.Repo),
-		tags:  map[string]peeled{},
+		c:       guarded(client, cfg.Owner, cfg.Repo),
+		cfg:     cfg,
+		o:       o,
+		log:     o.logger.With("repo", cfg.Owner+"/"+cfg.Repo),
+		owner:   url.PathEscape(cfg.Owner),
+		name:    url.PathEscape(cfg.Repo),
+		tags:    map[string]peeled{},
+		commits: map[string]readCommit{},
+		pages:   map[string]listedPage{},
 	}, nil
 }
 
@@ -158,41 +169,151 @@ func (g *GitHub) explain(op string, a access, err error) error {
 	return explain(op, g.repo(), a, g.o.clock.Now(), err)
 }
 
-// Tags lists every tag whose name starts with "v", with the commit it
-// points at, peeled through annotated tag objects, and, for annotated
-// tags, the tagger date (lightweight tags have none). Every page is read.
-// Tag objects are remembered, so each is fetched once.
+// Tags lists the train tags (names trains.ParseTag accepts) among the
+// tags whose names start with "v", with the commit each points at, peeled
+// through annotated tag objects, and, for annotated tags, the tagger date
+// (lightweight tags have none). Every page of the listing is read (a
+// page unchanged since the last listing is a 304, and is not decoded
+// again); other tags are left out and their tag objects never read. Tag objects never
+// change, so each is fetched once and remembered (not in the
+// conditional-request cache, which the listing's pages keep to themselves),
+// and, with WithTagObjectCache, kept in the store across restarts.
 //
 // GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
 // and https://docs.github.com/rest/git/tags#get-a-tag
 func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
-	opts := &github.ReferenceListOptions{Ref: "tags/v", ListOptions: github.ListOptions{PerPage: 100}}
 	var out []trains.RepoTag
-	for page := 0; page < 1000; page++ {
-		cctx, cancel := g.call(ctx)
-		refs, resp, err := g.c.Git.ListMatchingRefs(cctx, g.owner, g.name, opts)
-		cancel()
+	var objects []int // indexes in out of annotated tags, Commit holding the tag object's sha
+	for page := 1; page <= 1000; {
+		refs, next, err := g.tagsPage(ctx, page)
 		if err != nil {
 			return nil, g.explain("list the tags", readContents, err)
 		}
 		for _, r := range refs {
-			name := strings.TrimPrefix(r.GetRef(), "refs/tags/")
-			t := trains.RepoTag{Name: name, Commit: r.GetObject().GetSHA()}
-			if r.GetObject().GetType() == "tag" {
-				p, err := g.peel(ctx, t.Commit)
-				if err != nil {
-					return nil, fmt.Errorf("read tag %s: %w", name, err)
-				}
-				t.Commit, t.Date = p.commit, p.date
+			out = append(out, trains.RepoTag{Name: r.name, Commit: r.sha})
+			if r.annotated {
+				objects = append(objects, len(out)-1)
 			}
-			out = append(out, t)
 		}
-		if resp.NextPage == 0 {
+		if next == 0 {
+			if err := g.peelAll(ctx, out, objects); err != nil {
+				return nil, err
+			}
 			return out, nil
 		}
-		opts.Page = resp.NextPage
+		page = next
 	}
 	return nil, fmt.Errorf("list the tags of %s: more than 1000 pages; giving up", g.repo())
+}
+
+// listedRef is a train tag's ref as a page of the listing gives it.
+type listedRef struct {
+	name, sha string
+	annotated bool // sha is a tag object's
+}
+
+// listedPage is a page of the tag listing as last read: its ETag, the
+// train tags on it and the next page.
+type listedPage struct {
+	etag string
+	refs []listedRef
+	next int
+}
+
+// tagsPage reads page n of git/matching-refs/tags/v and returns the train
+// tags on it and the next page (0: none). A page whose ETag is the one
+// read last time (the conditional-request cache answered it from a 304)
+// is not decoded again: the train tags found on it then are returned.
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
+func (g *GitHub) tagsPage(ctx context.Context, n int) ([]listedRef, int, error) {
+	u := fmt.Sprintf("repos/%s/%s/git/matching-refs/tags/v?per_page=100", g.owner, g.name)
+	if n > 1 {
+		u += "&page=" + strconv.Itoa(n)
+	}
+	req, err := g.c.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	cctx, cancel := g.call(ctx)
+	defer cancel()
+	resp, err := g.c.BareDo(cctx, req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	g.mu.Lock()
+	last, ok := g.pages[u]
+	g.mu.Unlock()
+	if ok && etag != "" && last.etag == etag {
+		return last.refs, last.next, nil
+	}
+	var refs []*github.Reference
+	if err := json.NewDecoder(resp.Body).Decode(&refs); err != nil {
+		return nil, 0, fmt.Errorf("decode the tag listing: %w", err)
+	}
+	p := listedPage{etag: etag, next: resp.NextPage}
+	for _, r := range refs {
+		name := strings.TrimPrefix(r.GetRef(), "refs/tags/")
+		if _, err := trains.ParseTag(name); err != nil {
+			continue
+		}
+		p.refs = append(p.refs, listedRef{name: name, sha: r.GetObject().GetSHA(), annotated: r.GetObject().GetType() == "tag"})
+	}
+	if etag != "" {
+		g.mu.Lock()
+		g.pages[u] = p
+		g.mu.Unlock()
+	}
+	return p.refs, p.next, nil
+}
+
+// peelAll peels the annotated tags at indexes objects of tags: from
+// memory, else from the tag object cache (one read for all), else from
+// GitHub, keeping what GitHub gave in the cache (one write).
+func (g *GitHub) peelAll(ctx context.Context, tags []trains.RepoTag, objects []int) error {
+	var missing []string
+	g.mu.Lock()
+	for _, i := range objects {
+		if _, ok := g.tags[tags[i].Commit]; !ok {
+			missing = append(missing, tags[i].Commit)
+		}
+	}
+	g.mu.Unlock()
+	if len(missing) > 0 && g.o.objects != nil {
+		kept, err := g.o.objects.TagObjects(ctx, missing)
+		if err != nil {
+			g.log.WarnContext(ctx, "cannot read the kept tag objects; reading them from GitHub", slog.Any("error", err))
+		}
+		g.mu.Lock()
+		for sha, o := range kept {
+			g.tags[sha] = peeled{commit: o.Commit, date: o.Date}
+		}
+		g.mu.Unlock()
+	}
+	fetched := map[string]trains.TagObject{}
+	for _, i := range objects {
+		t := &tags[i]
+		sha := t.Commit
+		g.mu.Lock()
+		p, ok := g.tags[sha]
+		g.mu.Unlock()
+		if !ok {
+			var err error
+			if p, err = g.peel(ctx, sha); err != nil {
+				return fmt.Errorf("read tag %s: %w", t.Name, err)
+			}
+			fetched[sha] = trains.TagObject{Commit: p.commit, Date: p.date}
+		}
+		t.Commit, t.Date = p.commit, p.date
+	}
+	if len(fetched) > 0 && g.o.objects != nil {
+		if err := g.o.objects.PutTagObjects(ctx, fetched); err != nil {
+			g.log.WarnContext(ctx, "cannot keep the tag objects read; they will be read from GitHub again after a restart", slog.Any("error", err))
+		}
+	}
+	return nil
 }
 
 // peel follows a tag object to its commit and returns the outermost
@@ -263,13 +384,11 @@ func (g *GitHub) TagDate(ctx context.Context, name string) (time.Time, error) {
 	if !p.date.IsZero() {
 		return p.date, nil
 	}
-	cctx, cancel := g.call(ctx)
-	c, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(p.commit), nil)
-	cancel()
+	c, err := g.commit(ctx, p.commit)
 	if err != nil {
 		return time.Time{}, g.explain("read commit "+short(p.commit)+" of tag "+name, readContents, notFound422(err))
 	}
-	return c.GetCommit().GetCommitter().GetDate().Time, nil
+	return c.committed, nil
 }
 
 // Head returns the commit at the head of the release branch. It reads the
@@ -292,14 +411,49 @@ func (g *GitHub) Head(ctx context.Context) (trains.Commit, error) {
 // Commit resolves a sha, branch or tag. ErrNotFound: no such commit.
 //
 // GitHub API docs: https://docs.github.com/rest/commits/commits#get-a-commit
+//
+// A commit named by its full sha never changes: it is remembered, and
+// asked for again only once forgotten.
 func (g *GitHub) Commit(ctx context.Context, ref string) (trains.Commit, error) {
-	cctx, cancel := g.call(ctx)
-	c, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(ref), &github.ListOptions{PerPage: 1})
-	cancel()
+	c, err := g.commit(ctx, ref)
 	if err != nil {
 		return trains.Commit{}, g.explain("find commit "+ref, readContents, notFound422(err))
 	}
-	return toCommit(c), nil
+	return c.Commit, nil
+}
+
+// readCommit is a commit as read, with its committer date.
+type readCommit struct {
+	trains.Commit
+	committed time.Time
+}
+
+// commit reads a commit, from memory when ref is a full sha read before.
+//
+// GitHub API docs: https://docs.github.com/rest/commits/commits#get-a-commit
+func (g *GitHub) commit(ctx context.Context, ref string) (readCommit, error) {
+	g.mu.Lock()
+	c, ok := g.commits[ref]
+	g.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	cctx, cancel := g.call(ctx)
+	rc, _, err := g.c.Repositories.GetCommit(cctx, g.owner, g.name, escapePath(ref), &github.ListOptions{PerPage: 1})
+	cancel()
+	if err != nil {
+		return readCommit{}, err
+	}
+	c = readCommit{Commit: toCommit(rc), committed: rc.GetCommit().GetCommitter().GetDate().Time}
+	if c.SHA == ref {
+		g.mu.Lock()
+		if len(g.commits) >= maxCommits {
+			clear(g.commits)
+		}
+		g.commits[ref] = c
+		g.mu.Unlock()
+	}
+	return c, nil
 }
 
 // notFound422 marks GitHub's 422 "No commit found for SHA: x" as a 404:
@@ -331,8 +485,11 @@ func toCommit(c *github.RepositoryCommit) trains.Commit {
 	}
 }
 
-// Compare returns the commits in head that are not in base, oldest first
-// (GitHub lists at most 250; Total counts them all), and the compare view.
+// Compare returns the commits in head that are not in base, oldest first,
+// and the compare view. Past 250 commits it returns the newest 250 (Total
+// counts them all): asked without per_page or page, GitHub's compare
+// lists 250 commits of which the last is the newest of the comparison,
+// so one request gives what the dry run and `changes` show.
 //
 // GitHub API docs: https://docs.github.com/rest/commits/commits#compare-two-commits
 func (g *GitHub) Compare(ctx context.Context, base, head string) (trains.Comparison, error) {

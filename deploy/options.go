@@ -54,6 +54,7 @@ type options struct {
 	sleeper Sleeper
 	logger  *slog.Logger
 	jitter  func() float64 // in [0, 1)
+	objects trains.TagObjectCache
 }
 
 func buildOptions(opts []Option) options {
@@ -85,3 +86,11 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // WithJitter replaces the source of backoff jitter, a function returning a
 // number in [0, 1) (default: math/rand/v2). Tests may fix it.
 func WithJitter(f func() float64) Option { return func(o *options) { o.jitter = f } }
+
+// WithTagObjectCache makes the Repo keep the tag objects it reads in c
+// (the state store), and look there before asking GitHub: a tag object
+// never changes, so a restarted trainbot reads none it read before. A
+// cache that fails is logged and passed by: GitHub is asked instead.
+func WithTagObjectCache(c trains.TagObjectCache) Option {
+	return func(o *options) { o.objects = c }
+}

@@ -22,7 +22,9 @@ const DefaultAPIURL = "https://api.github.com/"
 // top of base (http.DefaultTransport when nil):
 //
 //   - conditional requests: every GET with an ETag is remembered (per URL
-//     and token, the newest 256) and asked again with If-None-Match; a 304
+//     and token, the newest 256) and asked again with If-None-Match,
+//     except for objects that never change (tag objects, commits by
+//     full sha), which the Repo remembers itself; a 304
 //     Not Modified, which GitHub does not count against the rate limit, is
 //     answered from the remembered body;
 //   - retries with exponential backoff and jitter on 429 and secondary
@@ -104,8 +106,33 @@ func cacheKey(req *http.Request) string {
 	return req.URL.String() + "#" + hex.EncodeToString(h[:8])
 }
 
+// immutable reports whether a GET asks for an object that never changes:
+// a tag object (git/tags/{sha}) or a commit named by its full sha
+// (commits/{sha}, git/commits/{sha}). The Repo remembers what it needs of
+// those itself; kept here they would push out the listings and polls
+// whose 304s are what the cache is for.
+func immutable(path string) bool {
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 {
+		return false
+	}
+	dir, last := path[:i], path[i+1:]
+	if strings.HasSuffix(dir, "/git/tags") {
+		return true
+	}
+	if !strings.HasSuffix(dir, "/commits") || len(last) != 40 {
+		return false
+	}
+	for _, c := range last {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 func (t *etagTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodGet || req.Header.Get("If-None-Match") != "" || req.Header.Get("Range") != "" {
+	if req.Method != http.MethodGet || req.Header.Get("If-None-Match") != "" || req.Header.Get("Range") != "" || immutable(req.URL.Path) {
 		return t.base.RoundTrip(req)
 	}
 	key := cacheKey(req)

@@ -95,11 +95,10 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 			s.release(lease)
 		}
 	}()
-	// Under the lock, take the number afresh: another hotfix may have just made one.
-	if rts, err = s.Repo.Tags(ctx); err != nil {
-		return res, fmt.Errorf("list the repository's tags: %w", err)
-	}
-	if tag, err = NextHotfixTag(TrainTags(rts)); err != nil {
+	// Under the lock, take the number afresh: another hotfix may have just
+	// made one. It made it under this lock, so only the next numbers can
+	// be taken: ask for each rather than list every tag again.
+	if tag, err = s.freeHotfixTag(ctx, tag); err != nil {
 		return res, err
 	}
 	t.Tag, t.Candidate.Tag = tag.String(), tag.String()
@@ -138,6 +137,22 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 	s.launch(t, lease)
 	res.Train = t
 	return res, nil
+}
+
+// freeHotfixTag returns tag, or the first hotfix tag after it on its line
+// that does not exist in the repository.
+func (s *Service) freeHotfixTag(ctx context.Context, tag Tag) (Tag, error) {
+	for range 100 {
+		_, err := s.Repo.TagDate(ctx, tag.String())
+		if errors.Is(err, ErrNotFound) {
+			return tag, nil
+		}
+		if err != nil {
+			return tag, fmt.Errorf("check whether %s exists: %w", tag, err)
+		}
+		tag.N++
+	}
+	return tag, fmt.Errorf("the next 100 hotfix tags after %s exist already", tag)
 }
 
 // hotfixOf names the hotfix that already ships commit: a hotfix tag on it,

@@ -29,12 +29,28 @@ type Plan struct {
 
 // plan works out what a dev or staging train would ship at now.
 func (s *Service) plan(ctx context.Context, track Track, now time.Time) (Plan, error) {
-	p := Plan{Track: track, Inputs: track.WorkflowInputs()}
+	tags, err := s.trainTags(ctx)
+	if err != nil {
+		return Plan{Track: track, Inputs: track.WorkflowInputs()}, err
+	}
+	return s.planWith(ctx, tags, track, now)
+}
+
+// trainTags lists the repository's train tags.
+func (s *Service) trainTags(ctx context.Context) ([]TrainTag, error) {
 	rts, err := s.Repo.Tags(ctx)
 	if err != nil {
-		return p, fmt.Errorf("list the repository's tags: %w", err)
+		return nil, fmt.Errorf("list the repository's tags: %w", err)
 	}
-	tags := TrainTags(rts)
+	return TrainTags(rts), nil
+}
+
+// planWith is plan on train tags already listed, so that a command making
+// several plans lists them once. It fills in dates of tags, so each call
+// needs its own copy of the listing.
+func (s *Service) planWith(ctx context.Context, tags []TrainTag, track Track, now time.Time) (Plan, error) {
+	var err error
+	p := Plan{Track: track, Inputs: track.WorkflowInputs()}
 	switch track {
 	case Dev:
 		head, err := s.Repo.Head(ctx)

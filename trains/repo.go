@@ -28,8 +28,9 @@ func (c Commit) Title() string {
 
 // Comparison is what lies between two refs.
 type Comparison struct {
-	// Commits are those reachable from head and not from base, oldest first.
-	// GitHub lists at most 250; Total counts them all.
+	// Commits are those reachable from head and not from base, oldest
+	// first: all of them, or the newest when there are more than the
+	// repository lists at once (GitHub: 250). Total counts them all.
 	Commits []Commit
 	Total   int
 	// URL is the compare view a person can open, empty when there is none.
@@ -78,8 +79,9 @@ func (e *TagConflictError) Error() string {
 type Repo interface {
 	Ancestry
 
-	// Tags lists every tag whose name starts with "v", with the commit it
-	// points at (peeled) and its date where known without more requests.
+	// Tags lists the train tags (names ParseTag accepts; other tags may
+	// be listed too, and are ignored), with the commit each points at
+	// (peeled) and its date where known without more requests.
 	Tags(ctx context.Context) ([]RepoTag, error)
 	// TagDate returns when a tag was made: an annotated tag's tagger date,
 	// else its commit's committer date. ErrNotFound: no such tag.

@@ -3,6 +3,7 @@ package trains
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -119,9 +120,13 @@ func (s *Service) Calendar(ctx context.Context, o CalendarOptions) (Calendar, er
 	in := CalendarInput{Now: now, Schedule: s.cfg.Schedule, Rotation: st.Rotation, Windows: st.Windows, Trains: st.Trains, Count: o.Count}
 	if o.Candidates {
 		in.Candidates = map[Track]string{}
+		tags, err := s.trainTags(ctx)
+		if err != nil {
+			return Calendar{}, err
+		}
 		for _, tr := range []Track{Dev, Staging} {
 			slot, _ := s.cfg.Schedule.Next(tr, now)
-			p, err := s.plan(ctx, tr, slot.At)
+			p, err := s.planWith(ctx, slices.Clone(tags), tr, slot.At)
 			if err != nil {
 				return Calendar{}, err
 			}

@@ -66,9 +66,13 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	repoOpts := []deploy.Option{deploy.WithLogger(log)}
+	if objs, ok := store.(trains.TagObjectCache); ok {
+		repoOpts = append(repoOpts, deploy.WithTagObjectCache(objs)) // both stores keep tag objects
+	}
 	ghRepo, err := deploy.New(gh, deploy.Config{Owner: c.Owner, Repo: c.Repo, Branch: c.Branch,
 		DeployWorkflow: c.DeployWorkflow, PublishWorkflow: c.PublishWorkflow, PollMin: c.GitHubPoll, PollMax: 6 * c.GitHubPoll},
-		deploy.WithLogger(log))
+		repoOpts...)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ func (f *Fake) AddForkCommit(parent, message string) string {
 	defer f.mu.Unlock()
 	f.mustCommit(parent)
 	date := f.now()
-	c := &commit{message: message, author: "forker", date: date, parents: []string{parent}}
+	c := &commit{message: message, author: "forker", date: date, parents: []string{parent}, gen: f.generation([]string{parent})}
 	c.sha = f.newSHA(parent, message, date.String(), "fork")
 	f.commits[c.sha] = c
 	return c.sha

@@ -25,6 +25,11 @@
 //     compare endpoints answer it, as GitHub does, but no branch of the
 //     repository contains it. The clients it hands out refuse (and
 //     fail the test on) requests to any other host.
+//   - Compare walks only the commits between its two ends (generation
+//     numbers, as git's merge-base does), so a history of 50,000 commits
+//     costs nothing more than a short one. Without per_page or page it
+//     lists the newest 250 commits, oldest first; with either, pages run
+//     oldest first with Link headers, as GitHub documents.
 //   - Every GET answers with an ETag and answers If-None-Match with a 304
 //     and no body when nothing changed. Requests records every request;
 //     Counted leaves out the 304s, which GitHub does not count against
@@ -124,6 +129,8 @@ type Fake struct {
 	noRuns      bool
 	runSteps    int
 	refsPage    int
+	refsGen     int                     // bumped when a ref or branch changes
+	refsCache   map[string]cachedAnswer // matching-refs answers of refsGen
 	requests    []Request
 	changed     chan struct{} // closed and replaced when a request is recorded
 	faults      []*queuedFault
@@ -433,11 +440,21 @@ func writeJSON(ex *exchange, status int, v any) {
 		http.Error(ex.w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	writeBody(ex, status, body, etagOf(body))
+}
+
+// etagOf is the (weak) ETag of a body.
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `W/"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// writeBody answers with a JSON body whose ETag is etag: a GET gets the
+// ETag and, when the client already has that version, a 304 with no body.
+func writeBody(ex *exchange, status int, body []byte, etag string) {
 	h := ex.w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	if ex.r.Method == http.MethodGet {
-		sum := sha256.Sum256(body)
-		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
 		h.Set("ETag", etag)
 		if inm := ex.r.Header.Get("If-None-Match"); inm != "" && strings.TrimPrefix(inm, "W/") == strings.TrimPrefix(etag, "W/") {
 			ex.w.WriteHeader(http.StatusNotModified)

@@ -1,8 +1,10 @@
 package githubfake
 
 import (
+	"container/heap"
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -16,6 +18,7 @@ type commit struct {
 	author  string
 	date    time.Time
 	parents []string
+	gen     int // 1 + the highest generation of its parents: a child's is above its parents'
 }
 
 type tagObject struct {
@@ -61,10 +64,11 @@ func (f *Fake) AddCommit(branch, message string, date time.Time) string {
 	if head, ok := f.branches[branch]; ok {
 		parents = []string{head}
 	}
-	c := &commit{message: message, author: "octocat", date: date.UTC().Truncate(time.Second), parents: parents}
+	c := &commit{message: message, author: "octocat", date: date.UTC().Truncate(time.Second), parents: parents, gen: f.generation(parents)}
 	c.sha = f.newSHA(append(parents, message, date.String())...)
 	f.commits[c.sha] = c
 	f.branches[branch] = c.sha
+	f.refsGen++
 	return c.sha
 }
 
@@ -85,6 +89,7 @@ func (f *Fake) AddBranch(branch, sha string) {
 	defer f.mu.Unlock()
 	f.mustCommit(sha)
 	f.branches[branch] = sha
+	f.refsGen++
 }
 
 // Head returns the sha branch points at, "" when there is no such branch.
@@ -92,6 +97,17 @@ func (f *Fake) Head(branch string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.branches[branch]
+}
+
+// generation is the generation of a commit with these parents.
+func (f *Fake) generation(parents []string) int {
+	g := 0
+	for _, p := range parents {
+		if c, ok := f.commits[p]; ok {
+			g = max(g, c.gen)
+		}
+	}
+	return g + 1
 }
 
 func (f *Fake) mustCommit(sha string) {
@@ -107,6 +123,7 @@ func (f *Fake) AddTag(name, sha string) {
 	defer f.mu.Unlock()
 	f.mustCommit(sha)
 	f.refs["refs/tags/"+name] = sha
+	f.refsGen++
 }
 
 // AddAnnotatedTag makes an annotated tag name on commit sha, made at date
@@ -122,6 +139,7 @@ func (f *Fake) AddAnnotatedTag(name, sha, message string, date time.Time) {
 	o.sha = f.newSHA("tag", name, sha)
 	f.tagObjects[o.sha] = o
 	f.refs["refs/tags/"+name] = o.sha
+	f.refsGen++
 }
 
 // Tags returns every tag, by name.
@@ -282,7 +300,21 @@ func (f *Fake) commitJSON(ex *exchange, c *commit) map[string]any {
 
 // --- handlers ---
 
+// getMatchingRefs answers GET git/matching-refs/{prefix}: every ref
+// starting with refs/{prefix}, by name, in one page (or pages, after
+// SetRefsPageSize). Answers are remembered until a ref changes, so that
+// listing thousands of tags again costs the test server little.
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
 func (f *Fake) getMatchingRefs(ex *exchange, prefix string) {
+	key := fmt.Sprintf("%s\x00%s\x00%s\x00%d", ex.prefix, prefix, ex.r.URL.RawQuery, f.refsPage)
+	if c, ok := f.refsCache[key]; ok && c.gen == f.refsGen {
+		if c.link != "" {
+			ex.w.Header().Set("Link", c.link)
+		}
+		writeBody(ex, http.StatusOK, c.body, c.etag)
+		return
+	}
 	var names []string
 	for ref := range f.refs {
 		if strings.HasPrefix(ref, "refs/"+prefix) {
@@ -306,7 +338,25 @@ func (f *Fake) getMatchingRefs(ex *exchange, prefix string) {
 		}
 		out = append(out, f.refJSON(ex, ref, sha))
 	}
-	writeJSON(ex, http.StatusOK, out)
+	body, err := json.Marshal(out)
+	if err != nil {
+		http.Error(ex.w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if f.refsCache == nil {
+		f.refsCache = map[string]cachedAnswer{}
+	}
+	c := cachedAnswer{gen: f.refsGen, body: body, etag: etagOf(body), link: ex.w.Header().Get("Link")}
+	f.refsCache[key] = c
+	writeBody(ex, http.StatusOK, c.body, c.etag)
+}
+
+// cachedAnswer is an answer of the test server kept while its refs are
+// unchanged (gen).
+type cachedAnswer struct {
+	gen        int
+	body       []byte
+	etag, link string
 }
 
 // getRef answers GET git/ref/{ref}; ref is decoded once, as the route is.
@@ -348,6 +398,7 @@ func (f *Fake) createRef(ex *exchange) {
 			return
 		}
 		f.branches[b] = req.SHA
+		f.refsGen++
 		writeJSON(ex, http.StatusCreated, f.refJSON(ex, req.Ref, req.SHA))
 		return
 	}
@@ -356,6 +407,7 @@ func (f *Fake) createRef(ex *exchange) {
 		return
 	}
 	f.refs[req.Ref] = req.SHA
+	f.refsGen++
 	if name, ok := strings.CutPrefix(req.Ref, "refs/tags/"); ok && f.publish != "" {
 		f.startRun(f.publish, name, f.peel(req.SHA), "push")
 	}
@@ -450,43 +502,95 @@ func (f *Fake) getCommit(ex *exchange, ref string) {
 	writeJSON(ex, http.StatusOK, f.commitJSON(ex, f.commits[sha]))
 }
 
-// ancestors returns every commit reachable from sha, itself included.
-func (f *Fake) ancestors(sha string) map[string]bool {
-	seen := map[string]bool{}
-	stack := []string{sha}
-	for len(stack) > 0 {
-		s := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[s] {
-			continue
+// between walks back from base and head together, newest generation
+// first, and stops once every commit still queued is reachable from both:
+// the cost is the size of the difference, not of the history. It returns
+// the commits only head reaches and those only base reaches, oldest
+// first, and the merge base (nil when the histories are unrelated).
+func (f *Fake) between(base, head string) (ahead, behind []*commit, mergeBase *commit) {
+	const fromHead, fromBase = 1, 2
+	flags := map[string]uint8{}
+	q := &genQueue{}
+	open := 0 // queued commits not yet reached from both sides
+	push := func(sha string, fl uint8) {
+		c, ok := f.commits[sha]
+		if !ok {
+			return
 		}
-		seen[s] = true
-		if c, ok := f.commits[s]; ok {
-			stack = append(stack, c.parents...)
+		old := flags[sha]
+		if old|fl == old {
+			return
+		}
+		flags[sha] = old | fl
+		if old == 0 {
+			heap.Push(q, c)
+			if old|fl != fromHead|fromBase {
+				open++
+			}
+		} else if old|fl == fromHead|fromBase {
+			open-- // queued, now reached from both
 		}
 	}
-	return seen
-}
-
-// only returns the commits reachable from head and not in exclude,
-// oldest first.
-func (f *Fake) only(head string, exclude map[string]bool) []*commit {
-	var out []*commit
-	for s := range f.ancestors(head) {
-		if !exclude[s] {
-			out = append(out, f.commits[s])
+	push(head, fromHead)
+	push(base, fromBase)
+	for q.Len() > 0 && open > 0 {
+		c := heap.Pop(q).(*commit)
+		fl := flags[c.sha]
+		switch fl {
+		case fromHead:
+			ahead = append(ahead, c)
+			open--
+		case fromBase:
+			behind = append(behind, c)
+			open--
+		default:
+			if mergeBase == nil {
+				mergeBase = c
+			}
+		}
+		for _, p := range c.parents {
+			push(p, fl)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].date.Equal(out[j].date) {
-			return out[i].date.Before(out[j].date)
+	for q.Len() > 0 && mergeBase == nil {
+		if c := heap.Pop(q).(*commit); flags[c.sha] == fromHead|fromBase {
+			mergeBase = c
 		}
-		// A parent before its child when dates tie.
-		return f.ancestors(out[j].sha)[out[i].sha]
-	})
-	return out
+	}
+	chrono := func(s []*commit) {
+		sort.Slice(s, func(i, j int) bool {
+			if !s[i].date.Equal(s[j].date) {
+				return s[i].date.Before(s[j].date)
+			}
+			return s[i].gen < s[j].gen // a parent before its child when dates tie
+		})
+	}
+	chrono(ahead)
+	chrono(behind)
+	return ahead, behind, mergeBase
 }
 
+// genQueue is a max-heap of commits by generation.
+type genQueue []*commit
+
+func (q genQueue) Len() int           { return len(q) }
+func (q genQueue) Less(i, j int) bool { return q[i].gen > q[j].gen }
+func (q genQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *genQueue) Push(x any)        { *q = append(*q, x.(*commit)) }
+func (q *genQueue) Pop() any {
+	old := *q
+	c := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return c
+}
+
+// compare answers GET compare/{base}...{head}. Without per_page or page
+// the commits are the newest 250, oldest first (the last is the head);
+// with either, pages of per_page (default and at most 250) run oldest
+// first, with Link headers (GitHub API docs, "Working with large
+// comparisons").
+//
+// GitHub API docs: https://docs.github.com/rest/commits/commits#compare-two-commits
 func (f *Fake) compare(ex *exchange, spec string) {
 	baseRef, headRef, ok := strings.Cut(spec, "...")
 	if !ok {
@@ -499,9 +603,7 @@ func (f *Fake) compare(ex *exchange, spec string) {
 		writeError(ex.w, http.StatusNotFound, "Not Found")
 		return
 	}
-	baseAnc, headAnc := f.ancestors(base), f.ancestors(head)
-	ahead := f.only(head, baseAnc)
-	behind := f.only(base, headAnc)
+	ahead, behind, mergeBase := f.between(base, head)
 	status := "diverged"
 	switch {
 	case base == head:
@@ -511,22 +613,12 @@ func (f *Fake) compare(ex *exchange, spec string) {
 	case len(ahead) == 0:
 		status = "behind"
 	}
-	// Merge base: the newest common ancestor.
-	var mergeBase *commit
-	best := 0
-	for s := range baseAnc {
-		if headAnc[s] {
-			if n := len(f.ancestors(s)); n > best {
-				mergeBase, best = f.commits[s], n
-			}
-		}
-	}
 	total := len(ahead)
 	listed := ahead
 	if ex.r.URL.Query().Has("per_page") || ex.r.URL.Query().Has("page") {
 		listed = paginate(ex, ahead, 250)
 	} else if len(listed) > 250 {
-		listed = listed[:250]
+		listed = listed[len(listed)-250:]
 	}
 	commits := make([]map[string]any, 0, len(listed))
 	for _, c := range listed {

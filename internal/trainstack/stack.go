@@ -53,6 +53,11 @@ type Options struct {
 	Announcer trains.Announcer
 	// Config edits the service's settings.
 	Config func(*trains.ServiceConfig)
+	// GitHub, when not nil, is the fake GitHub to use instead of a new
+	// one, and Clock the clock instead of a new one: a second stack over
+	// the first one's fake, clock and Store is the service restarted.
+	GitHub *githubfake.Fake
+	Clock  *trainstest.Clock
 	// BeforeSleep, when not nil, runs before each wait of the GitHub
 	// adapter's polls (which take no real time otherwise); an error ends
 	// the wait with it. A test holds a train between two polls with it.
@@ -80,9 +85,15 @@ func At(s string) time.Time {
 // New starts a service at now over a fresh store and fake GitHub.
 func New(t testing.TB, now time.Time, o Options) *Stack {
 	t.Helper()
-	clock := trainstest.NewClock(now)
-	gh := githubfake.New(t, githubfake.WithClock(clock))
-	gh.SetRunSteps(1)
+	clock := o.Clock
+	if clock == nil {
+		clock = trainstest.NewClock(now)
+	}
+	gh := o.GitHub
+	if gh == nil {
+		gh = githubfake.New(t, githubfake.WithClock(clock))
+		gh.SetRunSteps(1)
+	}
 	store := o.Store
 	if store == nil {
 		bs, err := boltstore.Open(t.TempDir(), clock)
@@ -109,8 +120,12 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	repoOpts := []deploy.Option{deploy.WithClock(repoClock), deploy.WithSleeper(sleep)}
+	if objs, ok := store.(trains.TagObjectCache); ok {
+		repoOpts = append(repoOpts, deploy.WithTagObjectCache(objs))
+	}
 	repo, err := deploy.New(gh.Point(client), deploy.Config{Owner: gh.Owner(), Repo: gh.Repo(), PublishWorkflow: "publish-images.yaml"},
-		deploy.WithClock(repoClock), deploy.WithSleeper(sleep))
+		repoOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
