@@ -44,9 +44,6 @@ var historyWrites = []storagetest.CommandRead{
 // five years of history as on one with thirty days (issue 10). It counts
 // round trips with the go-redis hook, so it does not depend on timing.
 func TestRoundTripsFlatWithHistory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills five years of history (55,000 writes)")
-	}
 	t.Parallel()
 	now := storagetest.T0
 	type world struct {
