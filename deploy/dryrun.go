@@ -49,6 +49,10 @@ func (d *dryRun) printf(format string, args ...any) {
 
 func (d *dryRun) Tags(ctx context.Context) ([]trains.RepoTag, error) { return d.repo.Tags(ctx) }
 
+func (d *dryRun) LineTags(ctx context.Context, line trains.Line) ([]trains.RepoTag, error) {
+	return d.repo.LineTags(ctx, line)
+}
+
 func (d *dryRun) TagDate(ctx context.Context, name string) (time.Time, error) {
 	return d.repo.TagDate(ctx, name)
 }

@@ -182,10 +182,25 @@ func (g *GitHub) explain(op string, a access, err error) error {
 // GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
 // and https://docs.github.com/rest/git/tags#get-a-tag
 func (g *GitHub) Tags(ctx context.Context) ([]trains.RepoTag, error) {
+	return g.listTags(ctx, "v")
+}
+
+// LineTags lists the train tags of line as Tags does, from the tags whose
+// names begin with v<line>- alone: one request (a 304 when the line has
+// no new tag) however many tags the repository has.
+//
+// GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
+func (g *GitHub) LineTags(ctx context.Context, line trains.Line) ([]trains.RepoTag, error) {
+	return g.listTags(ctx, "v"+line.String()+"-")
+}
+
+// listTags lists the train tags among the tags whose names begin with
+// prefix, peeled, reading every page of git/matching-refs/tags/<prefix>.
+func (g *GitHub) listTags(ctx context.Context, prefix string) ([]trains.RepoTag, error) {
 	var out []trains.RepoTag
 	var objects []int // indexes in out of annotated tags, Commit holding the tag object's sha
 	for page := 1; page <= 1000; {
-		refs, next, err := g.tagsPage(ctx, page)
+		refs, next, err := g.tagsPage(ctx, prefix, page)
 		if err != nil {
 			return nil, g.explain("list the tags", readContents, err)
 		}
@@ -220,14 +235,14 @@ type listedPage struct {
 	next int
 }
 
-// tagsPage reads page n of git/matching-refs/tags/v and returns the train
-// tags on it and the next page (0: none). A page whose ETag is the one
+// tagsPage reads page n of git/matching-refs/tags/<prefix> and returns
+// the train tags on it and the next page (0: none). A page whose ETag is the one
 // read last time (the conditional-request cache answered it from a 304)
 // is not decoded again: the train tags found on it then are returned.
 //
 // GitHub API docs: https://docs.github.com/rest/git/refs#list-matching-references
-func (g *GitHub) tagsPage(ctx context.Context, n int) ([]listedRef, int, error) {
-	u := fmt.Sprintf("repos/%s/%s/git/matching-refs/tags/v?per_page=100", g.owner, g.name)
+func (g *GitHub) tagsPage(ctx context.Context, prefix string, n int) ([]listedRef, int, error) {
+	u := fmt.Sprintf("repos/%s/%s/git/matching-refs/tags/%s?per_page=100", g.owner, g.name, url.PathEscape(prefix))
 	if n > 1 {
 		u += "&page=" + strconv.Itoa(n)
 	}

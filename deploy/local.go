@@ -129,7 +129,17 @@ const tagFormat = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objec
 // Tags lists the tags named v*, peeled, with the tagger date of annotated
 // tags (git for-each-ref refs/tags/v*).
 func (l *Local) Tags(ctx context.Context) ([]trains.RepoTag, error) {
-	out, err := l.git(ctx, "for-each-ref", "--format="+tagFormat, "refs/tags/v*")
+	return l.tags(ctx, "refs/tags/v*")
+}
+
+// LineTags lists the tags whose names begin with v<line>-.
+func (l *Local) LineTags(ctx context.Context, line trains.Line) ([]trains.RepoTag, error) {
+	return l.tags(ctx, "refs/tags/v"+line.String()+"-*")
+}
+
+// tags lists the tags matching pattern, a for-each-ref pattern.
+func (l *Local) tags(ctx context.Context, pattern string) ([]trains.RepoTag, error) {
+	out, err := l.git(ctx, "for-each-ref", "--format="+tagFormat, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("list the tags: %w", err)
 	}

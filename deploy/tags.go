@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -132,6 +133,7 @@ func (g *GitHub) createTagObject(ctx context.Context, op, name, commit, message 
 		})
 		cancel()
 		if err == nil {
+			g.remember(ctx, t.GetSHA(), commit, t.GetTagger().GetDate().Time)
 			return t.GetSHA(), nil
 		}
 		if ctx.Err() != nil || !ambiguous(err) {
@@ -140,6 +142,25 @@ func (g *GitHub) createTagObject(ctx context.Context, op, name, commit, message 
 		last = err
 	}
 	return "", g.explain(op, writeContents, last)
+}
+
+// remember keeps the tag object trainbot just made, so that the next
+// listing need not read it from GitHub: it is sha, on commit, made at date
+// (as GitHub's answer gave it; nothing is kept without a date).
+func (g *GitHub) remember(ctx context.Context, sha, commit string, date time.Time) {
+	if sha == "" || date.IsZero() {
+		return
+	}
+	date = date.UTC()
+	g.mu.Lock()
+	g.tags[sha] = peeled{commit: commit, date: date}
+	g.mu.Unlock()
+	if g.o.objects == nil {
+		return
+	}
+	if err := g.o.objects.PutTagObjects(ctx, map[string]trains.TagObject{sha: {Commit: commit, Date: date}}); err != nil {
+		g.log.WarnContext(ctx, "cannot keep the tag object made; it will be read from GitHub again after a restart", slog.Any("error", err))
+	}
 }
 
 // existing reads tag name and says whether it is on commit: nil when it

@@ -50,11 +50,10 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 	if err != nil {
 		return res, err
 	}
-	rts, err := s.Repo.Tags(ctx)
+	tags, err := s.planTags(ctx)
 	if err != nil {
-		return res, fmt.Errorf("list the repository's tags: %w", err)
+		return res, err
 	}
-	tags := TrainTags(rts)
 	tag, err := NextHotfixTag(tags)
 	if errors.Is(err, ErrNoStagingTag) {
 		return res, userErr("%v", err)

@@ -29,20 +29,11 @@ type Plan struct {
 
 // plan works out what a dev or staging train would ship at now.
 func (s *Service) plan(ctx context.Context, track Track, now time.Time) (Plan, error) {
-	tags, err := s.trainTags(ctx)
+	tags, err := s.planTags(ctx)
 	if err != nil {
 		return Plan{Track: track, Inputs: track.WorkflowInputs()}, err
 	}
 	return s.planWith(ctx, tags, track, now)
-}
-
-// trainTags lists the repository's train tags.
-func (s *Service) trainTags(ctx context.Context) ([]TrainTag, error) {
-	rts, err := s.Repo.Tags(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list the repository's tags: %w", err)
-	}
-	return TrainTags(rts), nil
 }
 
 // planWith is plan on train tags already listed, so that a command making

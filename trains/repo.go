@@ -83,6 +83,10 @@ type Repo interface {
 	// be listed too, and are ignored), with the commit each points at
 	// (peeled) and its date where known without more requests.
 	Tags(ctx context.Context) ([]RepoTag, error)
+	// LineTags lists the train tags of line: the tags whose names begin
+	// with v<line>- (others may be listed too, and are ignored), as Tags
+	// gives them. It costs the same however many tags other lines have.
+	LineTags(ctx context.Context, line Line) ([]RepoTag, error)
 	// TagDate returns when a tag was made: an annotated tag's tagger date,
 	// else its commit's committer date. ErrNotFound: no such tag.
 	TagDate(ctx context.Context, name string) (time.Time, error)

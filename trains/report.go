@@ -13,15 +13,15 @@ func (s *Service) StartLine(ctx context.Context, by string, l Line) (Line, error
 	if err := s.authorize(ctx, by, "line", "", anyRole(Releaser)); err != nil {
 		return Line{}, err
 	}
-	rts, err := s.Repo.Tags(ctx)
+	tags, err := s.planTags(ctx)
 	if err != nil {
-		return Line{}, fmt.Errorf("list the repository's tags: %w", err)
+		return Line{}, err
 	}
 	started, err := s.Store.StartedLine(ctx)
 	if err != nil {
 		return Line{}, err
 	}
-	cur := CurrentLine(TrainTags(rts), s.cfg.InitialLine, started)
+	cur := CurrentLine(tags, s.cfg.InitialLine, started)
 	if err := ValidateNewLine(cur, l); err != nil {
 		s.audit(ctx, by, "line", "", l.String(), userErr("%v", err))
 		return cur, userErr("%v", err)
@@ -48,13 +48,13 @@ func (s *Service) Changes(ctx context.Context, name string) (Changes, error) {
 	if err != nil {
 		return Changes{}, userErr("%q is not a train tag: write it as v<X.Y.Z>-<dev|staging|hotfix>.<N>, e.g. v0.5.0-staging.1", name)
 	}
-	rts, err := s.Repo.Tags(ctx)
+	tags, err := s.allTags(ctx)
 	if err != nil {
-		return Changes{}, fmt.Errorf("list the repository's tags: %w", err)
+		return Changes{}, err
 	}
 	var ch Changes
 	found := false
-	for _, t := range TrainTags(rts) {
+	for _, t := range tags {
 		switch {
 		case t.Tag == tag:
 			ch.Tag, found = t, true
@@ -120,7 +120,7 @@ func (s *Service) Calendar(ctx context.Context, o CalendarOptions) (Calendar, er
 	in := CalendarInput{Now: now, Schedule: s.cfg.Schedule, Rotation: st.Rotation, Windows: st.Windows, Trains: st.Trains, Count: o.Count}
 	if o.Candidates {
 		in.Candidates = map[Track]string{}
-		tags, err := s.trainTags(ctx)
+		tags, err := s.planTags(ctx)
 		if err != nil {
 			return Calendar{}, err
 		}

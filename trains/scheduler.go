@@ -41,6 +41,9 @@ func (s *Service) tick(ctx context.Context) (next time.Time, err error) {
 	if err := s.watchDeploys(ctx, now); err != nil {
 		errs = append(errs, fmt.Errorf("deploy runs: %w", err))
 	}
+	if err := s.relistTags(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("tag lines: %w", err))
+	}
 	return soonest(now, append(s.dueMoments(now, ws, open), lockFree)...), errors.Join(errs...)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,9 +12,11 @@ import (
 // Refs typed by users name things of the released repository only (SPEC
 // §6): anything else is refused before any GitHub request.
 
-// schedulerRoute is the one request trainbot makes on its own while these
-// tests run: the scheduler's look at the deploy runs, every tick.
-const schedulerRoute = "actions/workflows/deploy-simple.yaml/runs"
+// schedulerRoutes are the requests trainbot makes on its own while these
+// tests run: the scheduler's look at the deploy runs, every tick, and its
+// listing of every tag, at its first tick and then daily (the commands
+// here list only a line's tags, git/matching-refs/tags/v<X.Y.Z>-).
+var schedulerRoutes = []string{"actions/workflows/deploy-simple.yaml/runs", "git/matching-refs/tags/v"}
 
 // outsideRepo returns the requests whose path is not under the fake's
 // repository (/repos/<owner>/<name>/, or the same under /api/v3).
@@ -32,7 +35,7 @@ func outsideRepo(gh *githubfake.Fake) []githubfake.Request {
 func madeByCommand(gh *githubfake.Fake) []githubfake.Request {
 	var out []githubfake.Request
 	for _, r := range gh.Requests() {
-		if r.Route != schedulerRoute {
+		if !slices.Contains(schedulerRoutes, r.Route) {
 			out = append(out, r)
 		}
 	}

@@ -110,6 +110,16 @@ func TestClusterConformance(t *testing.T) {
 	storagetest.Run(t, engineHarness(client, func(t testing.TB, prefix string) *redis.Client {
 		return directClient(t, c.MasterOf(prefix))
 	}))
+	// The tag caches (a hash each, one written by a script) on a Cluster.
+	onCluster := func(t testing.TB) *redisstore.Store {
+		s, err := redisstore.New(client, enginePrefix(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	storagetest.RunTagObjects(t, func(t testing.TB) trains.TagObjectCache { return onCluster(t) }, nil)
+	storagetest.RunTagLines(t, func(t testing.TB) trains.TagLineIndex { return onCluster(t) }, nil)
 }
 
 func TestSentinelConformance(t *testing.T) {
