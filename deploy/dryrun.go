@@ -28,7 +28,7 @@ type dryRun struct {
 //   - CreateTag reports the tag it would make, after checking the
 //     repository's tags: the tag already on commit is success, on
 //     another commit a *trains.TagConflictError, as for real;
-//   - Dispatch and ReviewDeployment report what they would send;
+//   - Dispatch reports what it would send;
 //   - WaitPublish and FindDeployRun return at once a synthetic completed,
 //     successful run on the tag, with ID 0 (no run exists, since nothing
 //     was tagged or dispatched); WaitRun(0) returns it too.
@@ -131,11 +131,3 @@ func (d *dryRun) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
 	return d.repo.WaitRun(ctx, id)
 }
 
-func (d *dryRun) ReviewDeployment(_ context.Context, runID int64, approve bool, comment string) error {
-	verb := "approve"
-	if !approve {
-		verb = "reject"
-	}
-	d.printf("would %s the deployments of run %d (%q)", verb, runID, comment)
-	return nil
-}

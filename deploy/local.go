@@ -26,8 +26,7 @@ import (
 //   - WaitPublish, FindDeployRun and WaitRun return at once a synthetic
 //     completed, successful run on the tag (FindDeployRun numbers them
 //     1, 2, …; WaitRun echoes the id it is given);
-//   - DeployRuns returns none (there are no deploys to detect);
-//   - ReviewDeployment prints what it would review.
+//   - DeployRuns returns none (there are no deploys to detect).
 //
 // It is safe for concurrent use.
 type Local struct {
@@ -400,12 +399,3 @@ func (l *Local) DeployRuns(ctx context.Context, _ time.Time) ([]trains.Run, erro
 	return nil, ctx.Err()
 }
 
-// ReviewDeployment prints the review it would make.
-func (l *Local) ReviewDeployment(ctx context.Context, runID int64, approve bool, comment string) error {
-	verb := "approve"
-	if !approve {
-		verb = "reject"
-	}
-	l.printf("would %s the deployments of run %d: %s", verb, runID, comment)
-	return ctx.Err()
-}

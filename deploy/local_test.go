@@ -153,11 +153,7 @@ func TestLocal(t *testing.T) {
 	if runs, err := l.DeployRuns(ctx, start); err != nil || len(runs) != 0 {
 		t.Errorf("DeployRuns = %+v, %v", runs, err)
 	}
-	if err := l.ReviewDeployment(ctx, 1, true, "ok"); err != nil {
-		t.Fatal(err)
-	}
-	want := "would dispatch deploy-simple.yaml ref=v0.1.0-dev.2 inputs environment=dev release_type=dev\n" +
-		"would approve the deployments of run 1: ok\n"
+	want := "would dispatch deploy-simple.yaml ref=v0.1.0-dev.2 inputs environment=dev release_type=dev\n"
 	if out.String() != want {
 		t.Errorf("printed %q, want %q", out.String(), want)
 	}

@@ -123,8 +123,6 @@ type Repo interface {
 	WaitRun(ctx context.Context, id int64) (Run, error)
 	// DeployRuns lists the deploy workflow's runs created at or after since.
 	DeployRuns(ctx context.Context, since time.Time) ([]Run, error)
-	// ReviewDeployment approves or rejects the run's pending deployments.
-	ReviewDeployment(ctx context.Context, runID int64, approve bool, comment string) error
 }
 
 // ErrRefused is wrapped by Repo errors that retrying will not change: the
