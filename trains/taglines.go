@@ -15,8 +15,9 @@ import (
 // lines hold train tags; each command lists those lines' tags alone (one
 // request a line, a 304 when the line has not changed), however many
 // tags the repository has. The full listing is read when the store
-// knows no lines yet, by reports that need older tags, and by the
-// scheduler once every TagRelist, which finds lines started by hand.
+// knows no lines yet or they hold no staging or dev tag (a repository new
+// to trains), by reports that need older tags, and by the scheduler once
+// every TagRelist, which finds lines started by hand.
 
 // TagLines is what a store knows of the lines that hold train tags.
 type TagLines struct {
@@ -51,10 +52,11 @@ const TagRelist = 24 * time.Hour
 // when none above does (the staging tag's line normally holds the dev tag
 // it promoted). Lines below hold no tag a plan of any track can use: the
 // newest dev and staging tags are found, older dev tags cannot be promoted,
-// and hotfixes go on the newest staging tag's line. Without a line index
-// (or before its first full listing), it lists every tag.
+// and hotfixes go on the newest staging tag's line. Without a line index,
+// before its first full listing, or when the lines known hold no staging
+// tag or no dev tag, it lists every tag.
 func (s *Service) planTags(ctx context.Context) ([]TrainTag, error) {
-	idx, ok := s.Store.(TagLineIndex)
+	idx, ok := s.store.(TagLineIndex)
 	if !ok {
 		return s.allTags(ctx)
 	}
@@ -65,7 +67,7 @@ func (s *Service) planTags(ctx context.Context) ([]TrainTag, error) {
 	if known.Listed.IsZero() {
 		return s.allTags(ctx)
 	}
-	started, err := s.Store.StartedLine(ctx)
+	started, err := s.store.StartedLine(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +80,7 @@ func (s *Service) planTags(ctx context.Context) ([]TrainTag, error) {
 	var out []TrainTag
 	staging, dev := false, false
 	for _, l := range lines {
-		rts, err := s.Repo.LineTags(ctx, l)
+		rts, err := s.repo.LineTags(ctx, l)
 		if err != nil {
 			return nil, fmt.Errorf("list the tags of line %s: %w", l, err)
 		}
@@ -91,24 +93,27 @@ func (s *Service) planTags(ctx context.Context) ([]TrainTag, error) {
 			dev = dev || t.Track == Dev
 		}
 		if staging && dev {
-			break
+			return out, nil
 		}
 	}
-	return out, nil
+	// The lines known hold no staging tag or no dev tag: trainbot is new
+	// to the repository, or its first train tags were made by hand since
+	// the last listing. Every tag, then, until both exist.
+	return s.allTags(ctx)
 }
 
 // allTags lists every train tag of the repository and, with a line
 // index, keeps the lines they are on.
 func (s *Service) allTags(ctx context.Context) ([]TrainTag, error) {
-	listed := s.Clock.Now()
-	rts, err := s.Repo.Tags(ctx)
+	listed := s.clock.Now()
+	rts, err := s.repo.Tags(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list the repository's tags: %w", err)
 	}
 	tags := TrainTags(rts)
-	if idx, ok := s.Store.(TagLineIndex); ok {
+	if idx, ok := s.store.(TagLineIndex); ok {
 		if err := idx.AddTagLines(ctx, tagLines(tags), listed); err != nil {
-			s.Log.Warn("cannot keep the lines of the train tags; the next command lists every tag again", "err", err)
+			s.log.Warn("cannot keep the lines of the train tags; the next command lists every tag again", "err", err)
 		}
 	}
 	return tags, nil
@@ -129,7 +134,7 @@ func tagLines(tags []TrainTag) []Line {
 // TagRelist, so that lines trainbot did not make are found within a day.
 // The scheduler's leader calls it, off any train's path.
 func (s *Service) relistTags(ctx context.Context, now time.Time) error {
-	idx, ok := s.Store.(TagLineIndex)
+	idx, ok := s.store.(TagLineIndex)
 	if !ok {
 		return nil
 	}

@@ -184,3 +184,31 @@ func TestLineListingFailureCutsNothing(t *testing.T) {
 		t.Error("v0.5.0-dev.6 was not tagged")
 	}
 }
+
+// TestFirstTrainTagsMadeByHandAreSeen: trainbot listed every tag before
+// the repository had a train tag; a staging tag then made by hand is on a
+// line it does not know, yet a hotfix sees it: while the lines known hold
+// no staging or no dev tag, plans list every tag.
+func TestFirstTrainTagsMadeByHandAreSeen(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, at("2026-12-09 10:00"))
+	ctx := t.Context()
+	if err := e.svc.Tick(ctx); err != nil { // lists every tag: none
+		t.Fatal(err)
+	}
+	e.gh.AddTag("v0.5.0-staging.1", e.gh.AddCommits("main", 1)[0])
+	fix := e.gh.AddCommits("main", 1)[0]
+	res, err := e.svc.Hotfix(ctx, trains.HotfixRequest{Ref: fix, Reason: "panic", By: validator, DryRun: true})
+	if err != nil || res.Train.Tag != "v0.5.0-hotfix.1" {
+		t.Fatalf("hotfix after a staging tag made by hand = %q, %v; want v0.5.0-hotfix.1", res.Train.Tag, err)
+	}
+	// The lines are known now: the next command lists that line alone...
+	// but it holds no dev tag, so every tag is still listed.
+	e.gh.ResetRequests()
+	if _, err := e.svc.Hotfix(ctx, trains.HotfixRequest{Ref: fix, Reason: "panic", By: validator, DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.listedPrefixes(); !slices.Equal(got, []string{"v0.5.0-", "v"}) {
+		t.Errorf("second hotfix listed %q, want v0.5.0- then every tag (no dev tag yet)", got)
+	}
+}
