@@ -125,7 +125,7 @@ func runPause(ctx context.Context, c *call) (trains.Message, error) {
 // `from <time> until <time> <reason>`; a time is one word (RFC 3339) or two
 // (YYYY-MM-DD HH:MM).
 func parsePause(c *call) (trains.PauseRequest, error) {
-	now := c.h.deps.Service.Clock.Now()
+	now := c.h.deps.Service.Now()
 	req := trains.PauseRequest{By: c.req.User}
 	i := 0
 	readTime := func() (time.Time, error) {

@@ -144,19 +144,19 @@ func cutReply(r trains.CutResult) trains.Message {
 // hotfixReply tells the caller how the hotfix went.
 func hotfixReply(r trains.HotfixResult) trains.Message {
 	t := r.Train
-	switch {
-	case r.Busy:
+	switch r.Outcome {
+	case trains.CutBusy:
 		return trains.Say(trains.T("Another hotfix is in progress; try again when it is out. Nothing was done."))
-	case r.Preview:
+	case trains.CutPreview:
 		text := trains.Text{trains.T("🔍 Dry run: would tag "), trains.C(t.Tag), trains.T(" on "), trains.C(short(t.Commit)),
 			trains.T(" and dispatch the deploy with environment=staging, release_type=hotfix. Nothing was done.")}
-		if r.Paused {
+		if r.InWindow() {
 			text = append(text, trains.T(" ⚠️ A quiet window is active: the hotfix would go out anyway, and say so loudly."))
 		}
 		return trains.Say(text...)
 	}
 	text := trains.Text{trains.T("🚑 Hotfix " + string(t.ID) + ": "), trains.C(t.Tag), trains.T(" on "), trains.C(short(t.Commit)), trains.T(" is on its way.")}
-	if r.Paused {
+	if r.InWindow() {
 		text = append(text, trains.T(" ⚠️ Trains are paused (“"+r.Window.Reason+"”); the hotfix goes out anyway and the channel was warned."))
 	}
 	return trains.Say(text...)

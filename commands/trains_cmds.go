@@ -69,7 +69,7 @@ func runHotfix(ctx context.Context, c *call) (trains.Message, error) {
 	if err != nil {
 		return trains.Message{}, err
 	}
-	if res.Busy {
+	if res.Outcome == trains.CutBusy {
 		return trains.Message{}, &declined{hotfixReply(res)}
 	}
 	return hotfixReply(res), nil

@@ -130,4 +130,3 @@ func (d *dryRun) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
 	}
 	return d.repo.WaitRun(ctx, id)
 }
-

@@ -398,4 +398,3 @@ func (l *Local) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
 func (l *Local) DeployRuns(ctx context.Context, _ time.Time) ([]trains.Run, error) {
 	return nil, ctx.Err()
 }
-

@@ -47,7 +47,7 @@ func (s *Service) authorize(ctx context.Context, user, action string, train Trai
 	}
 	var unknown error
 	for _, r := range p.roles {
-		ok, err := s.Roles.Has(ctx, user, r)
+		ok, err := s.roles.Has(ctx, user, r)
 		switch {
 		case errors.Is(err, ErrRoleUnknown):
 			unknown = err

@@ -20,32 +20,9 @@ type CutRequest struct {
 	train *Train
 }
 
-// CutOutcome says how a cut went.
-type CutOutcome int
-
-// The outcomes of a cut.
-const (
-	// CutStarted: the train is recorded, announced and on its way.
-	CutStarted CutOutcome = iota
-	// CutPreview: a dry run; nothing changed.
-	CutPreview
-	// CutPaused: a quiet window holds trains.
-	CutPaused
-	// CutBusy: another cut of the track holds its lock.
-	CutBusy
-	// CutNothing: nothing to ship.
-	CutNothing
-	// CutNeedsSignOff: staging lacks validator approvals.
-	CutNeedsSignOff
-	// CutMissingHotfixes: the staging candidate lacks hotfixes made since the last staging tag.
-	CutMissingHotfixes
-	// CutRunning: the track's train is already on its way; it continues.
-	CutRunning
-)
-
 // CutResult is what a cut did or would do.
 type CutResult struct {
-	Outcome CutOutcome
+	Outcome Outcome
 	Plan    Plan
 	// Train is the train started or already running.
 	Train Train
@@ -67,14 +44,13 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 	if !req.Track.Scheduled() {
 		return CutResult{}, userErr("only dev and staging trains are cut; a hotfix is `/train hotfix <sha|branch> <reason>`")
 	}
-	action := "cut " + string(req.Track)
 	if !req.DryRun && req.train == nil { // the scheduler's cut was confirmed by someone allowed
-		if err := s.authorize(ctx, req.By, action, "", anyRole(Releaser)); err != nil {
+		if err := s.authorize(ctx, req.By, req.action(), "", anyRole(Releaser)); err != nil {
 			return CutResult{}, err
 		}
 	}
-	now := s.Clock.Now()
-	ws, err := s.Store.Windows(ctx, now)
+	now := s.clock.Now()
+	ws, err := s.store.Windows(ctx, now)
 	if err != nil {
 		return CutResult{}, err
 	}
@@ -85,40 +61,46 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 		return res, err
 	}
 	if paused {
-		s.audit(ctx, req.By, action, "", "", userErr("paused by quiet window %s", w.ID))
+		s.audit(ctx, req.By, req.action(), "", "", userErr("paused by quiet window %s", w.ID))
 		return CutResult{Outcome: CutPaused, Window: w, Plan: Plan{Track: req.Track}}, nil
 	}
-	lease, ok, err := s.Store.TryLease(ctx, "track:"+string(req.Track), s.holder(), s.cfg.LockTTL)
+	lease, ok, err := s.lockTrack(ctx, req.Track)
 	if err != nil {
 		return CutResult{}, err
 	}
 	if !ok {
-		s.Log.Info("cut refused: the track lock is held", "track", string(req.Track), "holder", lease.Holder, "user", req.By)
+		s.log.Info("cut refused: the track lock is held", "track", string(req.Track), "holder", lease.Holder, "user", req.By)
 		return CutResult{Outcome: CutBusy, Plan: Plan{Track: req.Track}}, nil
 	}
-	started := false
-	defer func() {
-		if !started {
-			s.release(lease)
-		}
-	}()
+	res, err := s.cutLocked(ctx, req, now, lease)
+	if err != nil || (res.Outcome != CutStarted && res.Outcome != CutRunning) {
+		s.release(ctx, lease)
+	}
+	return res, err
+}
 
+// action names a cut in the audit log.
+func (req CutRequest) action() string { return "cut " + string(req.Track) }
+
+// cutLocked is Cut under the track's lock: the train launched keeps it
+// (CutStarted, CutRunning); otherwise the caller gives it back.
+func (s *Service) cutLocked(ctx context.Context, req CutRequest, now time.Time, lease Lease) (CutResult, error) {
 	t := Train{}
+	var err error
 	if req.train != nil {
 		t = *req.train
 	} else if t, err = s.cutTrain(ctx, req.Track, now); err != nil {
 		return CutResult{}, err
 	}
 	if t.inFlight() {
-		started = true
-		s.launch(t, lease)
+		s.launch(ctx, t, lease)
 		return CutResult{Outcome: CutRunning, Train: t}, nil
 	}
 	p, err := s.plan(ctx, req.Track, now)
 	if err != nil {
 		return CutResult{}, err
 	}
-	res := CutResult{Plan: p, Train: t, Need: s.cfg.StagingApprovals}
+	res := CutResult{Outcome: CutStarted, Plan: p, Train: t, Need: s.cfg.StagingApprovals}
 	if p.Nothing != "" {
 		res.Outcome = CutNothing
 		return res, nil
@@ -126,31 +108,10 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 	var approvals TrainID // the train whose approvals the cut uses up
 	var used []SignOffRecord
 	if req.Track == Staging {
-		if len(p.Missing) > 0 && !req.Force {
-			res.Outcome = CutMissingHotfixes
-			s.audit(ctx, req.By, action, storedID(t), p.Tag.String(), userErr("missing %d hotfix(es)", len(p.Missing)))
-			return res, nil
-		}
-		if approvals, err = s.approvalsOf(ctx, t); err != nil {
-			return res, err
-		}
-		var counted []string
-		counted, used, err = s.signOff(ctx, approvals, p.Candidate(), req.By)
-		res.Approvals = counted
-		var se *SignOffError
-		if errors.As(err, &se) {
-			res.Outcome, res.SignOff = CutNeedsSignOff, se
-			if res.CanSignOff, err = s.canSignOff(ctx, req.By, counted); err != nil {
-				return res, err
-			}
-			s.audit(ctx, req.By, action, storedID(t), p.Tag.String(), userErr("%v", se))
-			return res, nil
-		} else if err != nil {
+		if approvals, used, err = s.stagingGate(ctx, req, t, &res); err != nil || res.Outcome != CutStarted {
 			return res, err
 		}
 	}
-
-	// Announce first: never run an unmonitored train.
 	apply := func(t *Train) error {
 		t.Tag, t.Commit, t.Previous, t.Candidate = p.Tag.String(), p.Commit.SHA, p.Previous, p.Candidate()
 		t.CutBy, t.Forced, t.ApprovedBy = req.By, req.Force && len(p.Missing) > 0, res.Approvals
@@ -167,41 +128,52 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 	if err := apply(&t); err != nil {
 		return res, err
 	}
-	ref, err := s.Announcer.Post(ctx, s.cutMessage(t, p))
+	t, err = s.startTrain(ctx, t, starting{plan: p, lease: lease, words: cutWords, by: req.By, action: req.action(),
+		detail: func(t Train) string { return t.Tag + " on " + short(t.Commit) },
+		save:   func(ctx context.Context, t Train) (Train, error) { return s.saveCut(ctx, t, lease.Fence(), apply) }})
 	if err != nil {
-		return res, fmt.Errorf("announce the cut in the channel (nothing was tagged): %w", err)
+		return res, err
 	}
-	t.Message = ref
-	saved, err := s.saveCut(ctx, t, lease.Fence(), apply)
-	if err != nil {
-		if errors.Is(err, ErrUnclear) {
-			// It may be stored: then the resumer tags and deploys it on the
-			// scheduler's next tick, as it would after a crash.
-			s.Log.Warn("the store did not confirm the cut was recorded; if it was, the resumer continues it", "train", string(t.ID), "tag", t.Tag, "err", err)
-			s.replyQuiet(ref, Say(T("⚠️ The state store did not confirm that this cut was recorded, so it may have been. If it was, trainbot tags "),
-				C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens.")))
-			return res, &UnclearError{Err: fmt.Errorf("record train %s: %w", t.ID, err), Text: Text{
-				T("⚠️ The state store did not confirm that train " + string(t.ID) + " was recorded, so it may have been cut. If it was, trainbot tags "),
-				C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens. Check "), C("/train history"),
-				T(" before cutting again.")}}
-		}
-		s.replyQuiet(ref, Say(T("⚠️ This cut was not recorded, so nothing was tagged: "), T(err.Error())))
-		return res, fmt.Errorf("record train %s (nothing was tagged): %w", t.ID, err)
-	}
-	t = saved
-	s.audit(ctx, req.By, action, t.ID, t.Tag+" on "+short(t.Commit), nil)
 	if len(used) > 0 {
 		// The approvals are used up: the next cut needs its own (SPEC §2).
 		// Should this fail, they still approve only this candidate, which
 		// the tag now promoted can never be again.
-		if err := s.Store.RemoveSignOffs(ctx, approvals, Approval, used); err != nil {
-			s.Log.Warn("use up the approvals", "train", string(t.ID), "approvals_of", string(approvals), "err", err)
+		if err := s.store.RemoveSignOffs(ctx, approvals, Approval, used); err != nil {
+			s.log.Warn("use up the approvals", "train", string(t.ID), "approvals_of", string(approvals), "err", err)
 		}
 	}
-	started = true
-	s.launch(t, lease)
-	res.Outcome, res.Train = CutStarted, t
+	res.Train = t
 	return res, nil
+}
+
+// stagingGate checks a staging cut of t against the hotfix roll-forward
+// and the two-person rule (SPEC §1, §2). When the cut may not go ahead, it
+// sets res's outcome (CutMissingHotfixes, CutNeedsSignOff) and audits the
+// refusal; otherwise it returns the train whose approvals the cut uses up,
+// and those used.
+func (s *Service) stagingGate(ctx context.Context, req CutRequest, t Train, res *CutResult) (TrainID, []SignOffRecord, error) {
+	p := res.Plan
+	if len(p.Missing) > 0 && !req.Force {
+		res.Outcome = CutMissingHotfixes
+		s.audit(ctx, req.By, req.action(), storedID(t), p.Tag.String(), userErr("missing %d hotfix(es)", len(p.Missing)))
+		return "", nil, nil
+	}
+	approvals, err := s.approvalsOf(ctx, t)
+	if err != nil {
+		return "", nil, err
+	}
+	counted, used, err := s.signOff(ctx, approvals, p.Candidate(), req.By)
+	res.Approvals = counted
+	var se *SignOffError
+	if errors.As(err, &se) {
+		res.Outcome, res.SignOff = CutNeedsSignOff, se
+		if res.CanSignOff, err = s.canSignOff(ctx, req.By, counted); err != nil {
+			return "", nil, err
+		}
+		s.audit(ctx, req.By, req.action(), storedID(t), p.Tag.String(), userErr("%v", se))
+		return "", nil, nil
+	}
+	return approvals, used, err
 }
 
 // saveCut stores a train being cut. When a reminder stored or changed the
@@ -213,7 +185,7 @@ func (s *Service) saveCut(ctx context.Context, t Train, fence Fence, apply func(
 		if !errors.Is(err, ErrConflict) {
 			return saved, err
 		}
-		cur, err := s.Store.GetTrain(ctx, t.ID)
+		cur, err := s.store.GetTrain(ctx, t.ID)
 		if err != nil {
 			return t, err
 		}
@@ -277,7 +249,7 @@ func (s *Service) approvalsOf(ctx context.Context, t Train) (TrainID, error) {
 // train with the first free id of the day. A train of the day that is
 // still on its way is returned as it is.
 func (s *Service) cutTrain(ctx context.Context, track Track, now time.Time) (Train, error) {
-	open, err := s.Store.OpenTrains(ctx)
+	open, err := s.store.OpenTrains(ctx)
 	if err != nil {
 		return Train{}, err
 	}
@@ -292,19 +264,11 @@ func (s *Service) cutTrain(ctx context.Context, track Track, now time.Time) (Tra
 			return t, err
 		}
 	}
-	for n := 1; n <= 99; n++ {
-		id := NewTrainID(track, now, n)
-		t, err := s.Store.GetTrain(ctx, id)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			return Train{ID: id, Track: track, At: now, State: Scheduled, OffSchedule: true, Created: now, Updated: now}, nil
-		case err != nil:
-			return Train{}, err
-		case !t.State.Final():
-			return t, nil
-		}
+	free, ofDay, hasOpen, err := s.dayIDs(ctx, track, now, true)
+	if hasOpen || err != nil {
+		return ofDay, err
 	}
-	return Train{}, userErr("99 %s trains today is the limit: that many cuts in a day is surely a mistake", track)
+	return Train{ID: free, Track: track, At: now, State: Scheduled, OffSchedule: true, Created: now, Updated: now}, nil
 }
 
 // inFlight reports whether the train's cut has started: its tag is chosen
@@ -319,23 +283,25 @@ func (t Train) inFlight() bool {
 	return false
 }
 
-// release gives a lease back, logging a failure (it expires anyway).
-func (s *Service) release(l Lease) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.base), 5*time.Second)
+// release gives a lease back, logging a failure (it expires anyway). It
+// does so even when ctx is done.
+func (s *Service) release(ctx context.Context, l Lease) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.Store.ReleaseLease(ctx, l); err != nil {
-		s.Log.Warn("release lease", "lease", l.Name, "err", err)
+	if err := s.store.ReleaseLease(ctx, l); err != nil {
+		s.log.Warn("release lease", "lease", l.Name, "err", err)
 	}
 }
 
-// replyQuiet threads a message under ref, logging a failure.
-func (s *Service) replyQuiet(ref MessageRef, m Message) {
+// replyQuiet threads a message under ref, logging a failure. It does so
+// even when ctx is done: the message says what happened.
+func (s *Service) replyQuiet(ctx context.Context, ref MessageRef, m Message) {
 	if ref.TS == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.base), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := s.Announcer.Reply(ctx, ref, m); err != nil {
-		s.Log.Warn("announce in thread", "err", err)
+	if _, err := s.ann.Reply(ctx, ref, m); err != nil {
+		s.log.Warn("announce in thread", "err", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // HotfixRequest asks for a hotfix of a commit or branch.
@@ -17,14 +18,17 @@ type HotfixRequest struct {
 
 // HotfixResult is what a hotfix did or would do.
 type HotfixResult struct {
-	Train Train
-	// Window is the quiet window the hotfix goes out in, if any: announced loudly.
+	// Outcome is CutStarted, CutPreview (a dry run) or CutBusy (another
+	// hotfix holds the lock).
+	Outcome Outcome
+	Train   Train
+	// Window is the quiet window the hotfix goes out in, if any (zero when
+	// none): announced loudly.
 	Window Window
-	Paused bool
-	// Busy is set when another hotfix holds the lock.
-	Busy    bool
-	Preview bool
 }
+
+// InWindow reports whether the hotfix goes out during a quiet window.
+func (r HotfixResult) InWindow() bool { return r.Window.ID != "" }
 
 // Hotfix cuts a hotfix of ref on the line of the newest staging tag (SPEC
 // §1–3). Quiet windows do not hold it — emergencies trump cadence — but the
@@ -39,110 +43,112 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 			return HotfixResult{}, err
 		}
 	}
-	now := s.Clock.Now()
-	ws, err := s.Store.Windows(ctx, now)
+	now := s.clock.Now()
+	ws, err := s.store.Windows(ctx, now)
 	if err != nil {
 		return HotfixResult{}, err
 	}
 	var res HotfixResult
-	res.Window, res.Paused = Active(ws, now)
-	commit, err := s.hotfixCommit(ctx, req.Ref)
+	if w, paused := Active(ws, now); paused {
+		res.Window = w
+	}
+	t, err := s.hotfixTrain(ctx, req, now, res.Window)
 	if err != nil {
 		return res, err
-	}
-	tags, err := s.planTags(ctx)
-	if err != nil {
-		return res, err
-	}
-	tag, err := NextHotfixTag(tags)
-	if errors.Is(err, ErrNoStagingTag) {
-		return res, userErr("%v", err)
-	}
-	// A retyped hotfix must not tag and deploy the same commit again.
-	if dup, err := s.hotfixOf(ctx, tags, commit.SHA); err != nil {
-		return res, err
-	} else if dup != "" {
-		return res, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, short(commit.SHA), req.Ref)
-	}
-	t := Train{Track: Hotfix, At: now, State: Scheduled, Tag: tag.String(), Commit: commit.SHA, Reason: req.Reason,
-		CutBy: req.By, ConfirmedBy: req.By, OffSchedule: true, Created: now, Updated: now}
-	staging, _ := Newest(tags, Staging)
-	t.Previous = staging.String()
-	t.Candidate = Candidate{Tag: t.Tag, Commit: commit.SHA, CommitURL: commit.URL, Previous: t.Previous}
-	if cmp, err := s.Repo.Compare(ctx, staging.Commit, commit.SHA); err == nil {
-		t.Candidate.Commits, t.Candidate.CompareURL = cmp.Total, cmp.URL
-	}
-	if res.Paused {
-		t.Window, t.WindowReason = res.Window.ID, res.Window.Reason
 	}
 	if req.DryRun {
-		res.Train, res.Preview = t, true
+		res.Outcome, res.Train = CutPreview, t
 		return res, nil
 	}
-	lease, ok, err := s.Store.TryLease(ctx, "track:"+string(Hotfix), s.holder(), s.cfg.LockTTL)
+	lease, ok, err := s.lockTrack(ctx, Hotfix)
 	if err != nil {
 		return res, err
 	}
 	if !ok {
-		s.Log.Info("hotfix refused: the hotfix lock is held", "holder", lease.Holder, "user", req.By)
-		res.Busy = true
+		s.log.Info("hotfix refused: the hotfix lock is held", "holder", lease.Holder, "user", req.By)
+		res.Outcome = CutBusy
 		return res, nil
 	}
-	started := false
-	defer func() {
-		if !started {
-			s.release(lease)
-		}
-	}()
+	if t, err = s.hotfixLocked(ctx, req, t, lease); err != nil {
+		s.release(ctx, lease)
+		return res, err
+	}
+	res.Outcome, res.Train = CutStarted, t
+	return res, nil
+}
+
+// hotfixTrain is the hotfix train req asks for, not yet numbered: the
+// commit, the next hotfix tag on the newest staging tag's line, and what it
+// ships since that staging tag. A commit a hotfix already ships is refused.
+func (s *Service) hotfixTrain(ctx context.Context, req HotfixRequest, now time.Time, w Window) (Train, error) {
+	commit, err := s.hotfixCommit(ctx, req.Ref)
+	if err != nil {
+		return Train{}, err
+	}
+	tags, err := s.planTags(ctx)
+	if err != nil {
+		return Train{}, err
+	}
+	tag, err := NextHotfixTag(tags)
+	if errors.Is(err, ErrNoStagingTag) {
+		return Train{}, userErr("%v", err)
+	}
+	// A retyped hotfix must not tag and deploy the same commit again.
+	if dup, err := s.hotfixOf(ctx, tags, commit.SHA); err != nil {
+		return Train{}, err
+	} else if dup != "" {
+		return Train{}, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, short(commit.SHA), req.Ref)
+	}
+	t := Train{Track: Hotfix, At: now, State: Scheduled, Tag: tag.String(), Commit: commit.SHA, Reason: req.Reason,
+		CutBy: req.By, ConfirmedBy: req.By, OffSchedule: true, Created: now, Updated: now,
+		Window: w.ID, WindowReason: w.Reason}
+	staging, _ := Newest(tags, Staging)
+	t.Previous = staging.String()
+	t.Candidate = Candidate{Tag: t.Tag, Commit: commit.SHA, CommitURL: commit.URL, Previous: t.Previous}
+	if cmp, err := s.repo.Compare(ctx, staging.Commit, commit.SHA); err == nil {
+		t.Candidate.Commits, t.Candidate.CompareURL = cmp.Total, cmp.URL
+	}
+	return t, nil
+}
+
+// hotfixLocked starts hotfix t under the hotfix lock, which the launched
+// train keeps; on an error, the caller gives it back.
+func (s *Service) hotfixLocked(ctx context.Context, req HotfixRequest, t Train, lease Lease) (Train, error) {
 	// Under the lock, take the number afresh: another hotfix may have just
 	// made one. It made it under this lock, so only the next numbers can
 	// be taken: ask for each rather than list every tag again.
+	tag, err := ParseTag(t.Tag)
+	if err != nil {
+		return t, err
+	}
 	if tag, err = s.freeHotfixTag(ctx, tag); err != nil {
-		return res, err
+		return t, err
 	}
 	t.Tag, t.Candidate.Tag = tag.String(), tag.String()
-	if err := t.MoveTo(Confirmed, now); err != nil {
-		return res, err
+	if err := t.MoveTo(Confirmed, t.At); err != nil {
+		return t, err
 	}
-	if t.ID, err = s.freeID(ctx, Hotfix); err != nil {
-		return res, err
-	}
-	ref, err := s.Announcer.Post(ctx, s.cutMessage(t, Plan{}))
+	free, _, _, err := s.dayIDs(ctx, Hotfix, t.At, false)
 	if err != nil {
-		return res, fmt.Errorf("announce the hotfix in the channel (nothing was tagged): %w", err)
+		return t, err
 	}
-	t.Message = ref
-	stored, err := s.Store.CreateTrain(ctx, t)
-	if errors.Is(err, ErrUnclear) {
-		s.Log.Warn("the store did not confirm the hotfix was recorded; if it was, the resumer continues it", "train", string(t.ID), "tag", t.Tag, "err", err)
-		s.replyQuiet(ref, Say(T("⚠️ The state store did not confirm that this hotfix was recorded, so it may have been. If it was, trainbot tags "),
-			C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens.")))
-		return res, &UnclearError{Err: fmt.Errorf("record hotfix %s: %w", t.ID, err), Text: Text{
-			T("⚠️ The state store did not confirm that hotfix " + string(t.ID) + " was recorded, so it may have been made. If it was, trainbot tags "),
-			C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens. Check "), C("/train history"),
-			T(" before trying again.")}}
-	}
-	if err != nil {
-		s.replyQuiet(ref, Say(T("⚠️ This hotfix was not recorded, so nothing was tagged: "), T(err.Error())))
-		return res, fmt.Errorf("record hotfix (nothing was tagged): %w", err)
-	}
-	t = stored
-	detail := t.Tag + " on " + short(t.Commit) + ": " + t.Reason
-	if res.Paused {
-		detail += " (during quiet window " + res.Window.ID + ")"
-	}
-	s.audit(ctx, req.By, "hotfix", t.ID, detail, nil)
-	started = true
-	s.launch(t, lease)
-	res.Train = t
-	return res, nil
+	t.ID = free
+	return s.startTrain(ctx, t, starting{lease: lease, words: hotfixWords, by: req.By, action: "hotfix",
+		detail: func(t Train) string {
+			d := t.Tag + " on " + short(t.Commit) + ": " + t.Reason
+			if t.Window != "" {
+				d += " (during quiet window " + t.Window + ")"
+			}
+			return d
+		},
+		save: s.store.CreateTrain})
 }
 
 // freeHotfixTag returns tag, or the first hotfix tag after it on its line
 // that does not exist in the repository.
 func (s *Service) freeHotfixTag(ctx context.Context, tag Tag) (Tag, error) {
 	for range 100 {
-		_, err := s.Repo.TagDate(ctx, tag.String())
+		_, err := s.repo.TagDate(ctx, tag.String())
 		if errors.Is(err, ErrNotFound) {
 			return tag, nil
 		}
@@ -162,7 +168,7 @@ func (s *Service) hotfixOf(ctx context.Context, tags []TrainTag, commit string) 
 			return t.String(), nil
 		}
 	}
-	open, err := s.Store.OpenTrains(ctx)
+	open, err := s.store.OpenTrains(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -172,22 +178,6 @@ func (s *Service) hotfixOf(ctx context.Context, tags []TrainTag, commit string) 
 		}
 	}
 	return "", nil
-}
-
-// freeID returns the first train id of track today that no train has.
-func (s *Service) freeID(ctx context.Context, track Track) (TrainID, error) {
-	now := s.Clock.Now()
-	for n := 1; n <= 99; n++ {
-		id := NewTrainID(track, now, n)
-		_, err := s.Store.GetTrain(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			return id, nil
-		}
-		if err != nil {
-			return "", err
-		}
-	}
-	return "", userErr("99 %s trains today is the limit", track)
 }
 
 // authorizeHotfix checks that by may make a hotfix: releasers, validators,

@@ -18,7 +18,7 @@ func (s *Service) hotfixCommit(ctx context.Context, ref string) (Commit, error) 
 		return Commit{}, userErr("%v", err)
 	}
 	if r.Kind == BranchRef {
-		c, err := s.Repo.Branch(ctx, r.Name)
+		c, err := s.repo.Branch(ctx, r.Name)
 		if errors.Is(err, ErrNotFound) {
 			return Commit{}, userErr("%s has no branch %s: give the name of one of its branches, or a commit sha", s.cfg.Repo, quoteShort(r.Name))
 		} else if err != nil {
@@ -26,13 +26,13 @@ func (s *Service) hotfixCommit(ctx context.Context, ref string) (Commit, error) 
 		}
 		return c, nil
 	}
-	c, err := s.Repo.Commit(ctx, r.Name)
+	c, err := s.repo.Commit(ctx, r.Name)
 	if errors.Is(err, ErrNotFound) {
 		return Commit{}, userErr("%s has no commit %s: check the sha, or give a branch name", s.cfg.Repo, r.Name)
 	} else if err != nil {
 		return Commit{}, fmt.Errorf("look up commit %s: %w", r.Name, err)
 	}
-	if _, err := s.Repo.BranchContaining(ctx, c.SHA); errors.Is(err, ErrNotFound) {
+	if _, err := s.repo.BranchContaining(ctx, c.SHA); errors.Is(err, ErrNotFound) {
 		return Commit{}, userErr("commit %s is not on any branch of %s (a fork's commit, perhaps): a hotfix must be pushed to a branch of %s first; then hotfix that branch or commit",
 			short(c.SHA), s.cfg.Repo, s.cfg.Repo)
 	} else if err != nil {

@@ -54,14 +54,14 @@ func (s *Service) RunScheduler(ctx context.Context, cfg SchedulerConfig) {
 	for ctx.Err() == nil {
 		// A new holder name for each try, so that an unclear grant is
 		// settled by the holder it names.
-		lease, ok, err := s.Store.TryLease(ctx, SchedulerLease, s.holder(), cfg.LeaseTTL)
+		lease, ok, err := s.store.TryLease(ctx, SchedulerLease, s.holder(), cfg.LeaseTTL)
 		var wake time.Time
 		wait := cfg.Poll
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			s.Log.Warn("take the scheduler lease", "err", err)
+			s.log.Warn("take the scheduler lease", "err", err)
 			wait = min(cfg.Poll, cfg.LeaseTTL/3)
 		case !ok:
 			// Try again as soon as the holder's lease runs out (a holder
@@ -80,24 +80,30 @@ func (s *Service) RunScheduler(ctx context.Context, cfg SchedulerConfig) {
 // lead runs the scheduler's ticks under lease until ctx ends or the lease
 // cannot be renewed, then releases it.
 func (s *Service) lead(ctx context.Context, lease Lease, cfg SchedulerConfig) {
-	s.Log.Info("this replica now runs the scheduler", "holder", lease.Holder, "token", lease.Token)
+	s.log.Info("this replica now runs the scheduler", "holder", lease.Holder, "token", lease.Token)
 	lctx, cancel := context.WithCancel(ctx)
 	stop := s.keepLease(lctx, cancel, &lease, cfg.LeaseTTL)
 	defer func() {
 		cancel()
 		stop()
-		s.release(lease)
+		s.release(ctx, lease)
 	}()
 	for {
 		next, err := s.tick(lctx)
 		if err != nil && lctx.Err() == nil {
-			s.Log.Error("scheduler tick", "err", err)
+			s.log.Error("scheduler tick", "err", err)
 		}
 		if lctx.Err() != nil || !s.sleep(lctx, next, cfg.Poll, cfg.Wake) {
 			break
 		}
 	}
 	if ctx.Err() == nil {
-		s.Log.Warn("the scheduler lease could not be renewed: this replica stops running the scheduler until it gets the lease again")
+		s.log.Warn("the scheduler lease could not be renewed: this replica stops running the scheduler until it gets the lease again")
 	}
+}
+
+// lockTrack tries to take the lock of track for a train of this replica.
+// ok is false, with the holder's lease, when another holds it.
+func (s *Service) lockTrack(ctx context.Context, track Track) (l Lease, ok bool, err error) {
+	return s.store.TryLease(ctx, track.LockName(), s.holder(), s.cfg.LockTTL)
 }

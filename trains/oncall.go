@@ -26,14 +26,14 @@ type OnCallView struct {
 // OnCall shows the rotation and who holds each of the next four trains.
 func (s *Service) OnCall(ctx context.Context) (OnCallView, error) {
 	v := OnCallView{}
-	r, err := s.Store.Rotation(ctx)
+	r, err := s.store.Rotation(ctx)
 	switch {
 	case err == nil:
 		v.Rotation, v.Set = r, true
 	case !errors.Is(err, ErrNotFound):
 		return v, err
 	}
-	for _, slot := range s.cfg.Schedule.Upcoming(s.Clock.Now(), 4) {
+	for _, slot := range s.cfg.Schedule.Upcoming(s.clock.Now(), 4) {
 		u, _ := v.Rotation.Assignee(s.cfg.Schedule, slot)
 		_, over := v.Rotation.Overrides[slot.ID()]
 		v.Next = append(v.Next, Assignment{Slot: slot, User: u, Override: over})
@@ -54,7 +54,7 @@ func (s *Service) SetRotation(ctx context.Context, by string, members []string) 
 			return refusal(U(m), T(" is named twice in the rotation; name each person once, in order."))
 		}
 	}
-	if err := s.Store.SetRotation(ctx, members, s.Clock.Now()); err != nil {
+	if err := s.store.SetRotation(ctx, members, s.clock.Now()); err != nil {
 		return err
 	}
 	s.audit(ctx, by, "oncall rotation", "", strings.Join(members, " "), nil)
@@ -71,12 +71,12 @@ func (s *Service) SetOnCall(ctx context.Context, by, ref, user string) (TrainID,
 		s.audit(ctx, by, "oncall set", storedID(t), ref, err)
 		return "", err
 	}
-	if err := s.Store.SetOverrides(ctx, map[TrainID]string{t.ID: user}); err != nil {
+	if err := s.store.SetOverrides(ctx, map[TrainID]string{t.ID: user}); err != nil {
 		return "", err
 	}
 	if t.Version > 0 {
 		t.OnCall = user
-		if t, err = s.Store.UpdateTrain(ctx, t, Fence{}); err != nil && !errors.Is(err, ErrConflict) {
+		if t, err = s.store.UpdateTrain(ctx, t, Fence{}); err != nil && !errors.Is(err, ErrConflict) {
 			return t.ID, err
 		}
 		s.refreshReminder(ctx, t, nil)
@@ -90,13 +90,13 @@ func (s *Service) Swap(ctx context.Context, by, a, b string) ([]Assignment, erro
 	if err := s.authorize(ctx, by, "oncall swap", "", anyRole(Releaser)); err != nil {
 		return nil, err
 	}
-	r, err := s.Store.Rotation(ctx)
+	r, err := s.store.Rotation(ctx)
 	if errors.Is(err, ErrNotFound) {
 		return nil, userErr("%v", ErrNoRotation)
 	} else if err != nil {
 		return nil, err
 	}
-	swapped, err := r.Swap(s.cfg.Schedule, s.Clock.Now(), a, b)
+	swapped, err := r.Swap(s.cfg.Schedule, s.clock.Now(), a, b)
 	if err != nil {
 		return nil, err
 	}
@@ -106,13 +106,13 @@ func (s *Service) Swap(ctx context.Context, by, a, b string) ([]Assignment, erro
 		ov[as.Slot.ID()] = as.User
 		detail = append(detail, string(as.Slot.ID())+"→"+as.User)
 	}
-	if err := s.Store.SetOverrides(ctx, ov); err != nil {
+	if err := s.store.SetOverrides(ctx, ov); err != nil {
 		return nil, err
 	}
 	for _, as := range swapped {
-		if t, err := s.Store.GetTrain(ctx, as.Slot.ID()); err == nil && !t.State.Final() {
+		if t, err := s.store.GetTrain(ctx, as.Slot.ID()); err == nil && !t.State.Final() {
 			t.OnCall = as.User
-			if t, err = s.Store.UpdateTrain(ctx, t, Fence{}); err == nil {
+			if t, err = s.store.UpdateTrain(ctx, t, Fence{}); err == nil {
 				s.refreshReminder(ctx, t, nil)
 			}
 		}

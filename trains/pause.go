@@ -34,7 +34,7 @@ func (s *Service) Pause(ctx context.Context, req PauseRequest) (PauseResult, err
 	if err := s.authorize(ctx, req.By, "pause", "", anyRole(ChainOps, Releaser)); err != nil {
 		return PauseResult{}, err
 	}
-	now := s.Clock.Now()
+	now := s.clock.Now()
 	w := Window{From: req.From, Until: req.Until, Reason: CleanText(req.Reason), By: req.By, Created: now}
 	if w.From.IsZero() || w.From.Before(now) {
 		w.From = now
@@ -49,11 +49,11 @@ func (s *Service) Pause(ctx context.Context, req PauseRequest) (PauseResult, err
 		return PauseResult{}, userErr("a quiet window may last at most %d days", MaxDuration/(24*time.Hour))
 	}
 	w.ID = "w" + strconv.FormatInt(now.UnixNano(), 36) + "-" + strconv.FormatInt(s.seq(), 36)
-	ws, err := s.Store.Windows(ctx, now)
+	ws, err := s.store.Windows(ctx, now)
 	if err != nil {
 		return PauseResult{}, err
 	}
-	if err := s.Store.PutWindow(ctx, w); err != nil {
+	if err := s.store.PutWindow(ctx, w); err != nil {
 		return PauseResult{}, err
 	}
 	s.audit(ctx, req.By, "pause", "", fmt.Sprintf("%s → %s: %s", w.From.Format(TimeLayout), w.Until.Format(TimeLayout), w.Reason), nil)
@@ -69,8 +69,8 @@ func (s *Service) Pause(ctx context.Context, req PauseRequest) (PauseResult, err
 		ctxLines = append(ctxLines, affectedText(a))
 	}
 	ctxLines = append(ctxLines, Text{T("Hotfixes still go out: "), C("/train hotfix"), T(". End it early with "), C("/train resume"), T(".")})
-	if _, err := s.Announcer.Post(ctx, noticeMessage("⏸️ Quiet window", body, ctxLines...)); err != nil {
-		s.Log.Warn("announce pause", "err", err)
+	if _, err := s.ann.Post(ctx, noticeMessage("⏸️ Quiet window", body, ctxLines...)); err != nil {
+		s.log.Warn("announce pause", "err", err)
 	}
 	return res, nil
 }
@@ -92,8 +92,8 @@ func (s *Service) Resume(ctx context.Context, by string) ([]Window, error) {
 	if err := s.authorize(ctx, by, "resume", "", anyRole(ChainOps, Releaser)); err != nil {
 		return nil, err
 	}
-	now := s.Clock.Now()
-	ws, err := s.Store.Windows(ctx, now)
+	now := s.clock.Now()
+	ws, err := s.store.Windows(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Service) Resume(ctx context.Context, by string) ([]Window, error) {
 		if err != nil {
 			return ended, userErr("%v", err)
 		}
-		if err := s.Store.PutWindow(ctx, e); err != nil {
+		if err := s.store.PutWindow(ctx, e); err != nil {
 			return ended, err
 		}
 		ended = append(ended, e)
@@ -123,16 +123,16 @@ func (s *Service) Resume(ctx context.Context, by string) ([]Window, error) {
 	for _, e := range ended {
 		body = append(body, T(" “"+e.Reason+"”"))
 	}
-	if _, err := s.Announcer.Post(ctx, noticeMessage("▶️ Trains resume", body)); err != nil {
-		s.Log.Warn("announce resume", "err", err)
+	if _, err := s.ann.Post(ctx, noticeMessage("▶️ Trains resume", body)); err != nil {
+		s.log.Warn("announce resume", "err", err)
 	}
 	return ended, nil
 }
 
 // Windows returns the active and the planned quiet windows.
 func (s *Service) Windows(ctx context.Context) (active, planned []Window, err error) {
-	now := s.Clock.Now()
-	ws, err := s.Store.Windows(ctx, now)
+	now := s.clock.Now()
+	ws, err := s.store.Windows(ctx, now)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -44,7 +44,7 @@ func (s *Service) planWith(ctx context.Context, tags []TrainTag, track Track, no
 	p := Plan{Track: track, Inputs: track.WorkflowInputs()}
 	switch track {
 	case Dev:
-		head, err := s.Repo.Head(ctx)
+		head, err := s.repo.Head(ctx)
 		if err != nil {
 			return p, fmt.Errorf("read the release branch: %w", err)
 		}
@@ -54,14 +54,14 @@ func (s *Service) planWith(ctx context.Context, tags []TrainTag, track Track, no
 			p.Nothing = fmt.Sprintf("the release branch is still at %s, which %s already shipped", short(head.SHA), last.Tag)
 			return p, nil
 		}
-		started, err := s.Store.StartedLine(ctx)
+		started, err := s.store.StartedLine(ctx)
 		if err != nil {
 			return p, err
 		}
 		p.Tag = NextDevTag(tags, CurrentLine(tags, s.cfg.InitialLine, started))
 		if ok {
 			p.Previous = last.String()
-			if p.Comparison, err = s.Repo.Compare(ctx, last.Commit, head.SHA); err != nil {
+			if p.Comparison, err = s.repo.Compare(ctx, last.Commit, head.SHA); err != nil {
 				return p, fmt.Errorf("compare %s with the release branch: %w", last.Tag, err)
 			}
 		}
@@ -78,15 +78,15 @@ func (s *Service) planWith(ctx context.Context, tags []TrainTag, track Track, no
 		if p.Tag, err = NextStagingTag(tags, cand.Tag); err != nil {
 			return p, err
 		}
-		if p.Commit, err = s.Repo.Commit(ctx, cand.Commit); err != nil {
+		if p.Commit, err = s.repo.Commit(ctx, cand.Commit); err != nil {
 			return p, fmt.Errorf("read commit %s of %s: %w", short(cand.Commit), cand.Tag, err)
 		}
-		if p.Missing, err = MissingHotfixes(ctx, tags, cand.Commit, s.Repo); err != nil {
+		if p.Missing, err = MissingHotfixes(ctx, tags, cand.Commit, s.repo); err != nil {
 			return p, err
 		}
 		if last, ok := Newest(tags, Staging); ok {
 			p.Previous = last.String()
-			if p.Comparison, err = s.Repo.Compare(ctx, last.Commit, cand.Commit); err != nil {
+			if p.Comparison, err = s.repo.Compare(ctx, last.Commit, cand.Commit); err != nil {
 				return p, fmt.Errorf("compare %s with %s: %w", last.Tag, cand.Tag, err)
 			}
 		}
@@ -108,7 +108,7 @@ func (s *Service) fillDates(ctx context.Context, tags []TrainTag) error {
 		if hasStaging && t.Track == Dev && t.Line.Less(last.Line) {
 			continue // on an older line than staging: never a candidate
 		}
-		d, err := s.Repo.TagDate(ctx, t.String())
+		d, err := s.repo.TagDate(ctx, t.String())
 		if err != nil {
 			return fmt.Errorf("read the date of %s: %w", t.Tag, err)
 		}
@@ -120,7 +120,7 @@ func (s *Service) fillDates(ctx context.Context, tags []TrainTag) error {
 // canSignOff lists the validators who could still approve a train: not the
 // cutter, not already counted.
 func (s *Service) canSignOff(ctx context.Context, cutter string, counted []string) ([]string, error) {
-	vs, err := s.Roles.Members(ctx, Validator)
+	vs, err := s.roles.Members(ctx, Validator)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func (s *Service) canSignOff(ctx context.Context, cutter string, counted []strin
 // counting only those given for candidate c (SPEC §2). It returns the
 // validators counted and their approvals (the cut uses them up).
 func (s *Service) signOff(ctx context.Context, id TrainID, c Candidate, cutter string) ([]string, []SignOffRecord, error) {
-	recs, err := s.Store.SignOffs(ctx, id, Approval)
+	recs, err := s.store.SignOffs(ctx, id, Approval)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -142,7 +142,7 @@ func (s *Service) signOff(ctx context.Context, id TrainID, c Candidate, cutter s
 	}
 	var lookupErr error
 	isValidator := func(u string) bool {
-		ok, err := s.Roles.Has(ctx, u, Validator)
+		ok, err := s.roles.Has(ctx, u, Validator)
 		if err != nil && lookupErr == nil {
 			lookupErr = err
 		}

@@ -17,7 +17,7 @@ func (s *Service) StartLine(ctx context.Context, by string, l Line) (Line, error
 	if err != nil {
 		return Line{}, err
 	}
-	started, err := s.Store.StartedLine(ctx)
+	started, err := s.store.StartedLine(ctx)
 	if err != nil {
 		return Line{}, err
 	}
@@ -26,7 +26,7 @@ func (s *Service) StartLine(ctx context.Context, by string, l Line) (Line, error
 		s.audit(ctx, by, "line", "", l.String(), userErr("%v", err))
 		return cur, userErr("%v", err)
 	}
-	if err := s.Store.SetStartedLine(ctx, l); err != nil {
+	if err := s.store.SetStartedLine(ctx, l); err != nil {
 		return cur, err
 	}
 	s.audit(ctx, by, "line", "", cur.String()+" → "+l.String(), nil)
@@ -68,7 +68,7 @@ func (s *Service) Changes(ctx context.Context, name string) (Changes, error) {
 	if ch.Previous.IsZero() {
 		return ch, nil
 	}
-	if ch.Comparison, err = s.Repo.Compare(ctx, ch.Previous.Commit, ch.Tag.Commit); err != nil {
+	if ch.Comparison, err = s.repo.Compare(ctx, ch.Previous.Commit, ch.Tag.Commit); err != nil {
 		return ch, fmt.Errorf("compare %s with %s: %w", ch.Previous.Tag, tag, err)
 	}
 	return ch, nil
@@ -76,7 +76,7 @@ func (s *Service) Changes(ctx context.Context, name string) (Changes, error) {
 
 // History returns the newest n trains, newest first.
 func (s *Service) History(ctx context.Context, n int) ([]Train, error) {
-	ts, err := s.Store.ListTrains(ctx, TrainQuery{Newest: n})
+	ts, err := s.store.ListTrains(ctx, TrainQuery{Newest: n})
 	if err != nil {
 		return nil, err
 	}
@@ -88,14 +88,14 @@ func (s *Service) History(ctx context.Context, n int) ([]Train, error) {
 
 // Stats computes the RFC's success metrics over the last period.
 func (s *Service) Stats(ctx context.Context, period time.Duration) (Stats, error) {
-	now := s.Clock.Now().Add(time.Nanosecond) // up to and including now
+	now := s.clock.Now().Add(time.Nanosecond) // up to and including now
 	from := now.Add(-period)
-	ds, err := s.Store.Deploys(ctx, from, now)
+	ds, err := s.store.Deploys(ctx, from, now)
 	if err != nil {
 		return Stats{}, err
 	}
 	// Postponed trains are listed by their new time, which may be later.
-	ts, err := s.Store.ListTrains(ctx, TrainQuery{From: from, To: now.Add(MaxDuration)})
+	ts, err := s.store.ListTrains(ctx, TrainQuery{From: from, To: now.Add(MaxDuration)})
 	if err != nil {
 		return Stats{}, err
 	}
@@ -112,8 +112,8 @@ type CalendarOptions struct {
 
 // Calendar builds the calendar from the settings and the stored state.
 func (s *Service) Calendar(ctx context.Context, o CalendarOptions) (Calendar, error) {
-	now := s.Clock.Now()
-	st, err := ReadCalendarState(ctx, s.Store, now, TrainQuery{From: now.Add(-30 * 24 * time.Hour)})
+	now := s.clock.Now()
+	st, err := ReadCalendarState(ctx, s.store, now, TrainQuery{From: now.Add(-30 * 24 * time.Hour)})
 	if err != nil {
 		return Calendar{}, err
 	}
@@ -140,5 +140,5 @@ func (s *Service) Calendar(ctx context.Context, o CalendarOptions) (Calendar, er
 
 // AuditLog returns the newest n audit entries, of one train when train is not empty.
 func (s *Service) AuditLog(ctx context.Context, train TrainID, n int) ([]AuditEntry, error) {
-	return s.Store.AuditLog(ctx, train, n)
+	return s.store.AuditLog(ctx, train, n)
 }

@@ -37,7 +37,7 @@ func (s *Service) resolveTrain(ctx context.Context, ref string) (Train, error) {
 	if err != nil {
 		return Train{}, userErr("%v; or write next, next-dev or next-staging", err)
 	}
-	t, err := s.Store.GetTrain(ctx, id)
+	t, err := s.store.GetTrain(ctx, id)
 	if err == nil {
 		return t, nil
 	}
@@ -51,7 +51,7 @@ func (s *Service) resolveTrain(ctx context.Context, ref string) (Train, error) {
 	if !sameDay(slot.At, day) {
 		return Train{}, userErr("there is no %s train on %s: %s trains run %s", track, day.Format(time.DateOnly), track, s.slotTime(track))
 	}
-	now := s.Clock.Now()
+	now := s.clock.Now()
 	switch {
 	case slot.At.Before(now):
 		return Train{}, userErr("%s has passed and was never a train: see `/train history` for the trains there were", id)
@@ -79,8 +79,8 @@ func (s *Service) slotTime(track Track) string {
 // ended. It looks at most a few slots ahead per track (a slot skipped in
 // advance is passed over).
 func (s *Service) nextTrain(ctx context.Context, tracks ...Track) (Train, error) {
-	now := s.Clock.Now()
-	open, err := s.Store.OpenTrains(ctx)
+	now := s.clock.Now()
+	open, err := s.store.OpenTrains(ctx)
 	if err != nil {
 		return Train{}, err
 	}
@@ -131,7 +131,7 @@ func tracksText(ts []Track) string {
 // not stored) when the slot has none yet. The slot's id comes from the
 // slot's own time, which is the train's original time.
 func (s *Service) slotTrainFor(ctx context.Context, slot Slot) (Train, error) {
-	t, err := s.Store.GetTrain(ctx, slot.ID())
+	t, err := s.store.GetTrain(ctx, slot.ID())
 	if err == nil {
 		return t, nil
 	}
@@ -144,9 +144,9 @@ func (s *Service) slotTrainFor(ctx context.Context, slot Slot) (Train, error) {
 // slotTrain returns a new train (Version 0, not stored) for slot, with the
 // rotation's on-call.
 func (s *Service) slotTrain(ctx context.Context, slot Slot) (Train, error) {
-	now := s.Clock.Now()
+	now := s.clock.Now()
 	t := Train{ID: slot.ID(), Track: slot.Track, At: slot.At, State: Scheduled, Created: now, Updated: now}
-	if r, err := s.Store.Rotation(ctx); err == nil {
+	if r, err := s.store.Rotation(ctx); err == nil {
 		t.OnCall, _ = r.Assignee(s.cfg.Schedule, slot)
 	} else if !errors.Is(err, ErrNotFound) {
 		return Train{}, err
@@ -157,7 +157,7 @@ func (s *Service) slotTrain(ctx context.Context, slot Slot) (Train, error) {
 // save stores t: creates it when new (Version 0), else compare-and-sets it.
 func (s *Service) save(ctx context.Context, t Train, fence Fence) (Train, error) {
 	if t.Version == 0 {
-		return s.Store.CreateTrain(ctx, t)
+		return s.store.CreateTrain(ctx, t)
 	}
-	return s.Store.UpdateTrain(ctx, t, fence)
+	return s.store.UpdateTrain(ctx, t, fence)
 }

@@ -12,31 +12,94 @@ import (
 // it. Each step is stored before the next begins and is safe to repeat, so
 // a restart continues the train and never repeats a side effect.
 
-// launch runs t in the background under lease, which it renews and finally releases.
-func (s *Service) launch(t Train, lease Lease) {
+// launched is a train to run under its track's lease.
+type launched struct {
+	train Train
+	lease Lease
+}
+
+// launch queues t to run in the background under lease, which the run
+// renews and finally releases. When Run has returned, t is not run: its
+// lease is given back and the next start resumes it.
+func (s *Service) launch(ctx context.Context, t Train, lease Lease) {
 	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		s.log.Info("shutting down: the train continues at the next start", "train", string(t.ID))
+		s.release(ctx, lease)
+		return
+	}
 	s.active[t.ID] = true
-	s.mu.Unlock()
+	s.queued = append(s.queued, launched{t, lease})
 	s.running.Add(1)
-	go func() {
-		defer s.running.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.active, t.ID)
-			s.mu.Unlock()
-		}()
-		ctx, cancel := context.WithCancel(s.base)
-		defer cancel()
-		stop := s.keepLease(ctx, cancel, &lease, s.cfg.LockTTL)
-		end := s.advance(ctx, t, lease)
-		stop()
-		s.release(lease)
-		if end.State.Final() {
-			// Told last, once the track is free: whoever reads "deployed"
-			// may cut the next train at once.
-			s.ended(context.WithoutCancel(ctx), end)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default: // Run is already woken
+	}
+}
+
+// Run runs the trains the service starts (a cut returns once its train is
+// recorded and announced; tagging and deploying go on here) until ctx is
+// done, then waits for them to stop before their next step. A train cut
+// before Run runs waits for it; one cut after Run has returned is left for
+// the next start, which resumes it.
+func (s *Service) Run(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		queued := s.queued
+		s.queued = nil
+		if ctx.Err() != nil {
+			s.stopped = true
 		}
+		s.mu.Unlock()
+		for _, l := range queued {
+			if ctx.Err() != nil {
+				s.unqueue(ctx, l)
+				continue
+			}
+			go s.run(ctx, l)
+		}
+		if ctx.Err() != nil {
+			s.running.Wait()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-s.wake:
+		}
+	}
+}
+
+// unqueue gives back the lease of a queued train that will not run here.
+func (s *Service) unqueue(ctx context.Context, l launched) {
+	defer s.running.Done()
+	s.mu.Lock()
+	delete(s.active, l.train.ID)
+	s.mu.Unlock()
+	s.release(ctx, l.lease)
+}
+
+// run advances a launched train as far as it goes, renewing its lease.
+func (s *Service) run(parent context.Context, l launched) {
+	defer s.running.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.active, l.train.ID)
+		s.mu.Unlock()
 	}()
+	lease := l.lease
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	stop := s.keepLease(ctx, cancel, &lease, s.cfg.LockTTL)
+	end := s.advance(ctx, l.train, lease)
+	stop()
+	s.release(ctx, lease)
+	if end.State.Final() {
+		// Told last, once the track is free: whoever reads "deployed"
+		// may cut the next train at once.
+		s.ended(context.WithoutCancel(ctx), end)
+	}
 }
 
 // keepLease renews the lease every third of ttl until stopped. A renewal
@@ -63,10 +126,10 @@ func (s *Service) keepLease(ctx context.Context, lost context.CancelFunc, l *Lea
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				nl, err := s.Store.RenewLease(ctx, *l, ttl)
+				nl, err := s.store.RenewLease(ctx, *l, ttl)
 				if err != nil {
 					if ctx.Err() == nil {
-						s.Log.Error("lease not renewed: stopping the work it guards here; whoever holds the lease next continues it", "lease", l.Name, "err", err)
+						s.log.Error("lease not renewed: stopping the work it guards here; whoever holds the lease next continues it", "lease", l.Name, "err", err)
 					}
 					lost()
 					return
@@ -94,7 +157,7 @@ func definitive(err error) bool {
 // advance moves t through its steps until it ends or cannot go on now,
 // and returns it as last stored.
 func (s *Service) advance(ctx context.Context, t Train, lease Lease) Train {
-	log := s.Log.With("train", string(t.ID), "tag", t.Tag)
+	log := s.log.With("train", string(t.ID), "tag", t.Tag)
 	for !t.State.Final() {
 		err := s.step(ctx, &t, lease.Fence())
 		if err == nil {
@@ -107,8 +170,8 @@ func (s *Service) advance(ctx context.Context, t Train, lease Lease) Train {
 		if !definitive(err) {
 			log.Warn("train step failed; it is tried again on the next scheduler tick", "state", t.State, "err", err)
 			key := fmt.Sprintf("trouble:%s:%s", t.ID, t.State)
-			if ok, _ := s.Store.Claim(ctx, key, time.Hour); ok {
-				s.replyQuiet(t.Message, Say(T("⚠️ "), T(err.Error()), T(" — trainbot will try this step again.")))
+			if ok, _ := s.store.Claim(ctx, key, time.Hour); ok {
+				s.replyQuiet(ctx, t.Message, Say(T("⚠️ "), T(err.Error()), T(" — trainbot will try this step again.")))
 			}
 			return t
 		}
@@ -120,7 +183,7 @@ func (s *Service) advance(ctx context.Context, t Train, lease Lease) Train {
 // update stores *t and, when that works, replaces *t with the stored
 // train; on failure *t keeps its last stored version.
 func (s *Service) update(ctx context.Context, t *Train, fence Fence) error {
-	stored, err := s.Store.UpdateTrain(ctx, *t, fence)
+	stored, err := s.store.UpdateTrain(ctx, *t, fence)
 	if err != nil {
 		return err
 	}
@@ -131,7 +194,7 @@ func (s *Service) update(ctx context.Context, t *Train, fence Fence) error {
 // move moves *t to state next and stores it; on failure *t is as stored before.
 func (s *Service) move(ctx context.Context, t *Train, next State, fence Fence) error {
 	moved := *t
-	if err := moved.MoveTo(next, s.Clock.Now()); err != nil {
+	if err := moved.MoveTo(next, s.clock.Now()); err != nil {
 		return err
 	}
 	if err := s.update(ctx, &moved, fence); err != nil {
@@ -147,13 +210,13 @@ func (s *Service) step(ctx context.Context, t *Train, fence Fence) error {
 	switch t.State {
 	case Confirmed:
 		msg := fmt.Sprintf("%s train %s, cut by trainbot for %s", t.Track, t.ID, t.CutBy)
-		if err := s.Repo.CreateTag(ctx, t.Tag, t.Commit, msg); err != nil {
+		if err := s.repo.CreateTag(ctx, t.Tag, t.Commit, msg); err != nil {
 			return err
 		}
 		if err := s.move(ctx, t, Tagged, fence); err != nil {
 			return err
 		}
-		s.replyQuiet(t.Message, Say(T("🏷️ Tagged "), C(t.Tag), T(" on "), C(short(t.Commit)), T(".")))
+		s.replyQuiet(ctx, t.Message, Say(T("🏷️ Tagged "), C(t.Tag), T(" on "), C(short(t.Commit)), T(".")))
 		return nil
 	case Tagged:
 		next := Deploying
@@ -164,11 +227,11 @@ func (s *Service) step(ctx context.Context, t *Train, fence Fence) error {
 			return err
 		}
 		if next == Publishing {
-			s.replyQuiet(t.Message, Say(T("📦 Waiting for "), C(s.cfg.PublishWorkflow), T(" to build, sign and scan "), C(t.Tag), T(".")))
+			s.replyQuiet(ctx, t.Message, Say(T("📦 Waiting for "), C(s.cfg.PublishWorkflow), T(" to build, sign and scan "), C(t.Tag), T(".")))
 		}
 		return nil
 	case Publishing:
-		run, err := s.Repo.WaitPublish(ctx, t.Tag)
+		run, err := s.repo.WaitPublish(ctx, t.Tag)
 		if err != nil {
 			return err
 		}
@@ -179,7 +242,7 @@ func (s *Service) step(ctx context.Context, t *Train, fence Fence) error {
 		if err := s.move(ctx, t, Deploying, fence); err != nil {
 			return err
 		}
-		s.replyQuiet(t.Message, Say(T("📦 Images published: "), L(s.cfg.PublishWorkflow, run.URL), T(".")))
+		s.replyQuiet(ctx, t.Message, Say(T("📦 Images published: "), L(s.cfg.PublishWorkflow, run.URL), T(".")))
 		return nil
 	case Deploying:
 		return s.deploy(ctx, t, fence)
@@ -194,22 +257,22 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 		var err error
 		if !t.DispatchedAt.IsZero() {
 			// A dispatch may have been made before a crash: find its run first.
-			run, err = s.Repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute))
+			run, err = s.repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute))
 			if err != nil && !errors.Is(err, ErrRunNotFound) {
 				return err
 			}
 		}
 		if run.ID == 0 {
-			t.DispatchedAt = s.Clock.Now()
+			t.DispatchedAt = s.clock.Now()
 			if err := s.update(ctx, t, fence); err != nil {
 				return err
 			}
-			if err := s.Repo.Dispatch(ctx, t.Tag, t.Track.WorkflowInputs()); err != nil {
+			if err := s.repo.Dispatch(ctx, t.Tag, t.Track.WorkflowInputs()); err != nil {
 				return err
 			}
-			s.replyQuiet(t.Message, Say(T("🚀 Dispatched "), C(s.cfg.DeployWorkflow), T(" with ref "), C(t.Tag),
+			s.replyQuiet(ctx, t.Message, Say(T("🚀 Dispatched "), C(s.cfg.DeployWorkflow), T(" with ref "), C(t.Tag),
 				T(fmt.Sprintf(" (environment=%s, release_type=%s).", t.Track.Environment(), t.Track))))
-			if run, err = s.Repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute)); err != nil {
+			if run, err = s.repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute)); err != nil {
 				return err
 			}
 		}
@@ -217,9 +280,9 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 		if err := s.update(ctx, t, fence); err != nil {
 			return err
 		}
-		s.replyQuiet(t.Message, Say(T("👀 Following the deploy run: "), L(fmt.Sprintf("run %d", run.ID), run.URL)))
+		s.replyQuiet(ctx, t.Message, Say(T("👀 Following the deploy run: "), L(fmt.Sprintf("run %d", run.ID), run.URL)))
 	}
-	run, err := s.Repo.WaitRun(ctx, t.DeployRunID)
+	run, err := s.repo.WaitRun(ctx, t.DeployRunID)
 	if err != nil {
 		return err
 	}
@@ -237,8 +300,8 @@ func (s *Service) recordDeploy(ctx context.Context, run Run, track Track) {
 		return
 	}
 	d := DeployRecord{RunID: run.ID, At: run.Created, Ref: run.Ref, Track: track, Conclusion: run.Conclusion, URL: run.URL}
-	if err := s.Store.RecordDeploy(ctx, d); err != nil {
-		s.Log.Warn("record deploy", "run", run.ID, "err", err)
+	if err := s.store.RecordDeploy(ctx, d); err != nil {
+		s.log.Warn("record deploy", "run", run.ID, "err", err)
 	}
 }
 
@@ -247,13 +310,13 @@ func (s *Service) recordDeploy(ctx context.Context, run Run, track Track) {
 func (s *Service) fail(ctx context.Context, t Train, fence Fence, cause error) Train {
 	failed := t
 	failed.Error = cause.Error()
-	if err := failed.MoveTo(Failed, s.Clock.Now()); err != nil {
-		s.Log.Error("cannot mark train failed", "train", string(t.ID), "err", err)
+	if err := failed.MoveTo(Failed, s.clock.Now()); err != nil {
+		s.log.Error("cannot mark train failed", "train", string(t.ID), "err", err)
 		return t
 	}
-	stored, err := s.Store.UpdateTrain(ctx, failed, fence)
+	stored, err := s.store.UpdateTrain(ctx, failed, fence)
 	if err != nil {
-		s.Log.Error("record failed train", "train", string(t.ID), "err", err, "cause", cause)
+		s.log.Error("record failed train", "train", string(t.ID), "err", err, "cause", cause)
 		return t
 	}
 	s.audit(ctx, "trainbot", "train failed", t.ID, t.Tag, cause)
@@ -264,19 +327,19 @@ func (s *Service) fail(ctx context.Context, t Train, fence Fence, cause error) T
 // top message is edited, then the outcome is threaded under it (last, so a
 // reader who sees it sees everything else done).
 func (s *Service) ended(ctx context.Context, t Train) {
-	if s.Observer != nil {
-		s.Observer.TrainEnded(string(t.Track), string(t.State))
+	if s.obs != nil {
+		s.obs.TrainEnded(string(t.Track), string(t.State))
 	}
 	if t.Message.TS != "" {
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := s.Announcer.Edit(ectx, t.Message, s.cutMessage(t, Plan{})); err != nil {
-			s.Log.Warn("edit the cut announcement", "train", string(t.ID), "err", err)
+		if err := s.ann.Edit(ectx, t.Message, s.cutMessage(t, Plan{})); err != nil {
+			s.log.Warn("edit the cut announcement", "train", string(t.ID), "err", err)
 		}
 		cancel()
 	}
 	if t.State == Deployed {
-		s.replyQuiet(t.Message, Say(T("✅ "), C(t.Tag), T(" is deployed to "+t.Track.Environment()+".")))
+		s.replyQuiet(ctx, t.Message, Say(T("✅ "), C(t.Tag), T(" is deployed to "+t.Track.Environment()+".")))
 	} else {
-		s.replyQuiet(t.Message, Say(T("❌ Train failed: "), T(t.Error)))
+		s.replyQuiet(ctx, t.Message, Say(T("❌ Train failed: "), T(t.Error)))
 	}
 }

@@ -22,9 +22,9 @@ func (s *Service) Tick(ctx context.Context) error {
 // tick is Tick, and also returns the next moment something will be due
 // (zero when none is known): the scheduler sleeps until then, or its poll.
 func (s *Service) tick(ctx context.Context) (next time.Time, err error) {
-	now := s.Clock.Now()
+	now := s.clock.Now()
 	var errs []error
-	ws, err := s.Store.Windows(ctx, now.Add(-s.cfg.SlotGrace))
+	ws, err := s.store.Windows(ctx, now.Add(-s.cfg.SlotGrace))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("scheduler: read quiet windows: %w", err)
 	}
@@ -104,14 +104,14 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 
 func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration) error {
 	key := fmt.Sprintf("reminder:%s:%s", slot.ID(), lead)
-	ok, err := s.Store.Claim(ctx, key, 2*lead+time.Hour)
+	ok, err := s.store.Claim(ctx, key, 2*lead+time.Hour)
 	if err != nil || !ok {
 		return err
 	}
 	sent := false
 	defer func() {
 		if !sent {
-			_ = s.Store.Unclaim(context.WithoutCancel(ctx), key)
+			_ = s.store.Unclaim(context.WithoutCancel(ctx), key)
 		}
 	}()
 	t, err := s.slotTrainFor(ctx, slot)
@@ -122,7 +122,7 @@ func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration)
 		sent = true // nothing to remind of
 		return nil
 	}
-	if r, err := s.Store.Rotation(ctx); err == nil {
+	if r, err := s.store.Rotation(ctx); err == nil {
 		if u, ok := r.Assignee(s.cfg.Schedule, slot); ok {
 			t.OnCall = u
 		}
@@ -130,20 +130,20 @@ func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration)
 	if p, err := s.plan(ctx, slot.Track, slot.At); err == nil {
 		t.Candidate = p.Candidate()
 	} else {
-		s.Log.Warn("reminder without a candidate", "train", string(t.ID), "err", err)
+		s.log.Warn("reminder without a candidate", "train", string(t.ID), "err", err)
 	}
 	if t.State == Scheduled {
-		if err := t.MoveTo(Announced, s.Clock.Now()); err != nil {
+		if err := t.MoveTo(Announced, s.clock.Now()); err != nil {
 			return err
 		}
 	}
 	var approvals []SignOffRecord
 	if t.Track == Staging {
-		if approvals, err = s.Store.SignOffs(ctx, t.ID, Approval); err != nil {
+		if approvals, err = s.store.SignOffs(ctx, t.ID, Approval); err != nil {
 			return err
 		}
 	}
-	ref, err := s.Announcer.Post(ctx, s.reminderMessage(t, approvals))
+	ref, err := s.ann.Post(ctx, s.reminderMessage(t, approvals))
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (s *Service) remindSlot(ctx context.Context, slot Slot, lead time.Duration)
 	for try := 0; errors.Is(err, ErrConflict) && try < 3; try++ {
 		// Someone confirmed, approved or skipped it meanwhile: keep what
 		// they did, and record the reminder on it.
-		cur, gerr := s.Store.GetTrain(ctx, t.ID)
+		cur, gerr := s.store.GetTrain(ctx, t.ID)
 		if gerr != nil {
 			err = gerr
 			break
@@ -187,7 +187,7 @@ func (s *Service) slotsDue(ctx context.Context, now time.Time, ws []Window) erro
 		}
 		due = append(due, t)
 	}
-	open, err := s.Store.OpenTrains(ctx)
+	open, err := s.store.OpenTrains(ctx)
 	if err != nil {
 		return err
 	}
@@ -281,8 +281,8 @@ func (s *Service) skipAt(ctx context.Context, t Train, now time.Time, reason str
 
 // post announces m, logging a failure.
 func (s *Service) post(ctx context.Context, m Message) {
-	if _, err := s.Announcer.Post(ctx, m); err != nil {
-		s.Log.Warn("announce", "err", err)
+	if _, err := s.ann.Post(ctx, m); err != nil {
+		s.log.Warn("announce", "err", err)
 	}
 }
 
@@ -291,7 +291,7 @@ func (s *Service) post(ctx context.Context, m Message) {
 // still locked by another holder (one that may have died), the moment that
 // lock runs out, a little after, to try again then.
 func (s *Service) resumeOpen(ctx context.Context) (open []Train, lockFree time.Time, err error) {
-	open, err = s.Store.OpenTrains(ctx)
+	open, err = s.store.OpenTrains(ctx)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -299,16 +299,16 @@ func (s *Service) resumeOpen(ctx context.Context) (open []Train, lockFree time.T
 		if !t.inFlight() || s.isRunning(t.ID) {
 			continue
 		}
-		lease, ok, err := s.Store.TryLease(ctx, "track:"+string(t.Track), s.holder(), s.cfg.LockTTL)
+		lease, ok, err := s.lockTrack(ctx, t.Track)
 		if err != nil {
 			return open, lockFree, err
 		}
 		if !ok {
-			lockFree = soonest(s.Clock.Now(), lockFree, lease.Expiry.Add(10*time.Millisecond))
+			lockFree = soonest(s.clock.Now(), lockFree, lease.Expiry.Add(10*time.Millisecond))
 			continue
 		}
-		s.Log.Info("resuming train", "train", string(t.ID), "state", t.State)
-		s.launch(t, lease)
+		s.log.Info("resuming train", "train", string(t.ID), "state", t.State)
+		s.launch(ctx, t, lease)
 	}
 	return open, lockFree, nil
 }
@@ -316,7 +316,7 @@ func (s *Service) resumeOpen(ctx context.Context) (open []Train, lockFree time.T
 // watchDeploys records the deploy workflow's runs of the last day and
 // announces those whose ref is not a train tag as unscheduled deploys.
 func (s *Service) watchDeploys(ctx context.Context, now time.Time) error {
-	runs, err := s.Repo.DeployRuns(ctx, now.Add(-24*time.Hour))
+	runs, err := s.repo.DeployRuns(ctx, now.Add(-24*time.Hour))
 	if err != nil {
 		return err
 	}
@@ -330,7 +330,7 @@ func (s *Service) watchDeploys(ctx context.Context, now time.Time) error {
 		if track != "" {
 			continue
 		}
-		if ok, err := s.Store.Claim(ctx, fmt.Sprintf("unscheduled:%d", r.ID), 30*24*time.Hour); err != nil || !ok {
+		if ok, err := s.store.Claim(ctx, fmt.Sprintf("unscheduled:%d", r.ID), 30*24*time.Hour); err != nil || !ok {
 			continue
 		}
 		s.audit(ctx, "trainbot", "unscheduled deploy", "", fmt.Sprintf("run %d on %s (%s)", r.ID, r.Ref, r.Event), nil)

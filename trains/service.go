@@ -39,7 +39,7 @@ type Observer interface {
 	TrainEnded(track, outcome string)
 }
 
-// Deps are the ports the service works through.
+// Deps are the ports the service works through, given to NewService.
 type Deps struct {
 	Store     Store
 	Repo      Repo
@@ -52,17 +52,25 @@ type Deps struct {
 }
 
 // Service runs the use cases of trainbot: cutting, signing off, pausing,
-// the rotation, the reports, and the scheduler's tick.
+// the rotation, the reports, and the scheduler's tick. Its ports are given
+// once, to NewService; the trains it starts run under Run.
 type Service struct {
-	cfg ServiceConfig
-	Deps
+	cfg   ServiceConfig
+	store Store
+	repo  Repo
+	ann   Announcer
+	roles Roles
+	clock Clock
+	log   *slog.Logger
+	obs   Observer // may be nil
 
-	// base bounds the trains the service runs in the background.
-	base    context.Context
-	running sync.WaitGroup
+	running sync.WaitGroup // trains launched and not yet stopped
+	wake    chan struct{}  // a train was queued for Run (buffered: one)
 
 	mu      sync.Mutex
-	active  map[TrainID]bool // trains running in this process
+	active  map[TrainID]bool // trains running, or queued to run, in this process
+	queued  []launched       // trains waiting for Run to start them
+	stopped bool             // Run has returned: nothing more is started here
 	holders int64            // counts the numbers seq gave
 }
 
@@ -84,9 +92,9 @@ func (s *Service) isRunning(id TrainID) bool {
 	return s.active[id]
 }
 
-// NewService returns a service. Trains it runs in the background (after a
-// cut returns) stop when base is done; the next start resumes them.
-func NewService(base context.Context, cfg ServiceConfig, deps Deps) *Service {
+// NewService returns a service working through deps. The trains it starts
+// run once Run runs.
+func NewService(cfg ServiceConfig, deps Deps) *Service {
 	if cfg.LockTTL <= 0 {
 		cfg.LockTTL = DefaultLeaseTTL
 	}
@@ -99,14 +107,18 @@ func NewService(base context.Context, cfg ServiceConfig, deps Deps) *Service {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, Deps: deps, base: base, active: map[TrainID]bool{}}
+	return &Service{cfg: cfg, store: deps.Store, repo: deps.Repo, ann: deps.Announcer, roles: deps.Roles,
+		clock: deps.Clock, log: deps.Log, obs: deps.Observer, wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
 }
 
 // Config returns the service's settings.
 func (s *Service) Config() ServiceConfig { return s.cfg }
 
-// Wait blocks until every train running in the background has stopped:
-// finished, or paused by the end of base.
+// Now is the time on the service's clock.
+func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// Wait blocks until every train started in the background has stopped:
+// finished, or stopped by the end of Run's context.
 func (s *Service) Wait() { s.running.Wait() }
 
 // UserError is an error safe to show the person who asked: it says what
@@ -158,9 +170,9 @@ func (s *Service) audit(ctx context.Context, user, action string, train TrainID,
 	}
 	// What a user typed is kept short, so a refusal of a long command
 	// cannot make one entry large.
-	e := AuditEntry{At: s.Clock.Now(), User: user, Action: action, Train: train, Detail: clip(CleanText(detail), maxAuditText),
+	e := AuditEntry{At: s.clock.Now(), User: user, Action: action, Train: train, Detail: clip(CleanText(detail), maxAuditText),
 		Result: clip(result, maxAuditText)}
-	if aerr := s.Store.Audit(ctx, e); aerr != nil {
-		s.Log.Error("audit log write failed", "err", aerr, "action", action, "user", user, "train", string(train))
+	if aerr := s.store.Audit(ctx, e); aerr != nil {
+		s.log.Error("audit log write failed", "err", aerr, "action", action, "user", user, "train", string(train))
 	}
 }

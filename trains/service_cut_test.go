@@ -191,7 +191,7 @@ func TestPauseHoldsCutsNotHotfixes(t *testing.T) {
 	}
 
 	hf, err := e.svc.Hotfix(ctx, trains.HotfixRequest{Ref: fix, Reason: "fix panic", By: validator})
-	if err != nil || !hf.Paused || hf.Train.Tag != "v0.5.0-hotfix.1" {
+	if err != nil || !hf.InWindow() || hf.Train.Tag != "v0.5.0-hotfix.1" {
 		t.Fatalf("hotfix = %+v, %v", hf, err)
 	}
 	e.svc.Wait()

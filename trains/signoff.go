@@ -74,7 +74,7 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (SignOffResul
 		s.audit(ctx, by, "approve", storedID(t), "", err)
 		return SignOffResult{}, err
 	}
-	now := s.Clock.Now()
+	now := s.clock.Now()
 	p, err := s.plan(ctx, Staging, laterOf(t.At, now))
 	if err != nil {
 		return SignOffResult{}, fmt.Errorf("work out what %s would ship: %w", t.ID, err)
@@ -89,7 +89,7 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (SignOffResul
 	if t.Version > 0 && !sameCandidate(shown, c) {
 		// Show the validators what the train would ship now.
 		t.Candidate = c
-		if stored, err := s.Store.UpdateTrain(ctx, t, Fence{}); err == nil {
+		if stored, err := s.store.UpdateTrain(ctx, t, Fence{}); err == nil {
 			t = stored
 		} else if !errors.Is(err, ErrConflict) {
 			return SignOffResult{}, err
@@ -103,7 +103,7 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (SignOffResul
 		return SignOffResult{}, err
 	}
 	rec := SignOffRecord{User: by, At: now, Promotes: c.Promotes, Commit: c.Commit, Without: c.Without}
-	added, err := s.Store.AddSignOff(ctx, t.ID, Approval, rec)
+	added, err := s.store.AddSignOff(ctx, t.ID, Approval, rec)
 	if err != nil {
 		return SignOffResult{}, err
 	}
@@ -113,7 +113,7 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (SignOffResul
 	}
 	s.audit(ctx, by, "approve", t.ID, detail, nil)
 	res := SignOffResult{Train: t, Added: added, Candidate: c, Need: s.cfg.StagingApprovals}
-	all, err := s.Store.SignOffs(ctx, t.ID, Approval)
+	all, err := s.store.SignOffs(ctx, t.ID, Approval)
 	if err != nil {
 		return res, err
 	}
@@ -209,7 +209,7 @@ func (s *Service) Confirm(ctx context.Context, by, ref string) (SignOffResult, e
 		if err := s.authorize(ctx, by, "confirm", storedID(t), onCallOrReleaser(t)); err != nil {
 			return SignOffResult{}, err
 		}
-		a, err := s.Store.AddSignOff(ctx, t.ID, Confirmation, SignOffRecord{User: by, At: s.Clock.Now()})
+		a, err := s.store.AddSignOff(ctx, t.ID, Confirmation, SignOffRecord{User: by, At: s.clock.Now()})
 		if err != nil {
 			return SignOffResult{}, err
 		}
@@ -218,7 +218,7 @@ func (s *Service) Confirm(ctx context.Context, by, ref string) (SignOffResult, e
 			t.ConfirmedBy = by
 		}
 		if t.State != Confirmed && t.State != Postponed {
-			if err := t.MoveTo(Confirmed, s.Clock.Now()); err != nil {
+			if err := t.MoveTo(Confirmed, s.clock.Now()); err != nil {
 				return SignOffResult{}, userErr("%v", err)
 			}
 		}
@@ -233,7 +233,7 @@ func (s *Service) Confirm(ctx context.Context, by, ref string) (SignOffResult, e
 		res := SignOffResult{Train: t, Added: added, Need: s.cfg.StagingApprovals}
 		var all []SignOffRecord
 		if t.Track == Staging {
-			if all, err = s.Store.SignOffs(ctx, t.ID, Approval); err != nil {
+			if all, err = s.store.SignOffs(ctx, t.ID, Approval); err != nil {
 				return res, err
 			}
 			res.Approvals, res.Stale = splitApprovals(all, t.Candidate)
@@ -258,7 +258,7 @@ func (s *Service) Skip(ctx context.Context, by, ref, reason string) (Train, erro
 			return Train{}, err
 		}
 		t.SkippedBy, t.Reason = by, reason
-		if err := t.MoveTo(Skipped, s.Clock.Now()); err != nil {
+		if err := t.MoveTo(Skipped, s.clock.Now()); err != nil {
 			return Train{}, userErr("%v", err)
 		}
 		t, err = s.save(ctx, t, Fence{})
@@ -285,11 +285,11 @@ func reasonSuffix(r string) string {
 
 // announceSkip posts that a train is skipped and counts it.
 func (s *Service) announceSkip(ctx context.Context, t Train, body Text) {
-	if _, err := s.Announcer.Post(ctx, noticeMessage("⏭️ "+title(t.Track)+" "+string(t.ID)+" skipped", body)); err != nil {
-		s.Log.Warn("announce skip", "train", string(t.ID), "err", err)
+	if _, err := s.ann.Post(ctx, noticeMessage("⏭️ "+title(t.Track)+" "+string(t.ID)+" skipped", body)); err != nil {
+		s.log.Warn("announce skip", "train", string(t.ID), "err", err)
 	}
-	if s.Observer != nil {
-		s.Observer.TrainEnded(string(t.Track), string(Skipped))
+	if s.obs != nil {
+		s.obs.TrainEnded(string(t.Track), string(Skipped))
 	}
 }
 
@@ -300,11 +300,11 @@ func (s *Service) refreshReminder(ctx context.Context, t Train, approvals []Sign
 		return
 	}
 	if approvals == nil && t.Track == Staging {
-		approvals, _ = s.Store.SignOffs(ctx, t.ID, Approval)
+		approvals, _ = s.store.SignOffs(ctx, t.ID, Approval)
 	}
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := s.Announcer.Edit(ectx, t.Reminder, s.reminderMessage(t, approvals)); err != nil {
-		s.Log.Warn("edit reminder", "train", string(t.ID), "err", err)
+	if err := s.ann.Edit(ectx, t.Reminder, s.reminderMessage(t, approvals)); err != nil {
+		s.log.Warn("edit reminder", "train", string(t.ID), "err", err)
 	}
 }

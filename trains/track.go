@@ -42,3 +42,7 @@ func (t Track) Environment() string {
 func (t Track) WorkflowInputs() map[string]string {
 	return map[string]string{"environment": t.Environment(), "release_type": string(t)}
 }
+
+// LockName is the name of the lease that a train of the track holds while
+// it is cut and runs: one train of a track at a time ("track:dev").
+func (t Track) LockName() string { return "track:" + string(t) }

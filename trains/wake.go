@@ -32,7 +32,7 @@ func alarm(c Clock, at time.Time) (<-chan time.Time, func()) {
 func (s *Service) sleep(ctx context.Context, at time.Time, d time.Duration, wake <-chan time.Time) bool {
 	var due <-chan time.Time
 	if !at.IsZero() {
-		ch, cancel := alarm(s.Clock, at)
+		ch, cancel := alarm(s.clock, at)
 		defer cancel()
 		due = ch
 	}

@@ -64,7 +64,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	if cfg.Repo == "" {
 		cfg.Repo = *repoDir
 	}
-	svc := trains.NewService(ctx, cfg, trains.Deps{Store: store, Repo: repo, Announcer: con.Announcer("#validators"),
+	svc := trains.NewService(cfg, trains.Deps{Store: store, Repo: repo, Announcer: con.Announcer("#validators"),
 		Roles: roles, Clock: e.clock, Log: log.With("part", "trains")})
 	cmds, err := commandsFor(svc, log)
 	if err != nil {
@@ -72,6 +72,8 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	}
 	con.Handler = cmds
 
+	trainsDone := make(chan struct{})
+	go func() { defer close(trainsDone); _ = svc.Run(ctx) }()
 	schedDone := make(chan struct{})
 	go func() { defer close(schedDone); runScheduler(ctx, svc, c.Tick) }()
 
@@ -83,6 +85,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	}
 	cancel()
 	<-schedDone
+	<-trainsDone
 	if errors.Is(runErr, context.Canceled) {
 		return nil
 	}

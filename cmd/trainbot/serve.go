@@ -84,7 +84,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	groups := bot.NewGroups(api, bot.GroupsConfig{Clock: e.clock, Logger: log})
 	roles := bot.NewDirectory(c.Releasers, c.ChainOps, c.Validators, groups)
 	announcer := bot.NewAnnouncer(api, c.Channel, bot.WithAnnouncerLogger(log))
-	svc := trains.NewService(work, serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
+	svc := trains.NewService(serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
 		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics})
 	cmds, err := commandsFor(svc, log)
 	if err != nil {
@@ -110,6 +110,9 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}()
 	log.Info("http listening", "addr", ln.Addr().String())
 
+	// Trains run under work, which outlives ctx by the shutdown grace.
+	trainsDone := make(chan struct{})
+	go func() { defer close(trainsDone); _ = svc.Run(work) }()
 	schedDone := make(chan struct{})
 	go func() { defer close(schedDone); runScheduler(ctx, svc, c.Tick) }()
 
@@ -120,7 +123,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 		log.Warn("trains still running at shutdown: they stop at their current step and resume at the next start")
 	}
 	stopWork()
-	svc.Wait() // runners release their track locks as they stop
+	<-trainsDone // runners release their track locks as they stop
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
