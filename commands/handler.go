@@ -31,8 +31,8 @@ var _ Handler = (*Commands)(nil)
 
 // New returns the commands. It fails when the command table is malformed.
 func New(deps Deps) (*Commands, error) {
-	cmds, err := table()
-	if err != nil {
+	cmds := table()
+	if err := checkTable(cmds); err != nil {
 		return nil, err
 	}
 	if deps.Log == nil {
@@ -75,8 +75,13 @@ func (h *Commands) Handle(ctx context.Context, r Request) Reply {
 		}
 		return refused(trains.Say(msg...))
 	}
-	c := &call{h: h, cmd: cmd, req: r, text: text, args: toks[1:]}
+	c := &call{h: h, cmd: cmd, req: r, text: text}
 	log := h.deps.Log.With("user", r.User, "command", cmd.name)
+	args, set, err := parseFlags(cmd, toks[1:])
+	if err != nil {
+		return h.explain(c, log, c.usage("%v", err))
+	}
+	c.args, c.set = args, set
 	m, err := cmd.run(ctx, c)
 	if err == nil {
 		return Reply{Message: m}
