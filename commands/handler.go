@@ -17,7 +17,11 @@ import (
 type Deps struct {
 	Service *trains.Service
 	Log     *slog.Logger
-	// Observe, if set, hears each command's name and how long it took.
+	// Observe, if set, hears once of each request Handle answers: the name
+	// of the command it ran (one of Names; "help" for empty text), or ""
+	// when the text named no command; and how long it took, from the
+	// request's Received time to the reply being ready. The metrics'
+	// trainbot_command_duration_seconds is fed from here (bot.Metrics.ObserveCommand).
 	Observe func(command string, took time.Duration)
 }
 
@@ -46,9 +50,12 @@ const maxText = 4000
 
 // Handle parses and runs one request and says how it went.
 func (h *Commands) Handle(ctx context.Context, r Request) Reply {
-	start := time.Now()
+	start := r.Received
+	if start.IsZero() {
+		start = time.Now()
+	}
 	text := strings.TrimSpace(r.Text)
-	name := "none"
+	name := "" // no command, until one is found
 	defer func() {
 		if h.deps.Observe != nil {
 			h.deps.Observe(name, time.Since(start))
@@ -62,10 +69,8 @@ func (h *Commands) Handle(ctx context.Context, r Request) Reply {
 		name = "help"
 		return Reply{Message: h.helpMessage(nil)}
 	}
-	name = strings.ToLower(toks[0].text)
-	cmd := h.find(name)
+	cmd := h.find(strings.ToLower(toks[0].text))
 	if cmd == nil {
-		name = "unknown"
 		msg := trains.Text{trains.T("I don't know the command "), trains.C(humanText(toks[0].text)), trains.T(".")}
 		if near := h.nearest(toks[0].text); near != nil {
 			msg = append(msg, trains.T(" Did you mean "), trains.C(near.name), trains.T("? "))
@@ -75,6 +80,7 @@ func (h *Commands) Handle(ctx context.Context, r Request) Reply {
 		}
 		return refused(trains.Say(msg...))
 	}
+	name = cmd.name
 	c := &call{h: h, cmd: cmd, req: r, text: text}
 	log := h.deps.Log.With("user", r.User, "command", cmd.name)
 	args, set, err := parseFlags(cmd, toks[1:])
