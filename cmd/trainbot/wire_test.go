@@ -117,8 +117,8 @@ func TestEveryCommandHasAMetricLabelAndHelp(t *testing.T) {
 // TestButtonClickIsLabelledWithItsCommand: the buttons of a real reminder,
 // posted to slackfake by the bot's Announcer and clicked through the real
 // slack-go Socket Mode client, are counted once each, under the command
-// they run: confirm and skip (bot.DefaultCommands, now gone, counted them
-// as "other").
+// they run: confirm and skip (the bot's own copy of the command list,
+// which lacked them, counted them as "other").
 func TestButtonClickIsLabelledWithItsCommand(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
