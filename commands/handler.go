@@ -17,11 +17,11 @@ import (
 type Deps struct {
 	Service *trains.Service
 	Log     *slog.Logger
-	// Observe, if set, hears once of each request Handle answers: the name
-	// of the command it ran (one of Names; "help" for empty text), or ""
-	// when the text named no command; and how long it took, from the
-	// request's Received time to the reply being ready. The metrics'
-	// trainbot_command_duration_seconds is fed from here (bot.Metrics.ObserveCommand).
+	// Observe, if set, is called once for each request Handle answers,
+	// with the name of the command it ran (one of Names; "help" for empty
+	// text), or "" when the text named no command, and how long it took:
+	// from the request's Received time to the reply being ready. It feeds
+	// trainbot_command_duration_seconds (bot.Metrics.ObserveCommand).
 	Observe func(command string, took time.Duration)
 }
 
