@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack/socketmode"
@@ -70,6 +71,30 @@ func TestReadyzNeedsTheStore(t *testing.T) {
 	code, body := get(t, h, "/readyz")
 	if code != 503 || !strings.HasPrefix(body, "store: ") || !strings.Contains(body, "state store unavailable") || strings.Count(body, "\n") != 1 {
 		t.Errorf("/readyz with Redis down = %d %q", code, body)
+	}
+}
+
+// TestCommandDurationLabels: each command given to NewMetrics has its own
+// series from the start; any other name, and none, is "other".
+func TestCommandDurationLabels(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg, "v1", "c1", "cut", "confirm", "skip")
+	_, body := get(t, NewHTTPHandler(HTTPConfig{Gatherer: reg}), "/metrics")
+	for _, c := range []string{"cut", "confirm", "skip", OtherCommand} {
+		if want := `trainbot_command_duration_seconds_count{command="` + c + `"} 0`; !strings.Contains(body, want) {
+			t.Errorf("/metrics before any command lacks %q", want)
+		}
+	}
+	m.ObserveCommand("confirm", 20*time.Millisecond)
+	m.ObserveCommand("frobnicate", time.Millisecond)
+	m.ObserveCommand("", time.Millisecond)
+	var nilMetrics *Metrics
+	nilMetrics.ObserveCommand("cut", time.Second) // a nil *Metrics records nothing
+	for c, want := range map[string]uint64{"cut": 0, "confirm": 1, "skip": 0, OtherCommand: 2, "frobnicate": 0} {
+		if n := histogramCount(t, reg, "trainbot_command_duration_seconds", c); n != want {
+			t.Errorf("trainbot_command_duration_seconds{command=%q} has %d samples, want %d", c, n, want)
+		}
 	}
 }
 

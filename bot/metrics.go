@@ -11,6 +11,7 @@ import (
 type Metrics struct {
 	trains   *prometheus.CounterVec
 	command  *prometheus.HistogramVec
+	commands map[string]bool // the command labels; any other name is OtherCommand
 	ack      prometheus.Histogram
 	storeErr prometheus.Counter
 
@@ -21,19 +22,27 @@ type Metrics struct {
 	GitHubRequests *prometheus.CounterVec
 }
 
+// OtherCommand labels trainbot_command_duration_seconds for text that
+// names none of the commands given to NewMetrics.
+const OtherCommand = "other"
+
 // NewMetrics registers trainbot's metrics on reg and sets
-// trainbot_build_info{version,commit} to 1. It panics if a metric of the
-// same name is registered already, as prometheus.MustRegister does: that is
-// a wiring bug found at start-up.
-func NewMetrics(reg prometheus.Registerer, version, commit string) *Metrics {
+// trainbot_build_info{version,commit} to 1. commands are the /train
+// commands' names (commands.Names): each labels its own series of
+// trainbot_command_duration_seconds, there from the start with no samples,
+// and any other name is counted as OtherCommand. It panics if a metric of
+// the same name is registered already, as prometheus.MustRegister does:
+// that is a wiring bug found at start-up.
+func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...string) *Metrics {
 	m := &Metrics{
+		commands: map[string]bool{},
 		trains: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trainbot_trains_total",
 			Help: "Trains that reached a final state, by track and outcome (deployed, failed, skipped, postponed).",
 		}, []string{"track", "outcome"}),
 		command: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "trainbot_command_duration_seconds",
-			Help:    "Time from a command's ack to its reply being sent, by command.",
+			Help:    "Time from a command's envelope arriving (before its ack and any wait for a worker) to its reply being ready, by command; a button click is labelled with the command it runs.",
 			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
 		}, []string{"command"}),
 		ack: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -55,6 +64,11 @@ func NewMetrics(reg prometheus.Registerer, version, commit string) *Metrics {
 		Help: "Always 1; the labels say which build is running.",
 	}, []string{"version", "commit"})
 	build.WithLabelValues(version, commit).Set(1)
+	for _, c := range commands {
+		m.commands[c] = true
+		m.command.WithLabelValues(c)
+	}
+	m.command.WithLabelValues(OtherCommand)
 	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests)
 	return m
 }
@@ -83,10 +97,16 @@ func (m *Metrics) observeAck(d time.Duration) {
 	m.ack.Observe(d.Seconds())
 }
 
-// observeCommand records how long a command took, by command name.
-func (m *Metrics) observeCommand(command string, d time.Duration) {
+// ObserveCommand records how long a command took, labelled with its
+// name, or OtherCommand for a name not given to NewMetrics ("" included).
+// It is what commands.Deps.Observe is wired to: the one place a command's
+// duration is recorded.
+func (m *Metrics) ObserveCommand(command string, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.command.WithLabelValues(command).Observe(d.Seconds())
+	if !m.commands[command] {
+		command = OtherCommand
+	}
+	m.command.WithLabelValues(command).Observe(took.Seconds())
 }

@@ -123,10 +123,12 @@ func (b *Bot) process(workCtx context.Context, j job) {
 		return
 	}
 
+	// The handler records the command's duration, labelled with the
+	// command it ran (commands.Deps.Observe, from j.req.Received): the
+	// bot does not, so that each command is counted once.
 	reply := b.handle(ctx, log, j.req)
 	b.reply(ctx, log, j, reply.Message)
-	b.metrics.observeCommand(b.commandLabel(j.req.Text), time.Since(j.received))
-	log.Debug("command done", "refused", reply.Refused, "took", time.Since(j.received))
+	log.Debug("command done", "refused", reply.Refused, "took", time.Since(j.req.Received))
 }
 
 // handle runs the handler, turning a panic into a reply with a reference.

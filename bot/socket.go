@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -46,11 +45,6 @@ const (
 	DefaultStallAfter     = 50 * time.Millisecond
 )
 
-// DefaultCommands are the /train subcommands (SPEC §5) that get their own
-// label on trainbot_command_duration_seconds; anything else is "other".
-var DefaultCommands = []string{"help", "calendar", "cut", "hotfix", "pause", "resume", "approve",
-	"oncall", "line", "changes", "history", "stats"}
-
 // Config tunes the bot. The zero value uses the Default* values.
 type Config struct {
 	// Workers is how many commands may run at once. One runs at a time
@@ -77,9 +71,6 @@ type Config struct {
 	// DrainTimeout bounds how long Run waits for queued and running
 	// commands when it stops; then their context is cancelled.
 	DrainTimeout time.Duration
-	// Commands are the command names used as metric labels
-	// (DefaultCommands when empty).
-	Commands []string
 }
 
 func (c Config) withDefaults() Config {
@@ -100,9 +91,6 @@ func (c Config) withDefaults() Config {
 	def(&c.ReplyTimeout, DefaultReplyTimeout)
 	def(&c.DrainTimeout, DefaultDrainTimeout)
 	def(&c.StallAfter, DefaultStallAfter)
-	if len(c.Commands) == 0 {
-		c.Commands = DefaultCommands
-	}
 	return c
 }
 
@@ -132,15 +120,14 @@ type SlackStatus struct {
 
 // Bot is the Socket Mode bot. Make it with New and start it with Run.
 type Bot struct {
-	cfg      Config
-	sm       *socketmode.Client
-	api      *slack.Client
-	handler  commands.Handler
-	store    Store
-	log      *slog.Logger
-	metrics  *Metrics
-	clock    trains.Clock
-	commands map[string]bool
+	cfg     Config
+	sm      *socketmode.Client
+	api     *slack.Client
+	handler commands.Handler
+	store   Store
+	log     *slog.Logger
+	metrics *Metrics
+	clock   trains.Clock
 
 	queue   chan job
 	busySem chan struct{} // bounds the goroutines answering "busy"
@@ -158,15 +145,14 @@ func New(cfg Config, deps Deps) *Bot {
 	}
 	cfg = cfg.withDefaults()
 	b := &Bot{
-		cfg:      cfg,
-		sm:       deps.Socket,
-		api:      deps.API,
-		handler:  deps.Handler,
-		store:    deps.Store,
-		log:      deps.Logger,
-		metrics:  deps.Metrics,
-		clock:    deps.Clock,
-		commands: map[string]bool{},
+		cfg:     cfg,
+		sm:      deps.Socket,
+		api:     deps.API,
+		handler: deps.Handler,
+		store:   deps.Store,
+		log:     deps.Logger,
+		metrics: deps.Metrics,
+		clock:   deps.Clock,
 		// The pool's dispatcher holds one waiting command itself.
 		queue:   make(chan job, cfg.Queue-1),
 		busySem: make(chan struct{}, cfg.Workers),
@@ -178,9 +164,6 @@ func New(cfg Config, deps Deps) *Bot {
 	}
 	if b.clock == nil {
 		b.clock = systemClock{}
-	}
-	for _, c := range cfg.Commands {
-		b.commands[c] = true
 	}
 	return b
 }
@@ -380,16 +363,15 @@ func (b *Bot) accept(ctx, workCtx context.Context, evt socketmode.Event, receive
 type job struct {
 	envelopeID  string
 	retry       int
-	req         commands.Request
+	req         commands.Request // its Received is when the envelope arrived
 	responseURL string
-	received    time.Time
 }
 
 func (b *Bot) toJob(evt socketmode.Event, received time.Time) (job, bool) {
-	j := job{envelopeID: evt.Request.EnvelopeID, retry: evt.Request.RetryAttempt, received: received}
+	j := job{envelopeID: evt.Request.EnvelopeID, retry: evt.Request.RetryAttempt}
 	switch d := evt.Data.(type) {
 	case slack.SlashCommand:
-		j.req = commands.Request{User: d.UserID, Text: d.Text, Channel: d.ChannelID}
+		j.req = commands.Request{User: d.UserID, Text: d.Text, Channel: d.ChannelID, Received: received}
 		j.responseURL = d.ResponseURL
 		return j, true
 	case slack.InteractionCallback:
@@ -406,7 +388,7 @@ func (b *Bot) toJob(evt socketmode.Event, received time.Time) (job, bool) {
 		if channel == "" {
 			channel = d.Container.ChannelID
 		}
-		j.req = commands.Request{User: d.User.ID, Text: a.Value, Channel: channel, Button: a.ActionID}
+		j.req = commands.Request{User: d.User.ID, Text: a.Value, Channel: channel, Button: a.ActionID, Received: received}
 		j.responseURL = d.ResponseURL
 		return j, true
 	}
@@ -442,20 +424,6 @@ func (b *Bot) waitBusy() {
 	for range cap(b.busySem) {
 		<-b.busySem
 	}
-}
-
-// commandLabel is the metric label of a command text: its first word when
-// it is a known command, else "other".
-func (b *Bot) commandLabel(text string) string {
-	f := strings.Fields(text)
-	if len(f) == 0 {
-		return "help"
-	}
-	name := strings.ToLower(f[0])
-	if b.commands[name] {
-		return name
-	}
-	return "other"
 }
 
 // errorsIsUnavailable reports whether err says the store is unreachable.

@@ -17,7 +17,11 @@ import (
 type Deps struct {
 	Service *trains.Service
 	Log     *slog.Logger
-	// Observe, if set, hears each command's name and how long it took.
+	// Observe, if set, is called once for each request Handle answers,
+	// with the name of the command it ran (one of Names; "help" for empty
+	// text), or "" when the text named no command, and how long it took:
+	// from the request's Received time to the reply being ready. It feeds
+	// trainbot_command_duration_seconds (bot.Metrics.ObserveCommand).
 	Observe func(command string, took time.Duration)
 }
 
@@ -31,8 +35,8 @@ var _ Handler = (*Commands)(nil)
 
 // New returns the commands. It fails when the command table is malformed.
 func New(deps Deps) (*Commands, error) {
-	cmds, err := table()
-	if err != nil {
+	cmds := table()
+	if err := checkTable(cmds); err != nil {
 		return nil, err
 	}
 	if deps.Log == nil {
@@ -46,9 +50,12 @@ const maxText = 4000
 
 // Handle parses and runs one request and says how it went.
 func (h *Commands) Handle(ctx context.Context, r Request) Reply {
-	start := time.Now()
+	start := r.Received
+	if start.IsZero() {
+		start = time.Now()
+	}
 	text := strings.TrimSpace(r.Text)
-	name := "none"
+	name := "" // no command, until one is found
 	defer func() {
 		if h.deps.Observe != nil {
 			h.deps.Observe(name, time.Since(start))
@@ -62,10 +69,8 @@ func (h *Commands) Handle(ctx context.Context, r Request) Reply {
 		name = "help"
 		return Reply{Message: h.helpMessage(nil)}
 	}
-	name = strings.ToLower(toks[0].text)
-	cmd := h.find(name)
+	cmd := h.find(strings.ToLower(toks[0].text))
 	if cmd == nil {
-		name = "unknown"
 		msg := trains.Text{trains.T("I don't know the command "), trains.C(humanText(toks[0].text)), trains.T(".")}
 		if near := h.nearest(toks[0].text); near != nil {
 			msg = append(msg, trains.T(" Did you mean "), trains.C(near.name), trains.T("? "))
@@ -75,8 +80,14 @@ func (h *Commands) Handle(ctx context.Context, r Request) Reply {
 		}
 		return refused(trains.Say(msg...))
 	}
-	c := &call{h: h, cmd: cmd, req: r, text: text, args: toks[1:]}
+	name = cmd.name
+	c := &call{h: h, cmd: cmd, req: r, text: text}
 	log := h.deps.Log.With("user", r.User, "command", cmd.name)
+	args, set, err := parseFlags(cmd, toks[1:])
+	if err != nil {
+		return h.explain(c, log, c.usage("%v", err))
+	}
+	c.args, c.set = args, set
 	m, err := cmd.run(ctx, c)
 	if err == nil {
 		return Reply{Message: m}

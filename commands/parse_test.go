@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -64,8 +65,8 @@ func TestParseMention(t *testing.T) {
 
 func TestTableAndNearest(t *testing.T) {
 	t.Parallel()
-	cmds, err := table()
-	if err != nil {
+	cmds := table()
+	if err := checkTable(cmds); err != nil {
 		t.Fatal(err)
 	}
 	h := &Commands{cmds: cmds}
@@ -78,7 +79,7 @@ func TestTableAndNearest(t *testing.T) {
 		t.Errorf("nearest(nonsense) = %s", n.name)
 	}
 	for _, c := range cmds {
-		if c.usage == "" || c.summary == "" || c.who == "" || c.run == nil || len(c.usage) < len(c.name) || c.usage[:len(c.name)] != c.name {
+		if c.summary == "" || c.who == "" || c.run == nil || !strings.HasPrefix(c.usage(), c.name) {
 			t.Errorf("command %q is incomplete", c.name)
 		}
 	}

@@ -5,6 +5,7 @@ package commands
 
 import (
 	"context"
+	"time"
 
 	"github.com/trainbot/trainbot/trains"
 )
@@ -20,6 +21,11 @@ type Request struct {
 	Channel string
 	// Button is the id of the clicked button, empty for typed text.
 	Button string
+	// Received is when the transport took the request in (for Slack, when
+	// the envelope arrived, before its ack and any wait for a worker): a
+	// command's duration (Deps.Observe) is counted from it. Zero means
+	// when Handle is called.
+	Received time.Time
 }
 
 // Reply is what the person who asked sees (ephemeral in Slack).

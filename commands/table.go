@@ -10,13 +10,74 @@ import (
 )
 
 // command is one /train subcommand. The table of them is the one place
-// help, usage errors and "did you mean" come from.
+// help, usage errors, "did you mean", the flags the parser accepts and the
+// metric labels (Names) come from.
 type command struct {
 	name    string
-	usage   string // after "/train "
+	args    string // the usage after the name, flags aside
+	flags   []flag // the --flags it takes, in the order usage shows them
 	summary string
-	who     string // who may run it, for help
+	who     string // who may run it, for help; flags that anyone may use are added
 	run     func(ctx context.Context, c *call) (trains.Message, error)
+}
+
+// flag is an option of a command, written --name anywhere after the
+// command's name.
+type flag struct {
+	name   string // without the dashes
+	does   string // what it does, one line, after "--name " in help
+	anyone bool   // anyone may run the command with it
+}
+
+// Flags more than one command takes.
+var dryRun = flag{name: "dry-run", does: "previews it", anyone: true}
+
+// usage is the command's usage line, after "/train ": its name, its
+// arguments, then each flag.
+func (c *command) usage() string {
+	u := c.name
+	if c.args != "" {
+		u += " " + c.args
+	}
+	for _, f := range c.flags {
+		u += " [--" + f.name + "]"
+	}
+	return u
+}
+
+// about is the command's summary with what each of its flags does.
+func (c *command) about() string {
+	if len(c.flags) == 0 {
+		return c.summary
+	}
+	does := make([]string, len(c.flags))
+	for i, f := range c.flags {
+		does[i] = "--" + f.name + " " + f.does
+	}
+	return c.summary + " (" + strings.Join(does, "; ") + ")"
+}
+
+// whoMay says who may run the command, and with which flags anyone may.
+func (c *command) whoMay() string {
+	var open []string
+	for _, f := range c.flags {
+		if f.anyone {
+			open = append(open, "--"+f.name)
+		}
+	}
+	if len(open) == 0 {
+		return c.who
+	}
+	return c.who + " (anyone with " + strings.Join(open, " or ") + ")"
+}
+
+// flag returns the flag of c named name.
+func (c *command) flag(name string) (flag, bool) {
+	i := slices.IndexFunc(c.flags, func(f flag) bool { return f.name == name })
+	if i < 0 {
+		return flag{}, false
+	}
+	return c.flags[i], true
 }
 
 // call is one run of a command.
@@ -24,8 +85,33 @@ type call struct {
 	h    *Commands
 	cmd  *command
 	req  Request
-	text string  // the request's text
-	args []token // the words after the command name
+	text string          // the request's text
+	args []token         // the words after the command name, flags taken out
+	set  map[string]bool // the flags given
+}
+
+// parseFlags takes the --flags c declares out of the words, returning the
+// others and the flags given. A word starting with -- that c does not
+// declare is an error. A command that declares no flags takes every word
+// as it is.
+func parseFlags(c *command, args []token) ([]token, map[string]bool, error) {
+	set := map[string]bool{}
+	if len(c.flags) == 0 {
+		return args, set, nil
+	}
+	var words []token
+	for _, a := range args {
+		name, ok := strings.CutPrefix(a.text, "--")
+		if !ok {
+			words = append(words, a)
+			continue
+		}
+		if _, known := c.flag(name); !known {
+			return nil, nil, fmt.Errorf("unknown flag %s", humanText(a.text))
+		}
+		set[name] = true
+	}
+	return words, set, nil
 }
 
 // arg returns word i, or "".
@@ -34,6 +120,16 @@ func (c *call) arg(i int) string {
 		return c.args[i].text
 	}
 	return ""
+}
+
+// given reports whether the flag named name was given. It panics when the
+// command does not declare that flag in the table: a bug, found by the
+// first run of the command.
+func (c *call) given(name string) bool {
+	if _, ok := c.cmd.flag(name); !ok {
+		panic(fmt.Sprintf("command %q reads the flag --%s, which its table entry does not declare", c.cmd.name, name))
+	}
+	return c.set[name]
 }
 
 // rest returns the text from word i on, verbatim.
@@ -52,32 +148,54 @@ func (c *call) usage(format string, args ...any) error {
 	return &usageError{cmd: c.cmd, why: fmt.Sprintf(format, args...)}
 }
 
-// table builds the command table; a name given twice is an error.
-func table() ([]*command, error) {
-	cmds := []*command{
-		{name: "help", usage: "help [command]", summary: "what trainbot does and how to ask it", who: "anyone", run: runHelp},
-		{name: "calendar", usage: "calendar", summary: "the next four trains, quiet windows and recent hotfixes", who: "anyone", run: runCalendar},
-		{name: "cut", usage: "cut dev|staging [--force] [--dry-run]", summary: "cut a train now (--dry-run previews it; --force promotes staging without missing hotfixes)", who: "releasers (anyone with --dry-run)", run: runCut},
-		{name: "hotfix", usage: "hotfix <sha|branch> <reason> [--dry-run]", summary: "tag and deploy a commit now, even in a quiet window", who: "releasers, validators, or the next train's on-call", run: runHotfix},
-		{name: "approve", usage: "approve <train> [<dev tag>]", summary: "sign off what a staging train would ship, e.g. next-staging or staging-2026-12-09; naming the dev tag you saw refuses the approval if the candidate has changed", who: "validators", run: runApprove},
-		{name: "confirm", usage: "confirm <train>", summary: "say you are on a train (the I'm on it button); an unconfirmed train is skipped", who: "the train's on-call or releasers", run: runConfirm},
-		{name: "skip", usage: "skip <train> [reason]", summary: "skip a coming train (the Skip button)", who: "the train's on-call or releasers", run: runSkip},
-		{name: "pause", usage: "pause [<duration>|until <time>|from <time> until <time>] <reason>", summary: "hold trains for a quiet window; alone, list the windows (times in UTC: 2026-12-02T18:00Z or 2026-12-02 18:00)", who: "chain ops or releasers (anyone to list)", run: runPause},
-		{name: "resume", usage: "resume", summary: "end the active quiet window now", who: "chain ops or releasers", run: runResume},
-		{name: "oncall", usage: "oncall [rotation @a @b … | set <train> @x | swap @a @b]", summary: "show or change who is on call for each train", who: "anyone to show; releasers to change", run: runOnCall},
-		{name: "line", usage: "line <X.Y.Z>", summary: "start a new release line for the next dev train", who: "releasers", run: runLine},
-		{name: "changes", usage: "changes <tag>", summary: "the commits a train tag shipped", who: "anyone", run: runChanges},
-		{name: "history", usage: "history [N]", summary: "the last N trains (10)", who: "anyone", run: runHistory},
-		{name: "stats", usage: "stats [Nd]", summary: "the RFC's success metrics over N days (30)", who: "anyone", run: runStats},
+// table is the command table.
+func table() []*command {
+	return []*command{
+		{name: "help", args: "[command]", summary: "what trainbot does and how to ask it", who: "anyone", run: runHelp},
+		{name: "calendar", summary: "the next four trains, quiet windows and recent hotfixes", who: "anyone", run: runCalendar},
+		{name: "cut", args: "dev|staging", flags: []flag{{name: "force", does: "promotes staging without missing hotfixes"}, dryRun}, summary: "cut a train now", who: "releasers", run: runCut},
+		{name: "hotfix", args: "<sha|branch> <reason>", flags: []flag{dryRun}, summary: "tag and deploy a commit now, even in a quiet window", who: "releasers, validators, or the next train's on-call", run: runHotfix},
+		{name: "approve", args: "<train> [<dev tag>]", summary: "sign off what a staging train would ship, e.g. next-staging or staging-2026-12-09; naming the dev tag you saw refuses the approval if the candidate has changed", who: "validators", run: runApprove},
+		{name: "confirm", args: "<train>", summary: "say you are on a train (the I'm on it button); an unconfirmed train is skipped", who: "the train's on-call or releasers", run: runConfirm},
+		{name: "skip", args: "<train> [reason]", summary: "skip a coming train (the Skip button)", who: "the train's on-call or releasers", run: runSkip},
+		{name: "pause", args: "[<duration>|until <time>|from <time> until <time>] <reason>", summary: "hold trains for a quiet window; alone, list the windows (times in UTC: 2026-12-02T18:00Z or 2026-12-02 18:00)", who: "chain ops or releasers (anyone to list)", run: runPause},
+		{name: "resume", summary: "end the active quiet window now", who: "chain ops or releasers", run: runResume},
+		{name: "oncall", args: "[rotation @a @b … | set <train> @x | swap @a @b]", summary: "show or change who is on call for each train", who: "anyone to show; releasers to change", run: runOnCall},
+		{name: "line", args: "<X.Y.Z>", summary: "start a new release line for the next dev train", who: "releasers", run: runLine},
+		{name: "changes", args: "<tag>", summary: "the commits a train tag shipped", who: "anyone", run: runChanges},
+		{name: "history", args: "[N]", summary: "the last N trains (10)", who: "anyone", run: runHistory},
+		{name: "stats", args: "[Nd]", summary: "the RFC's success metrics over N days (30)", who: "anyone", run: runStats},
 	}
+}
+
+// checkTable reports a command or a flag named twice.
+func checkTable(cmds []*command) error {
 	seen := map[string]bool{}
 	for _, c := range cmds {
 		if seen[c.name] {
-			return nil, fmt.Errorf("command %q is defined twice", c.name)
+			return fmt.Errorf("command %q is defined twice", c.name)
 		}
 		seen[c.name] = true
+		flags := map[string]bool{}
+		for _, f := range c.flags {
+			if flags[f.name] {
+				return fmt.Errorf("command %q has the flag --%s twice", c.name, f.name)
+			}
+			flags[f.name] = true
+		}
 	}
-	return cmds, nil
+	return nil
+}
+
+// Names are the names of the /train commands, in the order help lists
+// them: the labels of trainbot_command_duration_seconds (bot.NewMetrics).
+func Names() []string {
+	cmds := table()
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = c.name
+	}
+	return names
 }
 
 // find returns the command named name.
@@ -132,15 +250,15 @@ func distance(a, b string) int {
 
 // usageText is the usage line of c.
 func usageText(c *command) trains.Text {
-	return trains.Text{trains.T("Usage: "), trains.C("/train " + c.usage)}
+	return trains.Text{trains.T("Usage: "), trains.C("/train " + c.usage())}
 }
 
 // helpMessage lists every command, or explains one.
 func (h *Commands) helpMessage(one *command) trains.Message {
 	if one != nil {
 		return trains.Message{Blocks: []trains.Block{
-			{Kind: trains.Section, Text: trains.Text{trains.C("/train " + one.usage), trains.T(" — " + one.summary + ".")}},
-			{Kind: trains.Context, Text: trains.Text{trains.T("Who: " + one.who + ".")}},
+			{Kind: trains.Section, Text: trains.Text{trains.C("/train " + one.usage()), trains.T(" — " + one.about() + ".")}},
+			{Kind: trains.Context, Text: trains.Text{trains.T("Who: " + one.whoMay() + ".")}},
 		}}
 	}
 	m := trains.Message{Blocks: []trains.Block{
@@ -152,7 +270,7 @@ func (h *Commands) helpMessage(one *command) trains.Message {
 		if i > 0 {
 			lines = append(lines, trains.T("\n"))
 		}
-		lines = append(lines, trains.C("/train "+c.usage), trains.T(" — "+c.summary))
+		lines = append(lines, trains.C("/train "+c.usage()), trains.T(" — "+c.about()))
 	}
 	m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: lines},
 		trains.Block{Kind: trains.Context, Text: trains.Text{trains.T("Trains: next, next-dev, next-staging, or an id such as dev-2026-12-01. Mention people as @name. "), trains.C("/train help <command>"), trains.T(" says who may run it.")}})

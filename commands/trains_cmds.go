@@ -8,35 +8,8 @@ import (
 	"github.com/trainbot/trainbot/trains"
 )
 
-// flags takes --flags out of the words, returning the others and the flags set.
-func flags(args []token, known ...string) ([]token, map[string]bool, error) {
-	set := map[string]bool{}
-	var words []token
-	for _, a := range args {
-		if !strings.HasPrefix(a.text, "--") {
-			words = append(words, a)
-			continue
-		}
-		name := strings.TrimPrefix(a.text, "--")
-		ok := false
-		for _, k := range known {
-			if name == k {
-				ok = true
-			}
-		}
-		if !ok {
-			return nil, nil, fmt.Errorf("unknown flag %s", humanText(a.text))
-		}
-		set[name] = true
-	}
-	return words, set, nil
-}
-
 func runCut(ctx context.Context, c *call) (trains.Message, error) {
-	words, set, err := flags(c.args, "force", "dry-run")
-	if err != nil {
-		return trains.Message{}, c.usage("%v", err)
-	}
+	words := c.args
 	if len(words) != 1 {
 		return trains.Message{}, c.usage("Say which track to cut: dev or staging.")
 	}
@@ -44,7 +17,7 @@ func runCut(ctx context.Context, c *call) (trains.Message, error) {
 	if err != nil || !track.Scheduled() {
 		return trains.Message{}, c.usage("%q is not dev or staging (a hotfix is /train hotfix).", humanText(words[0].text))
 	}
-	res, err := c.h.deps.Service.Cut(ctx, trains.CutRequest{Track: track, By: c.req.User, Force: set["force"], DryRun: set["dry-run"]})
+	res, err := c.h.deps.Service.Cut(ctx, trains.CutRequest{Track: track, By: c.req.User, Force: c.given("force"), DryRun: c.given(dryRun.name)})
 	if err != nil {
 		return trains.Message{}, err
 	}
@@ -56,16 +29,13 @@ func runCut(ctx context.Context, c *call) (trains.Message, error) {
 }
 
 func runHotfix(ctx context.Context, c *call) (trains.Message, error) {
-	words, set, err := flags(c.args, "dry-run")
-	if err != nil {
-		return trains.Message{}, c.usage("%v", err)
-	}
+	words := c.args
 	if len(words) < 2 {
 		return trains.Message{}, c.usage("Say what to ship and why: a commit sha or branch, then a reason.")
 	}
 	ref := humanText(words[0].text)
 	reason := humanText(rest(c.text, words, 1))
-	res, err := c.h.deps.Service.Hotfix(ctx, trains.HotfixRequest{Ref: ref, Reason: reason, By: c.req.User, DryRun: set["dry-run"]})
+	res, err := c.h.deps.Service.Hotfix(ctx, trains.HotfixRequest{Ref: ref, Reason: reason, By: c.req.User, DryRun: c.given(dryRun.name)})
 	if err != nil {
 		return trains.Message{}, err
 	}

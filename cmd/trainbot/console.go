@@ -66,7 +66,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	}
 	svc := trains.NewService(cfg, trains.Deps{Store: store, Repo: repo, Announcer: con.Announcer("#validators"),
 		Roles: roles, Clock: e.clock, Log: log.With("part", "trains")})
-	cmds, err := commandsFor(svc, log)
+	cmds, err := commandsFor(svc, log, nil) // no metrics in a terminal
 	if err != nil {
 		return err
 	}

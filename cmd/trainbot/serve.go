@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/trainbot/trainbot/bot"
+	"github.com/trainbot/trainbot/commands"
 	"github.com/trainbot/trainbot/deploy"
 	"github.com/trainbot/trainbot/trains"
 )
@@ -38,7 +39,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := bot.NewMetrics(reg, version, commit)
+	metrics := newMetrics(reg, version, commit)
 
 	// The service's background work outlives ctx by the drain bound.
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -86,7 +87,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	announcer := bot.NewAnnouncer(api, c.Channel, bot.WithAnnouncerLogger(log))
 	svc := trains.NewService(serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
 		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics})
-	cmds, err := commandsFor(svc, log)
+	cmds, err := commandsFor(svc, log, metrics)
 	if err != nil {
 		return err
 	}
@@ -129,4 +130,10 @@ func runServe(ctx context.Context, args []string, e env) error {
 	_ = srv.Shutdown(shutCtx)
 	log.Info("trainbot stopped")
 	return runErr
+}
+
+// newMetrics registers trainbot's metrics on reg, with a series of
+// trainbot_command_duration_seconds for each command of the table.
+func newMetrics(reg prometheus.Registerer, version, commit string) *bot.Metrics {
+	return bot.NewMetrics(reg, version, commit, commands.Names()...)
 }

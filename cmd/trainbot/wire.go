@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trainbot/trainbot/bot"
 	"github.com/trainbot/trainbot/commands"
 	"github.com/trainbot/trainbot/storage"
 	"github.com/trainbot/trainbot/storage/redisstore"
@@ -63,9 +64,15 @@ func instanceName() string {
 	return fmt.Sprintf("%s/%d", host, os.Getpid())
 }
 
-// commandsFor builds the command set over svc.
-func commandsFor(svc *trains.Service, log *slog.Logger) (*commands.Commands, error) {
-	return commands.New(commands.Deps{Service: svc, Log: log})
+// commandsFor builds the command set over svc. metrics, if not nil,
+// records each command's duration under its name: the commands observe it
+// (commands.Deps.Observe), once per command typed or clicked.
+func commandsFor(svc *trains.Service, log *slog.Logger, metrics *bot.Metrics) (*commands.Commands, error) {
+	deps := commands.Deps{Service: svc, Log: log}
+	if metrics != nil {
+		deps.Observe = metrics.ObserveCommand
+	}
+	return commands.New(deps)
 }
 
 // waitBounded waits for f to return, at most d.
