@@ -135,3 +135,53 @@ func TestSchedulerWakesAtSlotAndWindowEnd(t *testing.T) {
 		t.Fatalf("not cut at the window's end: %v", err)
 	}
 }
+
+// A train's lock is renewed on the service's clock: moved ahead by a test
+// past the lock's life, the embedded store (which expires leases on that
+// clock) still finds it held by the train, renewed at each third of its
+// life, so no other replica may take the track. (Renewals on the wall
+// clock alone let it run out here.)
+func TestTrainLockRenewedOnTheServiceClock(t *testing.T) {
+	t.Parallel()
+	polling := make(chan struct{}, 1)
+	gate := make(chan struct{})
+	st := trainstack.New(t, at("2026-12-01 10:00"), trainstack.Options{
+		BeforeSleep: func(ctx context.Context) error {
+			select {
+			case polling <- struct{}{}:
+			default:
+			}
+			select {
+			case <-gate:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	})
+	st.GH.SetRunSteps(0) // runs move only when the test says
+	st.GH.AddCommits("main", 2)
+	ctx := t.Context()
+	if res, err := st.Svc.Cut(ctx, trains.CutRequest{Track: trains.Dev, By: releaser}); err != nil || res.Outcome != trains.CutStarted {
+		t.Fatalf("cut: %+v, %v", res.Outcome, err)
+	}
+	<-polling // tagged, and waiting for the publish run
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	third := trains.DefaultLeaseTTL / 3
+	for range 4 { // 4 × (a third + 1s): past the lock's whole life
+		st.Clock.Advance(third + time.Second)
+		if err := st.Clock.WaitAlarm(wait, st.Clock.Now().Add(third)); err != nil {
+			t.Fatalf("the lock was not renewed when the clock passed a third of its life: %v", err)
+		}
+	}
+	if other, ok, err := st.Store.TryLease(ctx, trains.Dev.LockName(), "another-replica", time.Minute); err != nil || ok {
+		t.Fatalf("another replica took the dev lock (%+v, %v) while the train ran: it was not renewed on the service's clock", other, err)
+	}
+	close(gate)
+	st.GH.SetRunSteps(1)
+	st.Svc.Wait()
+	if n := len(st.GH.Dispatches()); n != 1 {
+		t.Errorf("%d dispatches, want 1", n)
+	}
+}

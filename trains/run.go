@@ -110,35 +110,31 @@ func (s *Service) run(parent context.Context, l launched) {
 // already be at work. The work resumes from its last stored step, here or
 // wherever the lease is taken next.
 //
-// Renewals follow the wall clock, not the service's Clock: the store
-// expires leases in real time.
+// Renewals follow the service's Clock, and the wall clock too: whichever
+// reaches the next renewal first. In production the two are one; a test
+// clock moved ahead renews at once (the embedded store expires leases on
+// the service's clock), while Redis, which expires leases in real time,
+// still sees a renewal every third of ttl when a test clock stands still.
 func (s *Service) keepLease(ctx context.Context, lost context.CancelFunc, l *Lease, ttl time.Duration) (stop func()) {
-	done := make(chan struct{})
+	kctx, cancel := context.WithCancel(ctx)
 	finished := make(chan struct{})
+	every := ttl / 3
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(ttl / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				nl, err := s.store.RenewLease(ctx, *l, ttl)
-				if err != nil {
-					if ctx.Err() == nil {
-						s.log.Error("lease not renewed: stopping the work it guards here; whoever holds the lease next continues it", "lease", l.Name, "err", err)
-					}
-					lost()
-					return
-				}
-				l.Token, l.Expiry = nl.Token, nl.Expiry
+		for s.sleep(kctx, s.clock.Now().Add(every), every, nil) {
+			nl, err := s.store.RenewLease(kctx, *l, ttl)
+			if kctx.Err() != nil {
+				return // stopped, or the work's context ended: nothing is lost
 			}
+			if err != nil {
+				s.log.Error("lease not renewed: stopping the work it guards here; whoever holds the lease next continues it", "lease", l.Name, "err", err)
+				lost()
+				return
+			}
+			l.Token, l.Expiry = nl.Token, nl.Expiry
 		}
 	}()
-	return func() { close(done); <-finished }
+	return func() { cancel(); <-finished }
 }
 
 // stepError is a failure that ends the train.
