@@ -53,6 +53,10 @@ func (d *dryRun) LineTags(ctx context.Context, line trains.Line) ([]trains.RepoT
 	return d.repo.LineTags(ctx, line)
 }
 
+func (d *dryRun) Log(ctx context.Context, ref string, limit int) ([]trains.Commit, bool, error) {
+	return d.repo.Log(ctx, ref, limit)
+}
+
 func (d *dryRun) TagDate(ctx context.Context, name string) (time.Time, error) {
 	return d.repo.TagDate(ctx, name)
 }

@@ -521,6 +521,28 @@ func (g *GitHub) Compare(ctx context.Context, base, head string) (trains.Compari
 	return out, nil
 }
 
+// Log returns the commits reachable from ref, newest first, at most
+// limit (one page of the commit list), and whether older ones exist.
+//
+// GitHub API docs: https://docs.github.com/rest/commits/commits#list-commits
+func (g *GitHub) Log(ctx context.Context, ref string, limit int) ([]trains.Commit, bool, error) {
+	limit = min(max(limit, 1), 100)
+	cctx, cancel := g.call(ctx)
+	cs, resp, err := g.c.Repositories.ListCommits(cctx, g.owner, g.name, &github.CommitsListOptions{SHA: ref, ListOptions: github.ListOptions{PerPage: limit}})
+	cancel()
+	if err != nil {
+		if status(err) == http.StatusNotFound || status(err) == http.StatusUnprocessableEntity {
+			return nil, false, fmt.Errorf("no commit %s in %s: %w", ref, g.repo(), trains.ErrNotFound)
+		}
+		return nil, false, g.explain("list the history of "+ref, readContents, err)
+	}
+	out := make([]trains.Commit, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, toCommit(c))
+	}
+	return out, resp.NextPage != 0, nil
+}
+
 // Contains reports whether ancestor is reachable from descendant: the
 // comparison ancestor...descendant is identical or ahead. ErrNotFound:
 // either is unknown.

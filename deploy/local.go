@@ -292,6 +292,25 @@ func (l *Local) Compare(ctx context.Context, base, head string) (trains.Comparis
 	return trains.Comparison{Commits: cs, Total: total}, nil
 }
 
+// Log returns the commits reachable from ref, newest first, at most limit
+// (git log), and whether older ones exist.
+func (l *Local) Log(ctx context.Context, ref string, limit int) ([]trains.Commit, bool, error) {
+	r, err := l.resolve(ctx, ref)
+	if err != nil {
+		return nil, false, err
+	}
+	limit = min(max(limit, 1), 100)
+	out, err := l.git(ctx, "log", "--format="+commitFormat, "--max-count="+strconv.Itoa(limit+1), r)
+	if err != nil {
+		return nil, false, fmt.Errorf("list the history of %s: %w", ref, err)
+	}
+	cs := parseCommits(out)
+	if len(cs) > limit {
+		return cs[:limit], true, nil
+	}
+	return cs, false, nil
+}
+
 // Contains reports whether ancestor is reachable from descendant (git
 // merge-base --is-ancestor).
 func (l *Local) Contains(ctx context.Context, ancestor, descendant string) (bool, error) {

@@ -105,6 +105,10 @@ type Repo interface {
 	BranchContaining(ctx context.Context, sha string) (string, error)
 	// Compare returns the commits in head that are not in base.
 	Compare(ctx context.Context, base, head string) (Comparison, error)
+	// Log returns the commits reachable from ref, newest first, at most
+	// limit (1 to 100), and whether older ones exist. ErrNotFound: no
+	// such commit.
+	Log(ctx context.Context, ref string, limit int) (commits []Commit, more bool, err error)
 
 	// CreateTag makes tag name on commit. A tag of that name already on
 	// commit is success; on another commit it is a *TagConflictError.

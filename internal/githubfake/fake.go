@@ -408,6 +408,8 @@ func (f *Fake) route(ex *exchange) {
 		f.listBranches(ex)
 	case m == http.MethodGet && strings.HasPrefix(p, "branches/"):
 		f.getBranch(ex, strings.TrimPrefix(p, "branches/"))
+	case m == http.MethodGet && p == "commits":
+		f.listCommits(ex)
 	case m == http.MethodGet && strings.HasPrefix(p, "commits/"):
 		f.getCommit(ex, strings.TrimPrefix(p, "commits/"))
 	case m == http.MethodGet && strings.HasPrefix(p, "compare/"):
