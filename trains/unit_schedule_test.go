@@ -315,3 +315,81 @@ func TestUnitLineListingFailureCutsNothing(t *testing.T) {
 		t.Errorf("cut after the fault: %s %s", tr.Tag, tr.State)
 	}
 }
+
+// A window that begins between the slot and the tick that acts on it
+// postpones the train; it does not leave it stuck.
+func TestUnitWindowBetweenSlotAndTick(t *testing.T) {
+	t.Parallel()
+	e := newUnitEnv(t, at("2026-12-01 12:00"))
+	e.repo.AddCommits("main", 1)
+	if _, err := e.svc.Confirm(t.Context(), releaser, "next-dev"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Pause(t.Context(), trains.PauseRequest{From: at("2026-12-01 14:00").Add(time.Second), Until: at("2026-12-01 15:00"), Reason: "re-roll", By: chainOps}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(at("2026-12-01 14:00").Add(10 * time.Second))
+	e.tick()
+	if tr := e.train("dev-2026-12-01"); tr.State != trains.Postponed || !tr.At.Equal(at("2026-12-01 15:00")) {
+		t.Errorf("train = %s at %s, want postponed to 15:00", tr.State, tr.At)
+	}
+}
+
+// A postponed train keeps the id of its slot: next-dev names it, and it
+// leaves under that id when its window ends.
+func TestUnitPostponedTrainKeepsItsID(t *testing.T) {
+	t.Parallel()
+	e := newUnitEnv(t, at("2026-12-01 10:00"))
+	ctx := t.Context()
+	e.repo.AddCommits("main", 1)
+	if _, err := e.svc.Pause(ctx, trains.PauseRequest{From: at("2026-12-01 13:00"), Until: at("2026-12-02 06:00"), Reason: "re-roll", By: chainOps}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(at("2026-12-01 14:01"))
+	e.tick()
+	e.clock.Set(at("2026-12-02 01:00"))
+	res, err := e.svc.Confirm(ctx, releaser, "next-dev")
+	if err != nil || res.Train.ID != "dev-2026-12-01" || res.Train.State != trains.Postponed {
+		t.Fatalf("confirm next-dev = %+v, %v", res.Train, err)
+	}
+	e.clock.Set(at("2026-12-02 06:00"))
+	e.tick()
+	e.svc.Wait()
+	if tr := e.train("dev-2026-12-01"); tr.State != trains.Deployed || tr.Tag != "v0.1.0-dev.1" {
+		t.Errorf("postponed train at the window's end: %s %s", tr.State, tr.Tag)
+	}
+	if ts, err := e.store.ListTrains(ctx, trains.TrainQuery{}); err != nil || len(ts) != 1 {
+		t.Errorf("%d trains stored, want the postponed one only: %v", len(ts), err)
+	}
+}
+
+// A line tagged by hand is not among the lines known; the scheduler lists
+// every tag once a day, after which plans see it.
+func TestUnitLineTaggedByHandFoundWithinADay(t *testing.T) {
+	t.Parallel()
+	e, _ := unitStagingEnv(t)
+	ctx := t.Context()
+	e.repo.AddTag("v0.4.0-staging.1", e.repo.HeadOf("main"))
+	e.tick() // the first tick lists every tag
+	e.repo.AddTag("v0.7.0-dev.3", e.repo.AddCommits("main", 1)[0])
+	e.repo.AddCommits("main", 1)
+	e.repo.ResetCalls()
+	e.tick()
+	if got := e.listings(); len(got) != 0 {
+		t.Errorf("a tick within a day of the last listing listed %q", got)
+	}
+	cal, err := e.svc.Calendar(ctx, trains.CalendarOptions{Candidates: true})
+	if err != nil || candidate(cal, trains.Dev) != "v0.5.0-dev.6" {
+		t.Errorf("dev candidate before the daily listing = %q, %v; want v0.5.0-dev.6", candidate(cal, trains.Dev), err)
+	}
+	e.clock.Advance(trains.TagRelist + time.Minute)
+	e.repo.ResetCalls()
+	e.tick()
+	if got := e.listings(); !slices.Equal(got, []string{"v"}) {
+		t.Errorf("a tick a day later listed %q, want every tag (v)", got)
+	}
+	cal, err = e.svc.Calendar(ctx, trains.CalendarOptions{Candidates: true})
+	if err != nil || candidate(cal, trains.Dev) != "v0.7.0-dev.4" {
+		t.Errorf("dev candidate after the daily listing = %q, %v; want v0.7.0-dev.4", candidate(cal, trains.Dev), err)
+	}
+}

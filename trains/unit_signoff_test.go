@@ -1,6 +1,7 @@
 package trains_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -198,5 +199,39 @@ func TestUnitHotfixAfterApprovalAsksAgain(t *testing.T) {
 	e.svc.Wait()
 	if tr := e.train(res.Train.ID); tr.State != trains.Deployed {
 		t.Errorf("forced staging train: %s %q", tr.State, tr.Error)
+	}
+}
+
+// Who may confirm or skip is read with the train: its on-call may, a
+// stranger may not, and a refusal changes nothing.
+func TestUnitConfirmAndSkipCheckWhoMay(t *testing.T) {
+	t.Parallel()
+	e := newUnitEnv(t, at("2026-12-01 10:00"))
+	ctx := t.Context()
+	if _, err := e.svc.SetOnCall(ctx, releaser, "dev-2026-12-01", "UANA"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.Confirm(ctx, "USTR", "dev-2026-12-01")
+	var ue *trains.UserError
+	if !errors.As(err, &ue) || !ue.Forbidden {
+		t.Fatalf("a stranger's confirm: %v", err)
+	}
+	if _, err := e.store.GetTrain(ctx, "dev-2026-12-01"); !errors.Is(err, trains.ErrNotFound) {
+		t.Errorf("a refused confirm stored the train: %v", err)
+	}
+	if res, err := e.svc.Confirm(ctx, "UANA", "dev-2026-12-01"); err != nil || res.Train.ConfirmedBy != "UANA" {
+		t.Fatalf("the on-call's confirm = %+v, %v", res.Train, err)
+	}
+	if _, err := e.svc.Skip(ctx, "USTR", "next-dev", "no"); !errors.As(err, &ue) || !ue.Forbidden {
+		t.Errorf("a stranger's skip: %v", err)
+	}
+	tr, err := e.svc.Skip(ctx, "UANA", "next-dev", "chain halted")
+	if err != nil || tr.SkippedBy != "UANA" || tr.State != trains.Skipped {
+		t.Fatalf("the on-call's skip = %+v, %v", tr, err)
+	}
+	e.clock.Set(at("2026-12-01 14:00"))
+	e.tick()
+	if len(e.repo.AllTags()) != 0 {
+		t.Error("a skipped train was tagged")
 	}
 }
