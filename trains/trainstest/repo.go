@@ -208,8 +208,8 @@ func (r *Repo) FailNext(method string, err error) {
 
 // --- what a test reads back ---
 
-// AllTags returns every tag, by name, as Tags lists them (without
-// recording a call).
+// AllTags returns every tag, by name, those not named v… too (Tags
+// leaves those out), without recording a call.
 func (r *Repo) AllTags() []trains.RepoTag {
 	r.mu.Lock()
 	defer r.mu.Unlock()
