@@ -1,6 +1,6 @@
 // Package trainstest holds test doubles of the trains ports that tests of
 // several packages share: a clock moved by hand, an announcer that
-// records, a store whose writes can be made unclear.
+// records, and an in-memory repository (Repo) for the domain's unit tests.
 package trainstest
 
 import (
