@@ -64,9 +64,11 @@ func newUnitEnv(t *testing.T, now time.Time, edit ...func(*trains.ServiceConfig)
 	e := &unitEnv{t: t, clock: clock, repo: trainstest.NewRepo(clock), store: store, ann: &trainstest.Announcer{}}
 	roles := bot.NewDirectory([]string{releaser}, []string{chainOps}, []string{validator, val2, releaser}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	e.svc = trains.NewService(ctx, cfg, trains.Deps{Store: store, Repo: e.repo, Announcer: e.ann, Roles: roles, Clock: clock,
+	e.svc = trains.NewService(cfg, trains.Deps{Store: store, Repo: e.repo, Announcer: e.ann, Roles: roles, Clock: clock,
 		Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	t.Cleanup(func() { cancel(); e.svc.Wait() })
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.svc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 	return e
 }
 

@@ -26,7 +26,7 @@ func TestUnitPauseHoldsCutsNotHotfixes(t *testing.T) {
 		t.Fatalf("cut in window = %v %+v, %v", res.Outcome, res.Window, err)
 	}
 	hf, err := e.svc.Hotfix(ctx, trains.HotfixRequest{Ref: fix, Reason: "fix panic", By: validator})
-	if err != nil || !hf.Paused || hf.Train.Tag != "v0.5.0-hotfix.1" || hf.Train.Candidate.Commits != 2 {
+	if err != nil || !hf.InWindow() || hf.Train.Tag != "v0.5.0-hotfix.1" || hf.Train.Candidate.Commits != 2 {
 		t.Fatalf("hotfix = %+v, %v", hf, err)
 	}
 	e.svc.Wait()

@@ -175,6 +175,31 @@ func (r *Repo) Compare(ctx context.Context, base, head string) (trains.Compariso
 	return out, nil
 }
 
+// Log returns the commits reachable from ref, newest first, at most limit
+// (1 to 100), and whether older ones exist.
+func (r *Repo) Log(ctx context.Context, ref string, limit int) ([]trains.Commit, bool, error) {
+	unlock, err := r.enter(ctx, "Log", ref)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
+	h, err := r.resolveLocked(ref)
+	if err != nil {
+		return nil, false, err
+	}
+	var cs []*memCommit
+	for sha := range r.ancestorsLocked(h) {
+		cs = append(cs, r.commits[sha])
+	}
+	slices.SortFunc(cs, func(x, y *memCommit) int { return y.seq - x.seq })
+	limit = min(max(limit, 1), 100)
+	var out []trains.Commit
+	for _, c := range cs[:min(limit, len(cs))] {
+		out = append(out, c.Commit)
+	}
+	return out, len(cs) > limit, nil
+}
+
 // CreateTag makes annotated tag name on commit, dated now, and starts its
 // publish run as SetPublish says. The tag already on commit is success
 // (no new run); on another commit a *trains.TagConflictError. A commit
