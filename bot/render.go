@@ -193,8 +193,69 @@ func renderBlock(b trains.Block, index int) []part {
 		return renderActions(b.Buttons, index)
 	case trains.Divider:
 		return []part{{slack.NewDividerBlock(), blockOverhead}}
+	case trains.Preformatted:
+		var out []part
+		for _, chunk := range preChunks(b.Text.Plain(), maxSectionText-2*len(fence)) {
+			s := fence + chunk + fence
+			out = append(out, part{slack.NewSectionBlock(mrkdwn(s), nil, nil), runes(s) + blockOverhead})
+		}
+		return out
 	}
 	return nil
+}
+
+// fence opens and closes a preformatted block in mrkdwn.
+const fence = "```"
+
+// preChunks escapes text for a preformatted block and cuts it into
+// chunks of at most limit runes, between lines where it can (a longer
+// line is cut outside any escape entity). A fence inside the text would
+// end the block early: its backquotes become single quotes.
+func preChunks(text string, limit int) []string {
+	text = escape(strings.ReplaceAll(text, fence, "'''"))
+	var out []string
+	var cur strings.Builder
+	n := 0
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+			n = 0
+		}
+	}
+	for _, line := range strings.SplitAfter(text, "\n") {
+		for runes(line) > limit {
+			cut := cutOutsideEntity(line, limit)
+			flush()
+			out = append(out, line[:cut])
+			line = line[cut:]
+		}
+		if n+runes(line) > limit {
+			flush()
+		}
+		cur.WriteString(line)
+		n += runes(line)
+	}
+	flush()
+	return out
+}
+
+// cutOutsideEntity is the byte index at which to cut s to at most limit
+// runes, moved back before an escape entity (&amp; &lt; &gt;) it would
+// split.
+func cutOutsideEntity(s string, limit int) int {
+	cut, count := len(s), 0
+	for i := range s {
+		if count == limit {
+			cut = i
+			break
+		}
+		count++
+	}
+	if amp := strings.LastIndexByte(s[:cut], '&'); amp > 0 && !strings.Contains(s[amp:cut], ";") {
+		cut = amp
+	}
+	return cut
 }
 
 func renderFields(fields []trains.Field) []part {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,5 +244,49 @@ func TestRenderAllSplitsIntoMessages(t *testing.T) {
 	}
 	if len(parts) != 3 {
 		t.Errorf("RenderAll made %d parts, want 3", len(parts))
+	}
+}
+
+// A preformatted block is fenced, cut between lines into sections Slack
+// accepts, escaped without breaking an entity, and a fence inside it
+// cannot end it early.
+func TestRenderPreformatted(t *testing.T) {
+	t.Parallel()
+	var lines []string
+	for i := range 80 {
+		lines = append(lines, fmt.Sprintf("- `%07d` fix <thing> & *more* ``` %d", i, i))
+	}
+	lines = append(lines, strings.Repeat("&", 700)) // one line longer than a section, escaped
+	text := strings.Join(lines, "\n")
+	parts := RenderAll(trains.Message{Blocks: []trains.Block{{Kind: trains.Preformatted, Text: trains.Text{trains.T(text)}}}})
+	var got strings.Builder
+	sections := 0
+	for _, p := range parts {
+		for _, b := range p.Blocks {
+			s, ok := b.(*slack.SectionBlock)
+			if !ok {
+				continue
+			}
+			sections++
+			body := s.Text.Text
+			if runes(body) > maxSectionText {
+				t.Fatalf("section of %d runes", runes(body))
+			}
+			inner, ok := strings.CutPrefix(body, "```")
+			if inner, ok = strings.CutSuffix(inner, "```"); !ok || strings.Contains(inner, "```") {
+				t.Fatalf("section not one fenced block: %.60q…", body)
+			}
+			if strings.Count(inner, "&") != strings.Count(inner, ";") {
+				t.Fatalf("a section breaks an entity: %.60q…", inner)
+			}
+			got.WriteString(inner)
+		}
+	}
+	if sections < 3 {
+		t.Errorf("%d sections for %d characters", sections, len(text))
+	}
+	want := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "```", "'''").Replace(text)
+	if got.String() != want {
+		t.Errorf("the sections together are not the text escaped (%d vs %d characters)", got.Len(), len(want))
 	}
 }

@@ -300,44 +300,6 @@ func runLine(ctx context.Context, c *call) (trains.Message, error) {
 	return trains.Say(trains.T("📏 The next dev train starts line "+l.String()+" (was "+prev.String()+"): "), trains.C("v"+l.String()+"-dev.1"), trains.T(".")), nil
 }
 
-func runChanges(ctx context.Context, c *call) (trains.Message, error) {
-	if len(c.args) != 1 {
-		return trains.Message{}, c.usage("Give one train tag, e.g. `changes v0.5.0-staging.1`.")
-	}
-	ch, err := c.h.deps.Service.Changes(ctx, c.arg(0))
-	if err != nil {
-		return trains.Message{}, err
-	}
-	m := trains.Message{Blocks: []trains.Block{{Kind: trains.Header, Text: trains.Text{trains.T("Changes in " + ch.Tag.String())}}}}
-	if ch.Previous.IsZero() {
-		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: trains.Text{trains.T("It is the first " + string(ch.Tag.Track) + " tag: there is no earlier tag of its track to compare with.")}})
-		return m, nil
-	}
-	head := trains.Text{trains.T(fmt.Sprintf("%d commit(s) since %s", ch.Comparison.Total, ch.Previous.String()))}
-	if ch.Comparison.URL != "" {
-		head = trains.Text{trains.L(head.Plain(), ch.Comparison.URL)}
-	}
-	m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: head})
-	// One section per 20 commits keeps each under Slack's 3,000 characters.
-	for i := 0; i < len(ch.Comparison.Commits); i += 20 {
-		var t trains.Text
-		for j, cm := range ch.Comparison.Commits[i:min(i+20, len(ch.Comparison.Commits))] {
-			if j > 0 {
-				t = append(t, trains.T("\n"))
-			}
-			t = append(t, trains.C(short(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
-			if cm.Author != "" {
-				t = append(t, trains.T(" — "+cm.Author))
-			}
-		}
-		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: t})
-	}
-	if ch.Comparison.Total > len(ch.Comparison.Commits) {
-		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Context, Text: trains.Text{trains.T(fmt.Sprintf("%d older commits not listed; open the compare view.", ch.Comparison.Total-len(ch.Comparison.Commits)))}})
-	}
-	return m, nil
-}
-
 func truncate(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"

@@ -162,7 +162,7 @@ func table() []*command {
 		{name: "resume", summary: "end the active quiet window now", who: "chain ops or releasers", run: runResume},
 		{name: "oncall", args: "[rotation @a @b … | set <train> @x | swap @a @b]", summary: "show or change who is on call for each train", who: "anyone to show; releasers to change", run: runOnCall},
 		{name: "line", args: "<X.Y.Z>", summary: "start a new release line for the next dev train", who: "releasers", run: runLine},
-		{name: "changes", args: "<tag>", summary: "the commits a train tag shipped", who: "anyone", run: runChanges},
+		{name: "changes", args: "<tag>", flags: []flag{{name: "markdown", does: "gives a Markdown snippet for a post-incident review", anyone: true}}, summary: "the commits a train tag shipped", who: "anyone", run: runChanges},
 		{name: "history", args: "[N]", summary: "the last N trains (10)", who: "anyone", run: runHistory},
 		{name: "stats", args: "[Nd]", summary: "the RFC's success metrics over N days (30)", who: "anyone", run: runStats},
 	}

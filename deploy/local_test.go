@@ -96,6 +96,15 @@ func TestLocal(t *testing.T) {
 	if err != nil || cmp.Total != 2 || len(cmp.Commits) != 2 || cmp.Commits[0].SHA != c2 || cmp.Commits[1].SHA != c3 {
 		t.Errorf("Compare = %+v, %v", cmp, err)
 	}
+	if cs, more, err := l.Log(ctx, c3, 2); err != nil || !more || len(cs) != 2 || cs[0].SHA != c3 || cs[1].SHA != c2 {
+		t.Errorf("Log(c3, 2) = %+v, %v, %v; want c3, c2 and more", cs, more, err)
+	}
+	if cs, more, err := l.Log(ctx, c3, 10); err != nil || more || len(cs) != 3 || cs[2].SHA != c1 {
+		t.Errorf("Log(c3, 10) = %+v, %v, %v; want the 3 commits and no more", cs, more, err)
+	}
+	if _, _, err := l.Log(ctx, "nope", 10); !errors.Is(err, trains.ErrNotFound) {
+		t.Errorf("Log(nope) = %v, want ErrNotFound", err)
+	}
 	if in, err := l.Contains(ctx, c1, c3); err != nil || !in {
 		t.Errorf("Contains(c1, c3) = %v, %v", in, err)
 	}

@@ -99,6 +99,9 @@ const (
 	Actions
 	// Divider: a line.
 	Divider
+	// Preformatted: Text shown as it is, in a fixed-width block, to be
+	// copied (e.g. a Markdown snippet); formatting marks are not read.
+	Preformatted
 )
 
 // Field is a label and its value.

@@ -37,9 +37,20 @@ func (s *Service) StartLine(ctx context.Context, by string, l Line) (Line, error
 type Changes struct {
 	Tag TrainTag
 	// Previous is the previous tag of its track; zero for the first.
-	Previous   TrainTag
+	Previous TrainTag
+	// Comparison holds the commits since Previous; for the first tag of
+	// its track, the history up to the tag, at most MaxChangesFromStart
+	// commits (Total counts those listed; More says older ones exist).
 	Comparison Comparison
+	More       bool
+	// Train is the train that made the tag; zero when trainbot did not
+	// (a tag made by hand, or before trainbot).
+	Train Train
 }
+
+// MaxChangesFromStart caps the commits listed for the first tag of a
+// track: the newest of its history.
+const MaxChangesFromStart = 100
 
 // Changes lists the commits in a train tag: those since the previous tag
 // of its track (`/train changes <tag>`).
@@ -65,13 +76,41 @@ func (s *Service) Changes(ctx context.Context, name string) (Changes, error) {
 	if !found {
 		return ch, userErr("%s has no tag %s", s.cfg.Repo, name)
 	}
+	if ch.Train, err = s.trainOf(ctx, ch.Tag); err != nil {
+		return ch, err
+	}
 	if ch.Previous.IsZero() {
+		cs, more, err := s.repo.Log(ctx, ch.Tag.Commit, MaxChangesFromStart)
+		if err != nil {
+			return ch, fmt.Errorf("list the history up to %s: %w", tag, err)
+		}
+		slices.Reverse(cs) // oldest first, as a comparison lists them
+		ch.Comparison, ch.More = Comparison{Commits: cs, Total: len(cs)}, more
 		return ch, nil
 	}
 	if ch.Comparison, err = s.repo.Compare(ctx, ch.Previous.Commit, ch.Tag.Commit); err != nil {
 		return ch, fmt.Errorf("compare %s with %s: %w", ch.Previous.Tag, tag, err)
 	}
 	return ch, nil
+}
+
+// trainOf finds the train that made tag t among the trains of the days
+// around its date; zero when none did or its date is unknown.
+func (s *Service) trainOf(ctx context.Context, t TrainTag) (Train, error) {
+	if t.Date.IsZero() {
+		return Train{}, nil
+	}
+	day := 24 * time.Hour
+	ts, err := s.store.ListTrains(ctx, TrainQuery{From: t.Date.Add(-15 * day), To: t.Date.Add(day)})
+	if err != nil {
+		return Train{}, err
+	}
+	for _, tr := range ts {
+		if tr.Tag == t.String() {
+			return tr, nil
+		}
+	}
+	return Train{}, nil
 }
 
 // History returns the newest n trains, newest first.
