@@ -325,7 +325,7 @@ func runChanges(ctx context.Context, c *call) (trains.Message, error) {
 			if j > 0 {
 				t = append(t, trains.T("\n"))
 			}
-			t = append(t, trains.C(short(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
+			t = append(t, trains.C(trains.ShortSHA(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
 			if cm.Author != "" {
 				t = append(t, trains.T(" — "+cm.Author))
 			}

@@ -33,9 +33,9 @@ func candidateText(c Candidate) Text {
 		out = append(out, C(c.Tag), T(" on "))
 	}
 	if c.CommitURL != "" {
-		out = append(out, L(short(c.Commit), c.CommitURL))
+		out = append(out, L(ShortSHA(c.Commit), c.CommitURL))
 	} else {
-		out = append(out, C(short(c.Commit)))
+		out = append(out, C(ShortSHA(c.Commit)))
 	}
 	if c.Promotes != "" {
 		out = append(out, T(", promoting "), C(c.Promotes))

@@ -189,7 +189,7 @@ func (s *Service) Cut(ctx context.Context, req CutRequest) (CutResult, error) {
 		return res, fmt.Errorf("record train %s (nothing was tagged): %w", t.ID, err)
 	}
 	t = saved
-	s.audit(ctx, req.By, action, t.ID, t.Tag+" on "+short(t.Commit), nil)
+	s.audit(ctx, req.By, action, t.ID, t.Tag+" on "+ShortSHA(t.Commit), nil)
 	if len(used) > 0 {
 		// The approvals are used up: the next cut needs its own (SPEC §2).
 		// Should this fail, they still approve only this candidate, which

@@ -63,7 +63,7 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 	if dup, err := s.hotfixOf(ctx, tags, commit.SHA); err != nil {
 		return res, err
 	} else if dup != "" {
-		return res, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, short(commit.SHA), req.Ref)
+		return res, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, ShortSHA(commit.SHA), req.Ref)
 	}
 	t := Train{Track: Hotfix, At: now, State: Scheduled, Tag: tag.String(), Commit: commit.SHA, Reason: req.Reason,
 		CutBy: req.By, ConfirmedBy: req.By, OffSchedule: true, Created: now, Updated: now}
@@ -128,7 +128,7 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 		return res, fmt.Errorf("record hotfix (nothing was tagged): %w", err)
 	}
 	t = stored
-	detail := t.Tag + " on " + short(t.Commit) + ": " + t.Reason
+	detail := t.Tag + " on " + ShortSHA(t.Commit) + ": " + t.Reason
 	if res.Paused {
 		detail += " (during quiet window " + res.Window.ID + ")"
 	}

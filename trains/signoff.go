@@ -107,9 +107,9 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (SignOffResul
 	if err != nil {
 		return SignOffResult{}, err
 	}
-	detail := "approved " + c.Promotes + " on " + short(c.Commit)
+	detail := "approved " + c.Promotes + " on " + ShortSHA(c.Commit)
 	if !added {
-		detail = "already approved " + c.Promotes + " on " + short(c.Commit)
+		detail = "already approved " + c.Promotes + " on " + ShortSHA(c.Commit)
 	}
 	s.audit(ctx, by, "approve", t.ID, detail, nil)
 	res := SignOffResult{Train: t, Added: added, Candidate: c, Need: s.cfg.StagingApprovals}
@@ -154,7 +154,7 @@ func candidateChanged(saw string, shown, now Candidate) (bool, string) {
 	tag, sha, _ := strings.Cut(saw, "@")
 	desc := tag
 	if sha != "" {
-		desc += " on " + short(sha)
+		desc += " on " + ShortSHA(sha)
 	}
 	switch {
 	case tag != now.Promotes:
@@ -170,7 +170,7 @@ func candidateChanged(saw string, shown, now Candidate) (bool, string) {
 // candidateName names an approved candidate in a sentence: "v0.5.0-dev.4
 // on abc1234", with the hotfixes it leaves out.
 func candidateName(promotes, commit string, without []string) string {
-	n := promotes + " on " + short(commit)
+	n := promotes + " on " + ShortSHA(commit)
 	if len(without) > 0 {
 		n += " without hotfix " + strings.Join(without, ", ")
 	}
