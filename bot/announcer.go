@@ -17,27 +17,12 @@ import (
 // Slack rate limited.
 const DefaultRateLimitRetries = 3
 
-// Sleeper waits d or until ctx ends, returning ctx's error then. Tests
-// inject one that does not really wait.
-type Sleeper func(ctx context.Context, d time.Duration) error
-
-// Sleep is the real Sleeper.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // AnnouncerOption changes an Announcer.
 type AnnouncerOption func(*Announcer)
 
-// WithSleeper sets how the Announcer waits out a rate limit (Sleep by default).
-func WithSleeper(s Sleeper) AnnouncerOption {
+// WithSleeper sets how the Announcer waits out a rate limit (trains.Sleep
+// by default).
+func WithSleeper(s trains.Sleeper) AnnouncerOption {
 	return func(a *Announcer) {
 		if s != nil {
 			a.sleep = s
@@ -65,7 +50,7 @@ func WithAnnouncerLogger(l *slog.Logger) AnnouncerOption {
 type Announcer struct {
 	api     *slack.Client
 	channel string
-	sleep   Sleeper
+	sleep   trains.Sleeper
 	retries int
 	log     *slog.Logger
 }
@@ -74,7 +59,7 @@ var _ trains.Announcer = (*Announcer)(nil)
 
 // NewAnnouncer returns an Announcer posting to channel (a channel id, C…).
 func NewAnnouncer(api *slack.Client, channel string, opts ...AnnouncerOption) *Announcer {
-	a := &Announcer{api: api, channel: channel, sleep: Sleep, retries: DefaultRateLimitRetries, log: slog.New(slog.DiscardHandler)}
+	a := &Announcer{api: api, channel: channel, sleep: trains.Sleep, retries: DefaultRateLimitRetries, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(a)
 	}

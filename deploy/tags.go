@@ -98,7 +98,7 @@ func (g *GitHub) pauseBefore(ctx context.Context, attempt int, op string) error 
 	if attempt == 0 {
 		return nil
 	}
-	if err := g.o.sleeper.Sleep(ctx, backoffBase<<attempt); err != nil {
+	if err := g.o.sleeper(ctx, backoffBase<<attempt); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil

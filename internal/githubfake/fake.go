@@ -68,6 +68,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/trainbot/trainbot/trains"
 )
 
 // Clock tells the fake the time: when commits, tags and runs are made, and
@@ -76,15 +78,11 @@ type Clock interface {
 	Now() time.Time
 }
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // Option configures a Fake.
 type Option func(*Fake)
 
-// WithClock makes the fake read the time from c (default: the system
-// clock).
+// WithClock makes the fake read the time from c (default:
+// trains.SystemClock).
 func WithClock(c Clock) Option { return func(f *Fake) { f.clock = c } }
 
 // WithRepo names the repository the fake serves (default acme/chain).
@@ -145,7 +143,7 @@ func New(t testing.TB, opts ...Option) *Fake {
 	f := &Fake{
 		t:           t,
 		changed:     make(chan struct{}),
-		clock:       systemClock{},
+		clock:       trains.SystemClock{},
 		owner:       "acme",
 		name:        "chain",
 		publish:     "publish-images.yaml",
