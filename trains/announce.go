@@ -12,14 +12,6 @@ var stateIcon = map[State]string{
 	Deploying: "🚀", Deployed: "✅", Failed: "❌", Skipped: "⏭️", Postponed: "⏸️",
 }
 
-// title is "Dev train", "Staging train", "Hotfix".
-func title(tr Track) string {
-	if tr == Hotfix {
-		return "Hotfix"
-	}
-	return strings.ToUpper(string(tr[:1])) + string(tr[1:]) + " train"
-}
-
 // candidateText describes what a train ships.
 func candidateText(c Candidate) Text {
 	if c.Nothing != "" {
@@ -89,7 +81,7 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	if p.Track != "" {
 		t.Candidate = p.Candidate()
 	}
-	head := fmt.Sprintf("%s %s %s", stateIcon[t.State], title(t.Track), t.Tag)
+	head := fmt.Sprintf("%s %s %s", stateIcon[t.State], t.Track.Title(), t.Tag)
 	if s.cfg.DryRun {
 		head += " (dry run)"
 	}
@@ -137,7 +129,7 @@ func (s *Service) reminderMessage(t Train, approvals []SignOffRecord) Message {
 	if t.State == Postponed {
 		when = Text{T("postponed to "), D(t.At)}
 	}
-	head := fmt.Sprintf("⏰ %s %s", title(t.Track), t.ID)
+	head := fmt.Sprintf("⏰ %s %s", t.Track.Title(), t.ID)
 	fields := []Field{
 		{Label: "When", Value: when},
 		{Label: "Ships", Value: candidateText(t.Candidate)},
@@ -205,7 +197,3 @@ func noticeMessage(head string, body Text, context ...Text) Message {
 	return m
 }
 
-// windowText describes a quiet window.
-func windowText(w Window) Text {
-	return Text{D(w.From), T(" → "), D(w.Until), T(": "), T(w.Reason), T(" (by "), U(w.By), T(")")}
-}

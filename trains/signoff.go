@@ -269,7 +269,7 @@ func (s *Service) Skip(ctx context.Context, by, ref, reason string) (Train, erro
 			return Train{}, err
 		}
 		s.audit(ctx, by, "skip", t.ID, reason, nil)
-		s.announceSkip(ctx, t, Text{T(title(t.Track) + " " + string(t.ID) + " is skipped by "), U(by), T(reasonSuffix(reason))})
+		s.announceSkip(ctx, t, Text{T(t.Track.Title() + " " + string(t.ID) + " is skipped by "), U(by), T(reasonSuffix(reason))})
 		s.refreshReminder(ctx, t, nil)
 		return t, nil
 	}
@@ -285,7 +285,7 @@ func reasonSuffix(r string) string {
 
 // announceSkip posts that a train is skipped and counts it.
 func (s *Service) announceSkip(ctx context.Context, t Train, body Text) {
-	if _, err := s.Announcer.Post(ctx, noticeMessage("⏭️ "+title(t.Track)+" "+string(t.ID)+" skipped", body)); err != nil {
+	if _, err := s.Announcer.Post(ctx, noticeMessage("⏭️ "+t.Track.Title()+" "+string(t.ID)+" skipped", body)); err != nil {
 		s.Log.Warn("announce skip", "train", string(t.ID), "err", err)
 	}
 	if s.Observer != nil {

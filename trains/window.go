@@ -19,6 +19,11 @@ type Window struct {
 	Created time.Time `json:"created"`
 }
 
+// Summary describes the window: "<from> → <until>: <reason> (by @who)".
+func (w Window) Summary() Text {
+	return Text{D(w.From), T(" → "), D(w.Until), T(": "), T(w.Reason), T(" (by "), U(w.By), T(")")}
+}
+
 // Validate checks the window ends after it starts and has a reason.
 func (w Window) Validate() error {
 	var problems []string

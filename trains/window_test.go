@@ -113,3 +113,12 @@ func TestParseTimeAndDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowSummary(t *testing.T) {
+	t.Parallel()
+	w := Window{From: utc("2026-12-01 16:00"), Until: utc("2026-12-01 18:00"), Reason: "mtest-val-01 re-roll", By: "UANA"}
+	want := "2026-12-01 16:00 UTC → 2026-12-01 18:00 UTC: mtest-val-01 re-roll (by <@UANA>)"
+	if got := w.Summary().Plain(); got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}
