@@ -196,4 +196,3 @@ func noticeMessage(head string, body Text, context ...Text) Message {
 	}
 	return m
 }
-
