@@ -109,26 +109,7 @@ func RenderAll(m trains.Message) []Part {
 // cannot ping @channel from a notification either; mentions stay mentions.
 // Slack needs some text, so an empty message gets a placeholder.
 func fallbackText(m trains.Message) string {
-	var lines []string
-	for _, b := range m.Blocks {
-		switch b.Kind {
-		case trains.Fields:
-			for _, f := range b.Fields {
-				lines = append(lines, escape(f.Label)+": "+plainEscaped(f.Value))
-			}
-		case trains.Actions:
-			var labels []string
-			for _, btn := range b.Buttons {
-				labels = append(labels, escape("["+btn.Label+": /train "+btn.Command+"]"))
-			}
-			lines = append(lines, strings.Join(labels, " "))
-		case trains.Divider:
-			lines = append(lines, "---")
-		default:
-			lines = append(lines, plainEscaped(b.Text))
-		}
-	}
-	s := strings.TrimSpace(strings.Join(lines, "\n"))
+	s := strings.TrimSpace(m.PlainWith(escapedSpan))
 	if s == "" {
 		return "(empty message)"
 	}
@@ -139,17 +120,12 @@ func fallbackText(m trains.Message) string {
 	return head
 }
 
-// plainEscaped is t.Plain() with each span escaped, mentions kept.
-func plainEscaped(t trains.Text) string {
-	var b strings.Builder
-	for _, s := range t {
-		if s.Kind == trains.Mention && userID.MatchString(s.User) {
-			b.WriteString("<@" + s.User + ">")
-			continue
-		}
-		b.WriteString(escape(trains.Text{s}.Plain()))
+// escapedSpan is s.Plain() escaped, a mention of a user id kept.
+func escapedSpan(s trains.Span) string {
+	if s.Kind == trains.Mention && userID.MatchString(s.User) {
+		return "<@" + s.User + ">"
 	}
-	return b.String()
+	return escape(s.Plain())
 }
 
 type part struct {
