@@ -48,6 +48,13 @@ func missingText(ms []trains.TrainTag) trains.Text {
 	return t
 }
 
+// UnavailableReply answers a command that could not run because the state
+// store cannot be reached (trains.ErrUnavailable): nothing was changed.
+// The bot gives it too, when it cannot claim an envelope.
+func UnavailableReply() trains.Message {
+	return trains.Say(trains.T("⚠️ " + trains.ErrUnavailable.Error() + ". Try again in a minute; trainbot reconnects by itself."))
+}
+
 // cutReply tells the cutter how the cut went.
 func cutReply(r trains.CutResult) trains.Message {
 	sec := func(t ...trains.Span) trains.Message { return trains.Say(t...) }
