@@ -62,7 +62,7 @@ func Render(m trains.Message) (blocks []slack.Block, fallback string) {
 		}
 		if !fits {
 			n := len(parts) - i
-			out = append(out, contextNote(fmt.Sprintf("… %d more %s not shown", n, plural(n, "block", "blocks"))))
+			out = append(out, contextNote(fmt.Sprintf("… %d more %s not shown", n, trains.Plural(n, "block", "blocks"))))
 			break
 		}
 		out = append(out, p.block)
@@ -456,10 +456,3 @@ func singleLine(s string) string {
 }
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

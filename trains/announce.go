@@ -36,7 +36,7 @@ func candidateText(c Candidate) Text {
 		out = append(out, T(" — ⚠️ without hotfix "+strings.Join(c.Without, ", ")+" (only a forced cut ships it)"))
 	}
 	if c.Previous != "" {
-		n := fmt.Sprintf("%d commit%s since %s", c.Commits, plural(c.Commits), c.Previous)
+		n := fmt.Sprintf("%d %s since %s", c.Commits, Plural(c.Commits, "commit", "commits"), c.Previous)
 		if c.CompareURL != "" {
 			out = append(out, T(" — "), L(n, c.CompareURL))
 		} else {
@@ -44,13 +44,6 @@ func candidateText(c Candidate) Text {
 		}
 	}
 	return out
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // People is a list of mentions, or "nobody".

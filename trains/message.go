@@ -168,6 +168,14 @@ func (m Message) PlainWith(span func(Span) string) string {
 	return strings.Join(lines, "\n")
 }
 
+// Plural is one when n is 1 and many otherwise: "1 commit", "2 commits".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // Say builds a message of one section.
 func Say(spans ...Span) Message { return Message{Blocks: []Block{{Kind: Section, Text: spans}}} }
 
