@@ -51,17 +51,17 @@ type Part struct {
 // after the blocks that fit, with a last context block saying how many
 // were left out; use RenderAll to send all of it over several messages.
 func Render(m trains.Message) (blocks []slack.Block, fallback string) {
-	parts := renderParts(m)
+	sized := renderSizedBlocks(m)
 	var out []slack.Block
 	size := 0
-	for i, p := range parts {
+	for i, p := range sized {
 		fits := len(out)+1 <= MaxBlocks-1 && size+p.size <= MaxMessageText
-		if i == len(parts)-1 {
+		if i == len(sized)-1 {
 			// The last block may take the slot kept for the note.
 			fits = len(out)+1 <= MaxBlocks && size+p.size <= MaxMessageText
 		}
 		if !fits {
-			n := len(parts) - i
+			n := len(sized) - i
 			out = append(out, contextNote(fmt.Sprintf("… %d more %s not shown", n, trains.Plural(n, "block", "blocks"))))
 			break
 		}
@@ -128,13 +128,15 @@ func escapedSpan(s trains.Span) string {
 	return escape(s.Plain())
 }
 
-type part struct {
+// sizedBlock is one rendered Slack block and what it counts towards a
+// message's limits.
+type sizedBlock struct {
 	block slack.Block
 	size  int // text characters plus blockOverhead
 }
 
-func renderParts(m trains.Message) []part {
-	var out []part
+func renderSizedBlocks(m trains.Message) []sizedBlock {
+	var out []sizedBlock
 	for i, b := range m.Blocks {
 		out = append(out, renderBlock(b, i)...)
 	}
@@ -143,24 +145,24 @@ func renderParts(m trains.Message) []part {
 
 // renderBlock renders one block as zero or more Slack blocks. index is the
 // block's position in its message, used in block ids.
-func renderBlock(b trains.Block, index int) []part {
+func renderBlock(b trains.Block, index int) []sizedBlock {
 	switch b.Kind {
 	case trains.Header:
 		s := truncate(strings.TrimSpace(singleLine(b.Text.Plain())), maxHeaderText)
 		if s == "" {
 			return nil
 		}
-		return []part{{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, s, true, false)), runes(s) + blockOverhead}}
+		return []sizedBlock{{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, s, true, false)), runes(s) + blockOverhead}}
 	case trains.Section:
-		var out []part
+		var out []sizedBlock
 		for _, chunk := range mrkdwnChunks(b.Text, maxSectionText) {
-			out = append(out, part{slack.NewSectionBlock(mrkdwn(chunk), nil, nil), runes(chunk) + blockOverhead})
+			out = append(out, sizedBlock{slack.NewSectionBlock(mrkdwn(chunk), nil, nil), runes(chunk) + blockOverhead})
 		}
 		return out
 	case trains.Context:
-		var out []part
+		var out []sizedBlock
 		for _, chunk := range mrkdwnChunks(b.Text, maxSectionText) {
-			out = append(out, part{slack.NewContextBlock("", mrkdwn(chunk)), runes(chunk) + blockOverhead})
+			out = append(out, sizedBlock{slack.NewContextBlock("", mrkdwn(chunk)), runes(chunk) + blockOverhead})
 		}
 		return out
 	case trains.Fields:
@@ -168,18 +170,18 @@ func renderBlock(b trains.Block, index int) []part {
 	case trains.Actions:
 		return renderActions(b.Buttons, index)
 	case trains.Divider:
-		return []part{{slack.NewDividerBlock(), blockOverhead}}
+		return []sizedBlock{{slack.NewDividerBlock(), blockOverhead}}
 	}
 	return nil
 }
 
-func renderFields(fields []trains.Field) []part {
-	var out []part
+func renderFields(fields []trains.Field) []sizedBlock {
+	var out []sizedBlock
 	var objs []*slack.TextBlockObject
 	size := 0
 	flush := func() {
 		if len(objs) > 0 {
-			out = append(out, part{slack.NewSectionBlock(nil, objs, nil), size + blockOverhead})
+			out = append(out, sizedBlock{slack.NewSectionBlock(nil, objs, nil), size + blockOverhead})
 			objs, size = nil, 0
 		}
 	}
@@ -210,15 +212,15 @@ func renderFields(fields []trains.Field) []part {
 	return out
 }
 
-func renderActions(buttons []trains.Button, index int) []part {
-	var out []part
+func renderActions(buttons []trains.Button, index int) []sizedBlock {
+	var out []sizedBlock
 	var els []slack.BlockElement
 	var ids []string
 	size := 0
 	flush := func() {
 		if len(els) > 0 {
 			id := blockID(fmt.Sprintf("actions-%d-%d", index, len(out)), ids)
-			out = append(out, part{slack.NewActionBlock(id, els...), size + blockOverhead})
+			out = append(out, sizedBlock{slack.NewActionBlock(id, els...), size + blockOverhead})
 			els, ids, size = nil, nil, 0
 		}
 	}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/trainbot/trainbot/trains"
@@ -18,13 +19,7 @@ func flags(args []token, known ...string) ([]token, map[string]bool, error) {
 			continue
 		}
 		name := strings.TrimPrefix(a.text, "--")
-		ok := false
-		for _, k := range known {
-			if name == k {
-				ok = true
-			}
-		}
-		if !ok {
+		if !slices.Contains(known, name) {
 			return nil, nil, fmt.Errorf("unknown flag %s", humanText(a.text))
 		}
 		set[name] = true
