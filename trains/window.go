@@ -48,9 +48,6 @@ func (w Window) Planned(now time.Time) bool { return now.Before(w.From) }
 // Over reports whether the window has ended at now.
 func (w Window) Over(now time.Time) bool { return !now.Before(w.Until) }
 
-// Overlaps reports whether the two windows share any instant.
-func (w Window) Overlaps(o Window) bool { return w.From.Before(o.Until) && o.From.Before(w.Until) }
-
 // Active returns the window in force at now (the one that lasts longest when
 // several are), and whether there is one.
 func Active(ws []Window, now time.Time) (Window, bool) {
