@@ -34,8 +34,8 @@
 //     and no body when nothing changed. Requests records every request;
 //     Counted leaves out the 304s, which GitHub does not count against
 //     the rate limit.
-//   - Creating a tag ref starts a run of the publish workflow (event push,
-//     head_branch = tag) when one is set (WithPublishWorkflow); a
+//   - Creating a tag ref starts a run of the publish workflow,
+//     publish-images.yaml (event push, head_branch = tag); a
 //     workflow dispatch records a Dispatch and starts a run (event
 //     workflow_dispatch, head_branch = ref) unless SetDispatchCreatesRun
 //     (false) was called.
@@ -88,12 +88,6 @@ func WithClock(c Clock) Option { return func(f *Fake) { f.clock = c } }
 // WithRepo names the repository the fake serves (default acme/chain).
 func WithRepo(owner, name string) Option {
 	return func(f *Fake) { f.owner, f.name = owner, name }
-}
-
-// WithPublishWorkflow names the workflow file whose run starts when a tag
-// ref is created (default publish-images.yaml); "" starts none.
-func WithPublishWorkflow(file string) Option {
-	return func(f *Fake) { f.publish = file }
 }
 
 // WithToken makes the fake answer 401 Bad credentials to any request that
