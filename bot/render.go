@@ -148,7 +148,7 @@ func renderSizedBlocks(m trains.Message) []sizedBlock {
 func renderBlock(b trains.Block, index int) []sizedBlock {
 	switch b.Kind {
 	case trains.Header:
-		s := truncate(strings.TrimSpace(singleLine(b.Text.Plain())), maxHeaderText)
+		s := trains.Truncate(strings.TrimSpace(singleLine(b.Text.Plain())), maxHeaderText)
 		if s == "" {
 			return nil
 		}
@@ -230,9 +230,9 @@ func renderActions(buttons []trains.Button, index int) []sizedBlock {
 		if btn.ID == "" || len(btn.ID) > maxActionID || btn.Command == "" || runes(btn.Command) > maxButtonValue {
 			continue
 		}
-		label := truncate(singleLine(btn.Label), maxButtonText)
+		label := trains.Truncate(singleLine(btn.Label), maxButtonText)
 		if strings.TrimSpace(label) == "" {
-			label = truncate(btn.Command, maxButtonText)
+			label = trains.Truncate(btn.Command, maxButtonText)
 		}
 		el := slack.NewButtonBlockElement(btn.ID, btn.Command, slack.NewTextBlockObject(slack.PlainTextType, label, true, false))
 		switch btn.Style {
@@ -318,7 +318,7 @@ func renderSpan(s trains.Span) []string {
 			return []string{escape(label)}
 		}
 		u := strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", "&", "&amp;", " ", "%20", "\n", "").Replace(s.URL)
-		return []string{"<" + u + "|" + escape(truncate(singleLine(label), 500)) + ">"}
+		return []string{"<" + u + "|" + escape(trains.Truncate(singleLine(label), 500)) + ">"}
 	case trains.Mention:
 		if !userID.MatchString(s.User) {
 			return []string{escape("@" + s.User)}
@@ -420,23 +420,6 @@ func truncateMrkdwn(s string, limit int) string {
 		head += "*"
 	}
 	return head + "…"
-}
-
-// truncate cuts s to at most limit runes, ending it with "…" when cut.
-func truncate(s string, limit int) string {
-	if runes(s) <= limit {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == limit-1 {
-			break
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String() + "…"
 }
 
 func splitAfterNewlines(s string) []string {

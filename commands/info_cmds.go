@@ -326,7 +326,7 @@ func runChanges(ctx context.Context, c *call) (trains.Message, error) {
 			if j > 0 {
 				t = append(t, trains.T("\n"))
 			}
-			t = append(t, trains.C(trains.ShortSHA(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
+			t = append(t, trains.C(trains.ShortSHA(cm.SHA)), trains.T(" "+trains.Truncate(cm.Title(), 100)))
 			if cm.Author != "" {
 				t = append(t, trains.T(" — "+cm.Author))
 			}
@@ -337,13 +337,6 @@ func runChanges(ctx context.Context, c *call) (trains.Message, error) {
 		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Context, Text: trains.Text{trains.T(fmt.Sprintf("%d older commits not listed; open the compare view.", ch.Comparison.Total-len(ch.Comparison.Commits)))}})
 	}
 	return m, nil
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 func runHistory(ctx context.Context, c *call) (trains.Message, error) {

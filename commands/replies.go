@@ -108,7 +108,7 @@ func cutReply(r trains.CutResult) trains.Message {
 				if i > 0 {
 					list = append(list, trains.T("\n"))
 				}
-				list = append(list, trains.C(trains.ShortSHA(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
+				list = append(list, trains.C(trains.ShortSHA(cm.SHA)), trains.T(" "+trains.Truncate(cm.Title(), 100)))
 			}
 			// The comparison may list fewer commits than it counts (GitHub
 			// lists the newest 250): the older ones are all the others.
