@@ -13,42 +13,21 @@ import (
 	"github.com/trainbot/trainbot/trains"
 )
 
-// DefaultRateLimitRetries is how many times an Announcer retries a call
+// RateLimitRetries is how many times an Announcer retries a call
 // Slack rate limited.
-const DefaultRateLimitRetries = 3
-
-// Sleeper waits d or until ctx ends, returning ctx's error then. Tests
-// inject one that does not really wait.
-type Sleeper func(ctx context.Context, d time.Duration) error
-
-// Sleep is the real Sleeper.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+const RateLimitRetries = 3
 
 // AnnouncerOption changes an Announcer.
 type AnnouncerOption func(*Announcer)
 
-// WithSleeper sets how the Announcer waits out a rate limit (Sleep by default).
-func WithSleeper(s Sleeper) AnnouncerOption {
+// WithSleeper sets how the Announcer waits out a rate limit (trains.Sleep
+// by default).
+func WithSleeper(s trains.Sleeper) AnnouncerOption {
 	return func(a *Announcer) {
 		if s != nil {
 			a.sleep = s
 		}
 	}
-}
-
-// WithRateLimitRetries sets how many times a rate-limited call is retried
-// (DefaultRateLimitRetries by default; 0 for none).
-func WithRateLimitRetries(n int) AnnouncerOption {
-	return func(a *Announcer) { a.retries = max(n, 0) }
 }
 
 // WithAnnouncerLogger sets the logger (discarded by default).
@@ -65,8 +44,7 @@ func WithAnnouncerLogger(l *slog.Logger) AnnouncerOption {
 type Announcer struct {
 	api     *slack.Client
 	channel string
-	sleep   Sleeper
-	retries int
+	sleep   trains.Sleeper
 	log     *slog.Logger
 }
 
@@ -74,7 +52,7 @@ var _ trains.Announcer = (*Announcer)(nil)
 
 // NewAnnouncer returns an Announcer posting to channel (a channel id, C…).
 func NewAnnouncer(api *slack.Client, channel string, opts ...AnnouncerOption) *Announcer {
-	a := &Announcer{api: api, channel: channel, sleep: Sleep, retries: DefaultRateLimitRetries, log: slog.New(slog.DiscardHandler)}
+	a := &Announcer{api: api, channel: channel, sleep: trains.Sleep, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -171,7 +149,7 @@ func (a *Announcer) postTo(ctx context.Context, channel, threadTS string, p Part
 	return ref, err
 }
 
-// retry calls f, waiting out rate limits up to a.retries times, and
+// retry calls f, waiting out rate limits up to RateLimitRetries times, and
 // explains the final error.
 func (a *Announcer) retry(ctx context.Context, method string, f func() error) error {
 	for attempt := 0; ; attempt++ {
@@ -183,7 +161,7 @@ func (a *Announcer) retry(ctx context.Context, method string, f func() error) er
 		if !errors.As(err, &rl) {
 			return explainSlackError(err)
 		}
-		if attempt >= a.retries {
+		if attempt >= RateLimitRetries {
 			return fmt.Errorf("rate limited by Slack: %s %d times in a row (retry after %s): try again later: %w", method, attempt+1, rl.RetryAfter, err)
 		}
 		wait := rl.RetryAfter

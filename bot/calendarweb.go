@@ -65,7 +65,7 @@ func ICS(cal trains.Calendar) string {
 		line("DTSTAMP:" + stamp)
 		line("DTSTART:" + icsTime(e.At))
 		line("DTEND:" + icsTime(e.At.Add(time.Hour)))
-		summary := titleOf(e.Slot.Track) + " " + string(e.Slot.ID())
+		summary := e.Slot.Track.Title() + " " + string(e.Slot.ID())
 		if e.Candidate != "" {
 			summary += " (" + e.Candidate + ")"
 		}
@@ -135,10 +135,6 @@ func orUnassigned(u string) string {
 		return "unassigned"
 	}
 	return u
-}
-
-func titleOf(tr trains.Track) string {
-	return strings.ToUpper(string(tr[:1])) + string(tr[1:]) + " train"
 }
 
 // pageNotes are an entry's notes on the page, with who skipped it.

@@ -134,7 +134,7 @@ func NewGroups(api *slack.Client, cfg GroupsConfig) *Groups {
 	}
 	g.slots = make(chan struct{}, n)
 	if g.clock == nil {
-		g.clock = systemClock{}
+		g.clock = trains.SystemClock{}
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

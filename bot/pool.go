@@ -17,9 +17,6 @@ import (
 const (
 	// BusyText answers a command when the queue is full.
 	BusyText = "trainbot is busy, try again in a minute."
-	// UnavailableText answers a command when the state store cannot be
-	// reached: nothing ran.
-	UnavailableText = "state store unavailable — nothing was changed. Try again in a minute."
 	// UnconfirmedText answers a command whose envelope the state store
 	// could not confirm claiming (trains.ErrUnclear): the command did not
 	// run. The store gives the claim back, so a redelivery runs.
@@ -102,7 +99,7 @@ func (b *Bot) process(workCtx context.Context, j job) {
 		// trainbot_store_errors_total is counted by the store itself (storage.Config.OnError).
 		if errorsIsUnavailable(err) {
 			log.Warn("state store unavailable: command not run", "err", err)
-			b.reply(ctx, log, j, trains.Say(trains.T(UnavailableText)))
+			b.reply(ctx, log, j, commands.UnavailableReply())
 			return
 		}
 		if errors.Is(err, trains.ErrUnclear) {

@@ -51,18 +51,18 @@ type Part struct {
 // after the blocks that fit, with a last context block saying how many
 // were left out; use RenderAll to send all of it over several messages.
 func Render(m trains.Message) (blocks []slack.Block, fallback string) {
-	parts := renderParts(m)
+	sized := renderSizedBlocks(m)
 	var out []slack.Block
 	size := 0
-	for i, p := range parts {
+	for i, p := range sized {
 		fits := len(out)+1 <= MaxBlocks-1 && size+p.size <= MaxMessageText
-		if i == len(parts)-1 {
+		if i == len(sized)-1 {
 			// The last block may take the slot kept for the note.
 			fits = len(out)+1 <= MaxBlocks && size+p.size <= MaxMessageText
 		}
 		if !fits {
-			n := len(parts) - i
-			out = append(out, contextNote(fmt.Sprintf("… %d more %s not shown", n, plural(n, "block", "blocks"))))
+			n := len(sized) - i
+			out = append(out, contextNote(fmt.Sprintf("… %d more %s not shown", n, trains.Plural(n, "block", "blocks"))))
 			break
 		}
 		out = append(out, p.block)
@@ -109,26 +109,7 @@ func RenderAll(m trains.Message) []Part {
 // cannot ping @channel from a notification either; mentions stay mentions.
 // Slack needs some text, so an empty message gets a placeholder.
 func fallbackText(m trains.Message) string {
-	var lines []string
-	for _, b := range m.Blocks {
-		switch b.Kind {
-		case trains.Fields:
-			for _, f := range b.Fields {
-				lines = append(lines, escape(f.Label)+": "+plainEscaped(f.Value))
-			}
-		case trains.Actions:
-			var labels []string
-			for _, btn := range b.Buttons {
-				labels = append(labels, escape("["+btn.Label+": /train "+btn.Command+"]"))
-			}
-			lines = append(lines, strings.Join(labels, " "))
-		case trains.Divider:
-			lines = append(lines, "---")
-		default:
-			lines = append(lines, plainEscaped(b.Text))
-		}
-	}
-	s := strings.TrimSpace(strings.Join(lines, "\n"))
+	s := strings.TrimSpace(m.PlainWith(escapedSpan))
 	if s == "" {
 		return "(empty message)"
 	}
@@ -139,26 +120,23 @@ func fallbackText(m trains.Message) string {
 	return head
 }
 
-// plainEscaped is t.Plain() with each span escaped, mentions kept.
-func plainEscaped(t trains.Text) string {
-	var b strings.Builder
-	for _, s := range t {
-		if s.Kind == trains.Mention && userID.MatchString(s.User) {
-			b.WriteString("<@" + s.User + ">")
-			continue
-		}
-		b.WriteString(escape(trains.Text{s}.Plain()))
+// escapedSpan is s.Plain() escaped, a mention of a user id kept.
+func escapedSpan(s trains.Span) string {
+	if s.Kind == trains.Mention && userID.MatchString(s.User) {
+		return "<@" + s.User + ">"
 	}
-	return b.String()
+	return escape(s.Plain())
 }
 
-type part struct {
+// sizedBlock is one rendered Slack block and what it counts towards a
+// message's limits.
+type sizedBlock struct {
 	block slack.Block
 	size  int // text characters plus blockOverhead
 }
 
-func renderParts(m trains.Message) []part {
-	var out []part
+func renderSizedBlocks(m trains.Message) []sizedBlock {
+	var out []sizedBlock
 	for i, b := range m.Blocks {
 		out = append(out, renderBlock(b, i)...)
 	}
@@ -167,24 +145,24 @@ func renderParts(m trains.Message) []part {
 
 // renderBlock renders one block as zero or more Slack blocks. index is the
 // block's position in its message, used in block ids.
-func renderBlock(b trains.Block, index int) []part {
+func renderBlock(b trains.Block, index int) []sizedBlock {
 	switch b.Kind {
 	case trains.Header:
-		s := truncate(strings.TrimSpace(singleLine(b.Text.Plain())), maxHeaderText)
+		s := trains.Truncate(strings.TrimSpace(singleLine(b.Text.Plain())), maxHeaderText)
 		if s == "" {
 			return nil
 		}
-		return []part{{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, s, true, false)), runes(s) + blockOverhead}}
+		return []sizedBlock{{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, s, true, false)), runes(s) + blockOverhead}}
 	case trains.Section:
-		var out []part
+		var out []sizedBlock
 		for _, chunk := range mrkdwnChunks(b.Text, maxSectionText) {
-			out = append(out, part{slack.NewSectionBlock(mrkdwn(chunk), nil, nil), runes(chunk) + blockOverhead})
+			out = append(out, sizedBlock{slack.NewSectionBlock(mrkdwn(chunk), nil, nil), runes(chunk) + blockOverhead})
 		}
 		return out
 	case trains.Context:
-		var out []part
+		var out []sizedBlock
 		for _, chunk := range mrkdwnChunks(b.Text, maxSectionText) {
-			out = append(out, part{slack.NewContextBlock("", mrkdwn(chunk)), runes(chunk) + blockOverhead})
+			out = append(out, sizedBlock{slack.NewContextBlock("", mrkdwn(chunk)), runes(chunk) + blockOverhead})
 		}
 		return out
 	case trains.Fields:
@@ -192,12 +170,12 @@ func renderBlock(b trains.Block, index int) []part {
 	case trains.Actions:
 		return renderActions(b.Buttons, index)
 	case trains.Divider:
-		return []part{{slack.NewDividerBlock(), blockOverhead}}
+		return []sizedBlock{{slack.NewDividerBlock(), blockOverhead}}
 	case trains.Preformatted:
-		var out []part
+		var out []sizedBlock
 		for _, chunk := range preChunks(b.Text.Plain(), maxSectionText-2*len(fence)) {
 			s := fence + chunk + fence
-			out = append(out, part{slack.NewSectionBlock(mrkdwn(s), nil, nil), runes(s) + blockOverhead})
+			out = append(out, sizedBlock{slack.NewSectionBlock(mrkdwn(s), nil, nil), runes(s) + blockOverhead})
 		}
 		return out
 	}
@@ -258,13 +236,13 @@ func cutOutsideEntity(s string, limit int) int {
 	return cut
 }
 
-func renderFields(fields []trains.Field) []part {
-	var out []part
+func renderFields(fields []trains.Field) []sizedBlock {
+	var out []sizedBlock
 	var objs []*slack.TextBlockObject
 	size := 0
 	flush := func() {
 		if len(objs) > 0 {
-			out = append(out, part{slack.NewSectionBlock(nil, objs, nil), size + blockOverhead})
+			out = append(out, sizedBlock{slack.NewSectionBlock(nil, objs, nil), size + blockOverhead})
 			objs, size = nil, 0
 		}
 	}
@@ -295,15 +273,15 @@ func renderFields(fields []trains.Field) []part {
 	return out
 }
 
-func renderActions(buttons []trains.Button, index int) []part {
-	var out []part
+func renderActions(buttons []trains.Button, index int) []sizedBlock {
+	var out []sizedBlock
 	var els []slack.BlockElement
 	var ids []string
 	size := 0
 	flush := func() {
 		if len(els) > 0 {
 			id := blockID(fmt.Sprintf("actions-%d-%d", index, len(out)), ids)
-			out = append(out, part{slack.NewActionBlock(id, els...), size + blockOverhead})
+			out = append(out, sizedBlock{slack.NewActionBlock(id, els...), size + blockOverhead})
 			els, ids, size = nil, nil, 0
 		}
 	}
@@ -313,9 +291,9 @@ func renderActions(buttons []trains.Button, index int) []part {
 		if btn.ID == "" || len(btn.ID) > maxActionID || btn.Command == "" || runes(btn.Command) > maxButtonValue {
 			continue
 		}
-		label := truncate(singleLine(btn.Label), maxButtonText)
+		label := trains.Truncate(singleLine(btn.Label), maxButtonText)
 		if strings.TrimSpace(label) == "" {
-			label = truncate(btn.Command, maxButtonText)
+			label = trains.Truncate(btn.Command, maxButtonText)
 		}
 		el := slack.NewButtonBlockElement(btn.ID, btn.Command, slack.NewTextBlockObject(slack.PlainTextType, label, true, false))
 		switch btn.Style {
@@ -401,7 +379,7 @@ func renderSpan(s trains.Span) []string {
 			return []string{escape(label)}
 		}
 		u := strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", "&", "&amp;", " ", "%20", "\n", "").Replace(s.URL)
-		return []string{"<" + u + "|" + escape(truncate(singleLine(label), 500)) + ">"}
+		return []string{"<" + u + "|" + escape(trains.Truncate(singleLine(label), 500)) + ">"}
 	case trains.Mention:
 		if !userID.MatchString(s.User) {
 			return []string{escape("@" + s.User)}
@@ -505,23 +483,6 @@ func truncateMrkdwn(s string, limit int) string {
 	return head + "…"
 }
 
-// truncate cuts s to at most limit runes, ending it with "…" when cut.
-func truncate(s string, limit int) string {
-	if runes(s) <= limit {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == limit-1 {
-			break
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String() + "…"
-}
-
 func splitAfterNewlines(s string) []string {
 	var out []string
 	for s != "" {
@@ -541,10 +502,3 @@ func singleLine(s string) string {
 }
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

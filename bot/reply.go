@@ -25,7 +25,7 @@ func (b *Bot) reply(ctx context.Context, log *slog.Logger, j job, m trains.Messa
 		more := len(parts) - maxReplyParts
 		parts = parts[:maxReplyParts]
 		last := &parts[maxReplyParts-1]
-		note := contextNote(fmt.Sprintf("… %d more %s not shown", more, plural(more, "message", "messages")))
+		note := contextNote(fmt.Sprintf("… %d more %s not shown", more, trains.Plural(more, "message", "messages")))
 		if len(last.Blocks) >= MaxBlocks {
 			last.Blocks = last.Blocks[:MaxBlocks-1]
 		}

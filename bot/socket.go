@@ -163,14 +163,10 @@ func New(cfg Config, deps Deps) *Bot {
 		b.log = slog.New(slog.DiscardHandler)
 	}
 	if b.clock == nil {
-		b.clock = systemClock{}
+		b.clock = trains.SystemClock{}
 	}
 	return b
 }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 // SlackStatus returns the state of the Slack connection.
 func (b *Bot) SlackStatus() SlackStatus {

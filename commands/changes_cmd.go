@@ -41,7 +41,7 @@ func runChanges(ctx context.Context, c *call) (trains.Message, error) {
 			if j > 0 {
 				t = append(t, trains.T("\n"))
 			}
-			t = append(t, trains.C(short(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
+			t = append(t, trains.C(trains.ShortSHA(cm.SHA)), trains.T(" "+trains.Truncate(cm.Title(), 100)))
 			if cm.Author != "" {
 				t = append(t, trains.T(" — "+cm.Author))
 			}
@@ -122,7 +122,7 @@ func changesMarkdown(ch trains.Changes) string {
 	}
 	fmt.Fprintf(&b, "- %s\n\n", summary)
 	for _, cm := range ch.Comparison.Commits {
-		sha := "`" + short(cm.SHA) + "`"
+		sha := "`" + trains.ShortSHA(cm.SHA) + "`"
 		if cm.URL != "" {
 			sha = "[" + sha + "](" + cm.URL + ")"
 		}

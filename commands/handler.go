@@ -127,7 +127,7 @@ func (h *Commands) explain(c *call, log *slog.Logger, err error) Reply {
 			trains.C(checkWith(c.cmd.name)), trains.T(" before trying again; trainbot reconnects by itself."))}
 	case errors.Is(err, trains.ErrUnavailable):
 		log.Warn("state store unavailable", "err", err)
-		return refused(trains.Say(trains.T("⚠️ State store unavailable — nothing was changed. Try again in a minute; trainbot reconnects by itself.")))
+		return refused(UnavailableReply())
 	case errors.As(err, &tc), errors.Is(err, trains.ErrRefused), errors.Is(err, trains.ErrRunNotFound), errors.Is(err, trains.ErrNotFound):
 		log.Warn("command failed", "err", err)
 		return refused(trains.Say(trains.T("⚠️ " + err.Error())))

@@ -82,8 +82,9 @@ func calendarMessage(cal trains.Calendar) trains.Message {
 	return m
 }
 
+// windowLine is a quiet window as a line of a list.
 func windowLine(w trains.Window) trains.Text {
-	return trains.Text{trains.T("⏸️ Quiet window "), trains.D(w.From), trains.T(" → "), trains.D(w.Until), trains.T(": " + w.Reason + " (by "), trains.U(w.By), trains.T(")")}
+	return append(trains.Text{trains.T("⏸️ Quiet window ")}, w.Summary()...)
 }
 
 func runPause(ctx context.Context, c *call) (trains.Message, error) {
@@ -112,7 +113,7 @@ func runPause(ctx context.Context, c *call) (trains.Message, error) {
 	if err != nil {
 		return trains.Message{}, err
 	}
-	t := append(trains.Text{trains.T("⏸️ Quiet window declared: ")}, windowLine(res.Window)[1:]...)
+	t := append(trains.Text{trains.T("⏸️ Quiet window declared: ")}, res.Window.Summary()...)
 	if len(res.Affected) == 0 {
 		t = append(t, trains.T(". No train falls in it."))
 	} else {
@@ -298,13 +299,6 @@ func runLine(ctx context.Context, c *call) (trains.Message, error) {
 		return trains.Message{}, err
 	}
 	return trains.Say(trains.T("📏 The next dev train starts line "+l.String()+" (was "+prev.String()+"): "), trains.C("v"+l.String()+"-dev.1"), trains.T(".")), nil
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 func runHistory(ctx context.Context, c *call) (trains.Message, error) {

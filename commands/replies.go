@@ -10,7 +10,7 @@ import (
 
 // planFields describe what a train would ship.
 func planFields(p trains.Plan) []trains.Field {
-	ships := trains.Text{trains.C(p.Tag.String()), trains.T(" on "), trains.C(short(p.Commit.SHA))}
+	ships := trains.Text{trains.C(p.Tag.String()), trains.T(" on "), trains.C(trains.ShortSHA(p.Commit.SHA))}
 	if t := p.Commit.Title(); t != "" {
 		ships = append(ships, trains.T(" "+t))
 	}
@@ -37,22 +37,22 @@ func planFields(p trains.Plan) []trains.Field {
 	return fields
 }
 
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
 func missingText(ms []trains.TrainTag) trains.Text {
 	var t trains.Text
 	for i, m := range ms {
 		if i > 0 {
 			t = append(t, trains.T(", "))
 		}
-		t = append(t, trains.C(m.String()), trains.T(" ("+short(m.Commit)+")"))
+		t = append(t, trains.C(m.String()), trains.T(" ("+trains.ShortSHA(m.Commit)+")"))
 	}
 	return t
+}
+
+// UnavailableReply answers a command that could not run because the state
+// store cannot be reached (trains.ErrUnavailable): nothing was changed.
+// The bot gives it too, when it cannot claim an envelope.
+func UnavailableReply() trains.Message {
+	return trains.Say(trains.T("⚠️ " + trains.ErrUnavailable.Error() + ". Try again in a minute; trainbot reconnects by itself."))
 }
 
 // cutReply tells the cutter how the cut went.
@@ -108,7 +108,7 @@ func cutReply(r trains.CutResult) trains.Message {
 				if i > 0 {
 					list = append(list, trains.T("\n"))
 				}
-				list = append(list, trains.C(short(cm.SHA)), trains.T(" "+truncate(cm.Title(), 100)))
+				list = append(list, trains.C(trains.ShortSHA(cm.SHA)), trains.T(" "+trains.Truncate(cm.Title(), 100)))
 			}
 			// The comparison may list fewer commits than it counts (GitHub
 			// lists the newest 250): the older ones are all the others.
@@ -137,7 +137,7 @@ func cutReply(r trains.CutResult) trains.Message {
 		return m
 	}
 	t := r.Train
-	return sec(trains.T("🚂 Cutting "+string(t.ID)+": "), trains.C(t.Tag), trains.T(" on "), trains.C(short(t.Commit)),
+	return sec(trains.T("🚂 Cutting "+string(t.ID)+": "), trains.C(t.Tag), trains.T(" on "), trains.C(trains.ShortSHA(t.Commit)),
 		trains.T(". Each step is announced in the channel thread."))
 }
 
@@ -148,14 +148,14 @@ func hotfixReply(r trains.HotfixResult) trains.Message {
 	case trains.CutBusy:
 		return trains.Say(trains.T("Another hotfix is in progress; try again when it is out. Nothing was done."))
 	case trains.CutPreview:
-		text := trains.Text{trains.T("🔍 Dry run: would tag "), trains.C(t.Tag), trains.T(" on "), trains.C(short(t.Commit)),
+		text := trains.Text{trains.T("🔍 Dry run: would tag "), trains.C(t.Tag), trains.T(" on "), trains.C(trains.ShortSHA(t.Commit)),
 			trains.T(" and dispatch the deploy with environment=staging, release_type=hotfix. Nothing was done.")}
 		if r.InWindow() {
 			text = append(text, trains.T(" ⚠️ A quiet window is active: the hotfix would go out anyway, and say so loudly."))
 		}
 		return trains.Say(text...)
 	}
-	text := trains.Text{trains.T("🚑 Hotfix " + string(t.ID) + ": "), trains.C(t.Tag), trains.T(" on "), trains.C(short(t.Commit)), trains.T(" is on its way.")}
+	text := trains.Text{trains.T("🚑 Hotfix " + string(t.ID) + ": "), trains.C(t.Tag), trains.T(" on "), trains.C(trains.ShortSHA(t.Commit)), trains.T(" is on its way.")}
 	if r.InWindow() {
 		text = append(text, trains.T(" ⚠️ Trains are paused (“"+r.Window.Reason+"”); the hotfix goes out anyway and the channel was warned."))
 	}

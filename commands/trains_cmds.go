@@ -98,7 +98,7 @@ func signOffReply(what string, r trains.SignOffResult) trains.Message {
 		text = trains.Text{trains.T("You had already " + what + " ")}
 	}
 	if r.Candidate.Promotes != "" {
-		text = append(text, trains.C(r.Candidate.Promotes), trains.T(" on "), trains.C(short(r.Candidate.Commit)), trains.T(" for "))
+		text = append(text, trains.C(r.Candidate.Promotes), trains.T(" on "), trains.C(trains.ShortSHA(r.Candidate.Commit)), trains.T(" for "))
 	}
 	text = append(text, trains.T(string(r.Train.ID)))
 	if r.Candidate.Tag != "" {

@@ -108,9 +108,9 @@ func (g *GitHub) BranchContaining(ctx context.Context, sha string) (string, erro
 	}
 	if !listed {
 		return "", fmt.Errorf("commit %s is not on %s nor on the first %d other branches of %s; there are too many to look through: hotfix by branch name instead: %w",
-			short(sha), g.cfg.Branch, len(compared)-1, g.repo(), trains.ErrRefused)
+			trains.ShortSHA(sha), g.cfg.Branch, len(compared)-1, g.repo(), trains.ErrRefused)
 	}
-	return "", fmt.Errorf("no branch of %s contains commit %s: %w", g.repo(), short(sha), trains.ErrNotFound)
+	return "", fmt.Errorf("no branch of %s contains commit %s: %w", g.repo(), trains.ShortSHA(sha), trains.ErrNotFound)
 }
 
 // withoutNotFound keeps err's message but no longer matches

@@ -99,10 +99,10 @@ func (d *dryRun) CreateTag(ctx context.Context, name, commit, message string) er
 		if t.Commit != commit {
 			return &trains.TagConflictError{Tag: name, Existing: t.Commit, Want: commit}
 		}
-		d.printf("tag %s is already on %s: nothing to create", name, short(commit))
+		d.printf("tag %s is already on %s: nothing to create", name, trains.ShortSHA(commit))
 		return nil
 	}
-	d.printf("would create tag %s on %s (%q)", name, short(commit), message)
+	d.printf("would create tag %s on %s (%q)", name, trains.ShortSHA(commit), message)
 	return nil
 }
 

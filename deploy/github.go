@@ -348,7 +348,7 @@ func (g *GitHub) peel(ctx context.Context, sha string) (peeled, error) {
 		t, _, err := g.c.Git.GetTag(cctx, g.owner, g.name, escapePath(obj))
 		cancel()
 		if err != nil {
-			return peeled{}, g.explain("read tag object "+short(obj), readContents, err)
+			return peeled{}, g.explain("read tag object "+trains.ShortSHA(obj), readContents, err)
 		}
 		if p.date.IsZero() {
 			p.date = t.GetTagger().GetDate().Time
@@ -362,7 +362,7 @@ func (g *GitHub) peel(ctx context.Context, sha string) (peeled, error) {
 			return p, nil
 		}
 	}
-	return peeled{}, fmt.Errorf("tag object %s is nested more than 5 deep", short(sha))
+	return peeled{}, fmt.Errorf("tag object %s is nested more than 5 deep", trains.ShortSHA(sha))
 }
 
 // ref reads refs/<ref> and returns the commit it points at, peeled, and
@@ -401,7 +401,7 @@ func (g *GitHub) TagDate(ctx context.Context, name string) (time.Time, error) {
 	}
 	c, err := g.commit(ctx, p.commit)
 	if err != nil {
-		return time.Time{}, g.explain("read commit "+short(p.commit)+" of tag "+name, readContents, notFound422(err))
+		return time.Time{}, g.explain("read commit "+trains.ShortSHA(p.commit)+" of tag "+name, readContents, notFound422(err))
 	}
 	return c.committed, nil
 }
@@ -556,19 +556,11 @@ func (g *GitHub) Contains(ctx context.Context, ancestor, descendant string) (boo
 	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.owner, g.name, ancestor, descendant, &github.ListOptions{PerPage: 1})
 	cancel()
 	if err != nil {
-		return false, g.explain("check whether "+short(ancestor)+" is in "+short(descendant), readContents, err)
+		return false, g.explain("check whether "+trains.ShortSHA(ancestor)+" is in "+trains.ShortSHA(descendant), readContents, err)
 	}
 	switch cmp.GetStatus() {
 	case "identical", "ahead":
 		return true, nil
 	}
 	return false, nil
-}
-
-// short abbreviates a sha to 7 characters for messages.
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

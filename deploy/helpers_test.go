@@ -60,7 +60,7 @@ func newEnv(t *testing.T, change ...func(*Config)) *env {
 	clock := trainstest.NewClock(start)
 	fake := githubfake.New(t, githubfake.WithClock(clock))
 	sl := &recSleeper{clock: clock}
-	opts := []Option{WithClock(clock), WithSleeper(sl), WithJitter(func() float64 { return 0.5 })}
+	opts := []Option{WithClock(clock), WithSleeper(sl.Sleep), WithJitter(func() float64 { return 0.5 })}
 	hc := fake.HTTPClient()
 	hc.Transport = NewTransport(hc.Transport, opts...)
 	client := fake.Point(github.NewClient(hc).WithAuthToken("test-token"))

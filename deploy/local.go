@@ -236,7 +236,7 @@ func (l *Local) BranchContaining(ctx context.Context, sha string) (string, error
 	}
 	out, err := l.git(ctx, "for-each-ref", "--format=%(refname:strip=2)", "--contains="+full, "refs/heads")
 	if err != nil {
-		return "", fmt.Errorf("find the branches that contain %s: %w", short(full), err)
+		return "", fmt.Errorf("find the branches that contain %s: %w", trains.ShortSHA(full), err)
 	}
 	var first string
 	for line := range strings.Lines(out) {
@@ -249,7 +249,7 @@ func (l *Local) BranchContaining(ctx context.Context, sha string) (string, error
 		}
 	}
 	if first == "" {
-		return "", fmt.Errorf("no branch of %s contains commit %s: %w", l.dir, short(full), trains.ErrNotFound)
+		return "", fmt.Errorf("no branch of %s contains commit %s: %w", l.dir, trains.ShortSHA(full), trains.ErrNotFound)
 	}
 	return first, nil
 }
@@ -329,7 +329,7 @@ func (l *Local) Contains(ctx context.Context, ancestor, descendant string) (bool
 	case exitCode(err) == 1:
 		return false, nil
 	}
-	return false, fmt.Errorf("check whether %s is in %s: %w", short(a), short(d), err)
+	return false, fmt.Errorf("check whether %s is in %s: %w", trains.ShortSHA(a), trains.ShortSHA(d), err)
 }
 
 // CreateTag makes an annotated tag name on commit (git tag -a). The tag
@@ -366,7 +366,7 @@ func (l *Local) CreateTag(ctx context.Context, name, commit, message string) err
 		if exists, cerr := check(); exists || cerr != nil {
 			return cerr
 		}
-		return fmt.Errorf("create tag %s on %s: %w", name, short(want), err)
+		return fmt.Errorf("create tag %s on %s: %w", name, trains.ShortSHA(want), err)
 	}
 	return nil
 }

@@ -1,57 +1,19 @@
 package deploy
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"time"
 
 	"github.com/trainbot/trainbot/trains"
 )
-
-// Sleeper waits between retries and polls. Production waits on a timer;
-// tests record the wait and move their clock instead, so that no test
-// really waits.
-type Sleeper interface {
-	// Sleep waits for d, or returns ctx.Err() when ctx ends first.
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-// SleeperFunc adapts a function to a Sleeper.
-type SleeperFunc func(ctx context.Context, d time.Duration) error
-
-// Sleep calls f(ctx, d).
-func (f SleeperFunc) Sleep(ctx context.Context, d time.Duration) error { return f(ctx, d) }
-
-// timerSleeper waits on a real timer.
-type timerSleeper struct{}
-
-func (timerSleeper) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// systemClock is the wall clock.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 // Option configures NewTransport, NewClient and New.
 type Option func(*options)
 
 type options struct {
 	clock   trains.Clock
-	sleeper Sleeper
+	sleeper trains.Sleeper
 	logger  *slog.Logger
 	jitter  func() float64 // in [0, 1)
 	objects trains.TagObjectCache
@@ -59,8 +21,8 @@ type options struct {
 
 func buildOptions(opts []Option) options {
 	o := options{
-		clock:   systemClock{},
-		sleeper: timerSleeper{},
+		clock:   trains.SystemClock{},
+		sleeper: trains.Sleep,
 		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		jitter:  rand.Float64,
 	}
@@ -76,8 +38,8 @@ func buildOptions(opts []Option) options {
 func WithClock(c trains.Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithSleeper makes every wait (retry backoff, poll interval) go through s
-// (default: a real timer).
-func WithSleeper(s Sleeper) Option { return func(o *options) { o.sleeper = s } }
+// (default: trains.Sleep, a real timer).
+func WithSleeper(s trains.Sleeper) Option { return func(o *options) { o.sleeper = s } }
 
 // WithLogger logs retries, waits and ambiguous outcomes to l (default:
 // nowhere).

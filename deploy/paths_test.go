@@ -20,7 +20,7 @@ import (
 func onFake(t *testing.T, fake *githubfake.Fake, cfg Config) *GitHub {
 	t.Helper()
 	clock := trainstest.NewClock(start)
-	opts := []Option{WithClock(clock), WithSleeper(&recSleeper{clock: clock})}
+	opts := []Option{WithClock(clock), WithSleeper((&recSleeper{clock: clock}).Sleep)}
 	client, err := NewClient("test-token", "", fake.HTTPClient(), opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -67,7 +67,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.o.logger.LogAttrs(ctx, slog.LevelWarn, "GitHub request will be retried",
 			slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("reason", why),
 			slog.String("wait", wait.String()), slog.String("attempt", strconv.Itoa(attempt+1)))
-		if err := t.o.sleeper.Sleep(ctx, wait); err != nil {
+		if err := t.o.sleeper(ctx, wait); err != nil {
 			return nil, err
 		}
 	}

@@ -44,7 +44,7 @@ func (g *GitHub) poll(ctx context.Context, bound time.Duration, check func(conte
 		if left <= 0 {
 			return false, nil
 		}
-		if err := g.o.sleeper.Sleep(ctx, min(interval, left)); err != nil {
+		if err := g.o.sleeper(ctx, min(interval, left)); err != nil {
 			return false, err
 		}
 		interval = min(interval*2, g.cfg.PollMax)

@@ -36,7 +36,7 @@ const refExists = "Reference already exists"
 // GitHub API docs: https://docs.github.com/rest/git/tags#create-a-tag-object
 // and https://docs.github.com/rest/git/refs#create-a-reference
 func (g *GitHub) CreateTag(ctx context.Context, name, commit, message string) error {
-	op := fmt.Sprintf("create tag %s on %s", name, short(commit))
+	op := fmt.Sprintf("create tag %s on %s", name, trains.ShortSHA(commit))
 	if len(commit) != 40 {
 		c, err := g.Commit(ctx, commit)
 		if err != nil {
@@ -99,7 +99,7 @@ func (g *GitHub) pauseBefore(ctx context.Context, attempt int, op string) error 
 	if attempt == 0 {
 		return nil
 	}
-	if err := g.o.sleeper.Sleep(ctx, backoffBase<<attempt); err != nil {
+	if err := g.o.sleeper(ctx, backoffBase<<attempt); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil

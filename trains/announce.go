@@ -12,14 +12,6 @@ var stateIcon = map[State]string{
 	Deploying: "🚀", Deployed: "✅", Failed: "❌", Skipped: "⏭️", Postponed: "⏸️",
 }
 
-// title is "Dev train", "Staging train", "Hotfix".
-func title(tr Track) string {
-	if tr == Hotfix {
-		return "Hotfix"
-	}
-	return strings.ToUpper(string(tr[:1])) + string(tr[1:]) + " train"
-}
-
 // candidateText describes what a train ships.
 func candidateText(c Candidate) Text {
 	if c.Nothing != "" {
@@ -33,9 +25,9 @@ func candidateText(c Candidate) Text {
 		out = append(out, C(c.Tag), T(" on "))
 	}
 	if c.CommitURL != "" {
-		out = append(out, L(short(c.Commit), c.CommitURL))
+		out = append(out, L(ShortSHA(c.Commit), c.CommitURL))
 	} else {
-		out = append(out, C(short(c.Commit)))
+		out = append(out, C(ShortSHA(c.Commit)))
 	}
 	if c.Promotes != "" {
 		out = append(out, T(", promoting "), C(c.Promotes))
@@ -44,7 +36,7 @@ func candidateText(c Candidate) Text {
 		out = append(out, T(" — ⚠️ without hotfix "+strings.Join(c.Without, ", ")+" (only a forced cut ships it)"))
 	}
 	if c.Previous != "" {
-		n := fmt.Sprintf("%d commit%s since %s", c.Commits, plural(c.Commits), c.Previous)
+		n := fmt.Sprintf("%d %s since %s", c.Commits, Plural(c.Commits, "commit", "commits"), c.Previous)
 		if c.CompareURL != "" {
 			out = append(out, T(" — "), L(n, c.CompareURL))
 		} else {
@@ -52,13 +44,6 @@ func candidateText(c Candidate) Text {
 		}
 	}
 	return out
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // People is a list of mentions, or "nobody".
@@ -89,7 +74,7 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	if p.Track != "" {
 		t.Candidate = p.Candidate()
 	}
-	head := fmt.Sprintf("%s %s %s", stateIcon[t.State], title(t.Track), t.Tag)
+	head := fmt.Sprintf("%s %s %s", stateIcon[t.State], t.Track.Title(), t.Tag)
 	if s.cfg.DryRun {
 		head += " (dry run)"
 	}
@@ -137,7 +122,7 @@ func (s *Service) reminderMessage(t Train, approvals []SignOffRecord) Message {
 	if t.State == Postponed {
 		when = Text{T("postponed to "), D(t.At)}
 	}
-	head := fmt.Sprintf("⏰ %s %s", title(t.Track), t.ID)
+	head := fmt.Sprintf("⏰ %s %s", t.Track.Title(), t.ID)
 	fields := []Field{
 		{Label: "When", Value: when},
 		{Label: "Ships", Value: candidateText(t.Candidate)},
@@ -203,9 +188,4 @@ func noticeMessage(head string, body Text, context ...Text) Message {
 		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: c})
 	}
 	return m
-}
-
-// windowText describes a quiet window.
-func windowText(w Window) Text {
-	return Text{D(w.From), T(" → "), D(w.Until), T(": "), T(w.Reason), T(" (by "), U(w.By), T(")")}
 }

@@ -3,6 +3,7 @@ package trains
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // CleanText makes text a person typed fit to store and to show anywhere:
@@ -32,4 +33,14 @@ func CleanText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// Truncate cuts s to at most n runes (n ≥ 1), ending it with "…" when it
+// is cut.
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }

@@ -129,7 +129,7 @@ func (s *Service) cutLocked(ctx context.Context, req CutRequest, now time.Time, 
 		return res, err
 	}
 	t, err = s.startTrain(ctx, t, starting{plan: p, lease: lease, words: cutWords, by: req.By, action: req.action(),
-		detail: func(t Train) string { return t.Tag + " on " + short(t.Commit) },
+		detail: func(t Train) string { return t.Tag + " on " + ShortSHA(t.Commit) },
 		save:   func(ctx context.Context, t Train) (Train, error) { return s.saveCut(ctx, t, lease.Fence(), apply) }})
 	if err != nil {
 		return res, err

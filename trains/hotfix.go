@@ -97,7 +97,7 @@ func (s *Service) hotfixTrain(ctx context.Context, req HotfixRequest, now time.T
 	if dup, err := s.hotfixOf(ctx, tags, commit.SHA); err != nil {
 		return Train{}, err
 	} else if dup != "" {
-		return Train{}, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, short(commit.SHA), req.Ref)
+		return Train{}, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, ShortSHA(commit.SHA), req.Ref)
 	}
 	t := Train{Track: Hotfix, At: now, State: Scheduled, Tag: tag.String(), Commit: commit.SHA, Reason: req.Reason,
 		CutBy: req.By, ConfirmedBy: req.By, OffSchedule: true, Created: now, Updated: now,
@@ -135,7 +135,7 @@ func (s *Service) hotfixLocked(ctx context.Context, req HotfixRequest, t Train, 
 	t.ID = free
 	return s.startTrain(ctx, t, starting{lease: lease, words: hotfixWords, by: req.By, action: "hotfix",
 		detail: func(t Train) string {
-			d := t.Tag + " on " + short(t.Commit) + ": " + t.Reason
+			d := t.Tag + " on " + ShortSHA(t.Commit) + ": " + t.Reason
 			if t.Window != "" {
 				d += " (during quiet window " + t.Window + ")"
 			}

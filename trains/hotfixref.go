@@ -34,9 +34,9 @@ func (s *Service) hotfixCommit(ctx context.Context, ref string) (Commit, error) 
 	}
 	if _, err := s.repo.BranchContaining(ctx, c.SHA); errors.Is(err, ErrNotFound) {
 		return Commit{}, userErr("commit %s is not on any branch of %s (a fork's commit, perhaps): a hotfix must be pushed to a branch of %s first; then hotfix that branch or commit",
-			short(c.SHA), s.cfg.Repo, s.cfg.Repo)
+			ShortSHA(c.SHA), s.cfg.Repo, s.cfg.Repo)
 	} else if err != nil {
-		return Commit{}, fmt.Errorf("find a branch of %s with commit %s: %w", s.cfg.Repo, short(c.SHA), err)
+		return Commit{}, fmt.Errorf("find a branch of %s with commit %s: %w", s.cfg.Repo, ShortSHA(c.SHA), err)
 	}
 	return c, nil
 }

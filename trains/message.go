@@ -61,23 +61,30 @@ func U(user string) Span { return Span{Kind: Mention, User: user} }
 // D is a date and time.
 func D(t time.Time) Span { return Span{Kind: Date, Time: t} }
 
+// Plain returns the span with no formatting: a mention as <@U…>, a date
+// in UTC, a link as its label and then its URL in brackets.
+func (s Span) Plain() string {
+	switch s.Kind {
+	case Mention:
+		return "<@" + s.User + ">"
+	case Date:
+		return s.Time.UTC().Format(TimeLayout)
+	case Link:
+		if s.URL != "" && s.URL != s.Text {
+			return s.Text + " (" + s.URL + ")"
+		}
+	}
+	return s.Text
+}
+
 // Plain returns the text with no formatting: mentions as <@U…>, dates in UTC.
-func (t Text) Plain() string {
+func (t Text) Plain() string { return t.PlainWith(Span.Plain) }
+
+// PlainWith is Plain with each span written by span.
+func (t Text) PlainWith(span func(Span) string) string {
 	var b strings.Builder
 	for _, s := range t {
-		switch s.Kind {
-		case Mention:
-			b.WriteString("<@" + s.User + ">")
-		case Date:
-			b.WriteString(s.Time.UTC().Format(TimeLayout))
-		case Link:
-			b.WriteString(s.Text)
-			if s.URL != "" && s.URL != s.Text {
-				b.WriteString(" (" + s.URL + ")")
-			}
-		default:
-			b.WriteString(s.Text)
-		}
+		b.WriteString(span(s))
 	}
 	return b.String()
 }
@@ -135,28 +142,41 @@ type Message struct {
 }
 
 // Plain returns the message as plain text, one block per line: the
-// notification fallback and the console's output.
-func (m Message) Plain() string {
+// console's output, and (through PlainWith) Slack's notification fallback.
+func (m Message) Plain() string { return m.PlainWith(Span.Plain) }
+
+// PlainWith is Plain with each span written by span, a field's label and
+// a button ("[label: /train command]") each as one Plain span: a renderer
+// escapes what users typed this way.
+func (m Message) PlainWith(span func(Span) string) string {
 	var lines []string
 	for _, b := range m.Blocks {
 		switch b.Kind {
 		case Fields:
 			for _, f := range b.Fields {
-				lines = append(lines, f.Label+": "+f.Value.Plain())
+				lines = append(lines, span(T(f.Label))+": "+f.Value.PlainWith(span))
 			}
 		case Actions:
 			var labels []string
 			for _, btn := range b.Buttons {
-				labels = append(labels, "["+btn.Label+": /train "+btn.Command+"]")
+				labels = append(labels, span(T("["+btn.Label+": /train "+btn.Command+"]")))
 			}
 			lines = append(lines, strings.Join(labels, " "))
 		case Divider:
 			lines = append(lines, "---")
 		default:
-			lines = append(lines, b.Text.Plain())
+			lines = append(lines, b.Text.PlainWith(span))
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Plural is one when n is 1 and many otherwise: "1 commit", "2 commits".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // Say builds a message of one section.

@@ -63,7 +63,7 @@ func (s *Service) Pause(ctx context.Context, req PauseRequest) (PauseResult, err
 		next, _ := s.cfg.Schedule.After(slot.Track, slot.At)
 		res.Affected = append(res.Affected, Affected{Slot: slot, Decision: Decide(slot, next.At, all)})
 	}
-	body := append(Text{T("No trains leave ")}, windowText(w)...)
+	body := append(Text{T("No trains leave ")}, w.Summary()...)
 	var ctxLines []Text
 	for _, a := range res.Affected {
 		ctxLines = append(ctxLines, affectedText(a))

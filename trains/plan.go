@@ -51,7 +51,7 @@ func (s *Service) planWith(ctx context.Context, tags []TrainTag, track Track, no
 		p.Commit = head
 		last, ok := Newest(tags, Dev)
 		if ok && last.Commit == head.SHA {
-			p.Nothing = fmt.Sprintf("the release branch is still at %s, which %s already shipped", short(head.SHA), last.Tag)
+			p.Nothing = fmt.Sprintf("the release branch is still at %s, which %s already shipped", ShortSHA(head.SHA), last.Tag)
 			return p, nil
 		}
 		started, err := s.store.StartedLine(ctx)
@@ -79,7 +79,7 @@ func (s *Service) planWith(ctx context.Context, tags []TrainTag, track Track, no
 			return p, err
 		}
 		if p.Commit, err = s.repo.Commit(ctx, cand.Commit); err != nil {
-			return p, fmt.Errorf("read commit %s of %s: %w", short(cand.Commit), cand.Tag, err)
+			return p, fmt.Errorf("read commit %s of %s: %w", ShortSHA(cand.Commit), cand.Tag, err)
 		}
 		if p.Missing, err = MissingHotfixes(ctx, tags, cand.Commit, s.repo); err != nil {
 			return p, err

@@ -70,7 +70,7 @@ type TagConflictError struct {
 // Error says which commits the tag is on and what to check.
 func (e *TagConflictError) Error() string {
 	return fmt.Sprintf("tag %s already exists on %s, not on %s: someone made it by hand or another trainbot did; check the repository's tags before cutting again",
-		e.Tag, short(e.Existing), short(e.Want))
+		e.Tag, ShortSHA(e.Existing), ShortSHA(e.Want))
 }
 
 // Repo is the released repository and its workflows: GitHub in production,

@@ -212,7 +212,7 @@ func (s *Service) step(ctx context.Context, t *Train, fence Fence) error {
 		if err := s.move(ctx, t, Tagged, fence); err != nil {
 			return err
 		}
-		s.replyQuiet(ctx, t.Message, Say(T("🏷️ Tagged "), C(t.Tag), T(" on "), C(short(t.Commit)), T(".")))
+		s.replyQuiet(ctx, t.Message, Say(T("🏷️ Tagged "), C(t.Tag), T(" on "), C(ShortSHA(t.Commit)), T(".")))
 		return nil
 	case Tagged:
 		next := Deploying

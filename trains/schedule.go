@@ -202,12 +202,6 @@ func (s Schedule) ordinal(since time.Time, slot Slot) int64 {
 	return n
 }
 
-// IsSlot reports whether t is exactly a slot of track.
-func (s Schedule) IsSlot(track Track, t time.Time) bool {
-	n, ok := s.Next(track, t)
-	return ok && n.At.Equal(t)
-}
-
 func compareSlots(a, b Slot) int {
 	if c := a.At.Compare(b.At); c != 0 {
 		return c

@@ -232,7 +232,7 @@ func (s *Service) slotCame(ctx context.Context, t Train, now time.Time, ws []Win
 		}
 		s.audit(ctx, "trainbot", "postpone", t.ID, "to "+d.At.Format(TimeLayout)+": "+d.Window.Reason, nil)
 		s.refreshReminder(ctx, t, nil) // its buttons still name it: same id, new time
-		s.post(ctx, noticeMessage("⏸️ "+title(t.Track)+" "+string(t.ID)+" postponed",
+		s.post(ctx, noticeMessage("⏸️ "+t.Track.Title()+" "+string(t.ID)+" postponed",
 			append(Text{T("Postponed to "), D(d.At), T(" by the quiet window: ")}, T(d.Window.Reason))))
 		return nil
 	case d.Action == SkipSlot:
@@ -274,7 +274,7 @@ func (s *Service) skipAt(ctx context.Context, t Train, now time.Time, reason str
 		return err
 	}
 	s.audit(ctx, "trainbot", "skip", t.ID, reason, nil)
-	s.announceSkip(ctx, t, Text{T(title(t.Track) + " " + string(t.ID) + " is skipped: " + reason)})
+	s.announceSkip(ctx, t, Text{T(t.Track.Title() + " " + string(t.ID) + " is skipped: " + reason)})
 	s.refreshReminder(ctx, t, nil)
 	return nil
 }

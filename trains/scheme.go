@@ -159,7 +159,7 @@ func MissingHotfixes(ctx context.Context, tags []TrainTag, commit string, a Ance
 		}
 		in, err := a.Contains(ctx, t.Commit, commit)
 		if err != nil {
-			return nil, fmt.Errorf("check whether %s is in %s: %w", t.Tag, short(commit), err)
+			return nil, fmt.Errorf("check whether %s is in %s: %w", t.Tag, ShortSHA(commit), err)
 		}
 		if !in {
 			missing = append(missing, t)
@@ -169,8 +169,9 @@ func MissingHotfixes(ctx context.Context, tags []TrainTag, commit string, a Ance
 	return missing, nil
 }
 
-// short abbreviates a commit hash for messages.
-func short(sha string) string {
+// ShortSHA abbreviates a commit hash to its first 7 characters for
+// messages; a shorter string is returned as it is.
+func ShortSHA(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]
 	}

@@ -107,9 +107,9 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (SignOffResul
 	if err != nil {
 		return SignOffResult{}, err
 	}
-	detail := "approved " + c.Promotes + " on " + short(c.Commit)
+	detail := "approved " + c.Promotes + " on " + ShortSHA(c.Commit)
 	if !added {
-		detail = "already approved " + c.Promotes + " on " + short(c.Commit)
+		detail = "already approved " + c.Promotes + " on " + ShortSHA(c.Commit)
 	}
 	s.audit(ctx, by, "approve", t.ID, detail, nil)
 	res := SignOffResult{Train: t, Added: added, Candidate: c, Need: s.cfg.StagingApprovals}
@@ -154,7 +154,7 @@ func candidateChanged(saw string, shown, now Candidate) (bool, string) {
 	tag, sha, _ := strings.Cut(saw, "@")
 	desc := tag
 	if sha != "" {
-		desc += " on " + short(sha)
+		desc += " on " + ShortSHA(sha)
 	}
 	switch {
 	case tag != now.Promotes:
@@ -170,7 +170,7 @@ func candidateChanged(saw string, shown, now Candidate) (bool, string) {
 // candidateName names an approved candidate in a sentence: "v0.5.0-dev.4
 // on abc1234", with the hotfixes it leaves out.
 func candidateName(promotes, commit string, without []string) string {
-	n := promotes + " on " + short(commit)
+	n := promotes + " on " + ShortSHA(commit)
 	if len(without) > 0 {
 		n += " without hotfix " + strings.Join(without, ", ")
 	}
@@ -269,7 +269,7 @@ func (s *Service) Skip(ctx context.Context, by, ref, reason string) (Train, erro
 			return Train{}, err
 		}
 		s.audit(ctx, by, "skip", t.ID, reason, nil)
-		s.announceSkip(ctx, t, Text{T(title(t.Track) + " " + string(t.ID) + " is skipped by "), U(by), T(reasonSuffix(reason))})
+		s.announceSkip(ctx, t, Text{T(t.Track.Title() + " " + string(t.ID) + " is skipped by "), U(by), T(reasonSuffix(reason))})
 		s.refreshReminder(ctx, t, nil)
 		return t, nil
 	}
@@ -285,7 +285,7 @@ func reasonSuffix(r string) string {
 
 // announceSkip posts that a train is skipped and counts it.
 func (s *Service) announceSkip(ctx context.Context, t Train, body Text) {
-	if _, err := s.ann.Post(ctx, noticeMessage("⏭️ "+title(t.Track)+" "+string(t.ID)+" skipped", body)); err != nil {
+	if _, err := s.ann.Post(ctx, noticeMessage("⏭️ "+t.Track.Title()+" "+string(t.ID)+" skipped", body)); err != nil {
 		s.log.Warn("announce skip", "train", string(t.ID), "err", err)
 	}
 	if s.obs != nil {

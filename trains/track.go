@@ -24,6 +24,20 @@ func ParseTrack(s string) (Track, error) {
 	return "", fmt.Errorf("%q is not a track: use dev, staging or hotfix", s)
 }
 
+// Title names a train of the track in a heading: "Dev train", "Staging
+// train", "Hotfix".
+func (t Track) Title() string {
+	switch t {
+	case Dev:
+		return "Dev train"
+	case Staging:
+		return "Staging train"
+	case Hotfix:
+		return "Hotfix"
+	}
+	return string(t) + " train"
+}
+
 // Scheduled reports whether the track runs on a calendar (dev and staging)
 // rather than on demand (hotfix).
 func (t Track) Scheduled() bool { return t == Dev || t == Staging }

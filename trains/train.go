@@ -37,9 +37,6 @@ var transitions = map[State][]State{
 // Final reports whether nothing more happens to a train in state s.
 func (s State) Final() bool { return s == Deployed || s == Failed || s == Skipped }
 
-// Valid reports whether s is one of the states above.
-func (s State) Valid() bool { return s.Final() || transitions[s] != nil }
-
 // CanMoveTo reports whether a train in state s may move to next.
 func (s State) CanMoveTo(next State) bool { return slices.Contains(transitions[s], next) }
 

@@ -19,6 +19,11 @@ type Window struct {
 	Created time.Time `json:"created"`
 }
 
+// Summary describes the window: "<from> → <until>: <reason> (by @who)".
+func (w Window) Summary() Text {
+	return Text{D(w.From), T(" → "), D(w.Until), T(": "), T(w.Reason), T(" (by "), U(w.By), T(")")}
+}
+
 // Validate checks the window ends after it starts and has a reason.
 func (w Window) Validate() error {
 	var problems []string
@@ -42,9 +47,6 @@ func (w Window) Planned(now time.Time) bool { return now.Before(w.From) }
 
 // Over reports whether the window has ended at now.
 func (w Window) Over(now time.Time) bool { return !now.Before(w.Until) }
-
-// Overlaps reports whether the two windows share any instant.
-func (w Window) Overlaps(o Window) bool { return w.From.Before(o.Until) && o.From.Before(w.Until) }
 
 // Active returns the window in force at now (the one that lasts longest when
 // several are), and whether there is one.

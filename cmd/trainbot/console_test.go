@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trainbot/trainbot/trains"
 )
 
 // gitRepo makes a git repository with one commit on main in a temporary folder.
@@ -41,7 +43,7 @@ func TestConsole(t *testing.T) {
 	e := env{
 		stdin:  strings.NewReader("help\ncalendar\ncut dev\nbogus\n/train help cut\n"),
 		stdout: &out, stderr: &errOut,
-		clock: systemClock{},
+		clock: trains.SystemClock{},
 	}
 	if err := run(t.Context(), []string{"console", "--repo", repo}, e); err != nil {
 		t.Fatalf("console: %v\n%s", err, errOut.String())
@@ -69,7 +71,7 @@ func TestConsoleOutsideARepository(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("TRAINBOT_DATA_DIR", t.TempDir())
 	var out, errOut strings.Builder
-	err := run(t.Context(), []string{"console", "--repo", t.TempDir()}, env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, clock: systemClock{}})
+	err := run(t.Context(), []string{"console", "--repo", t.TempDir()}, env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, clock: trains.SystemClock{}})
 	if err == nil || !strings.Contains(err.Error(), "pass --repo DIR") {
 		t.Errorf("console outside a repository: %v", err)
 	}
@@ -82,11 +84,11 @@ func TestCalendarFromStore(t *testing.T) {
 	t.Setenv("TRAINBOT_DATA_DIR", t.TempDir())
 	var out, errOut strings.Builder
 	in := "oncall rotation <@UANA> <@UBOB>\npause from 2030-01-01 00:00 until 2030-01-02 00:00 chain upgrade\n"
-	if err := run(t.Context(), []string{"console", "--repo", repo}, env{stdin: strings.NewReader(in), stdout: &out, stderr: &errOut, clock: systemClock{}}); err != nil {
+	if err := run(t.Context(), []string{"console", "--repo", repo}, env{stdin: strings.NewReader(in), stdout: &out, stderr: &errOut, clock: trains.SystemClock{}}); err != nil {
 		t.Fatalf("console: %v\n%s", err, errOut.String())
 	}
 	out.Reset()
-	if err := run(t.Context(), []string{"calendar"}, env{stdout: &out, stderr: &errOut, clock: systemClock{}}); err != nil {
+	if err := run(t.Context(), []string{"calendar"}, env{stdout: &out, stderr: &errOut, clock: trains.SystemClock{}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"| UANA |", "| UBOB |", "2030-01-01 00:00 UTC → 2030-01-02 00:00 UTC: chain upgrade"} {
@@ -98,7 +100,7 @@ func TestCalendarFromStore(t *testing.T) {
 	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0")
 	out.Reset()
 	errOut.Reset()
-	if err := run(t.Context(), []string{"calendar"}, env{stdout: &out, stderr: &errOut, clock: systemClock{}}); err != nil {
+	if err := run(t.Context(), []string{"calendar"}, env{stdout: &out, stderr: &errOut, clock: trains.SystemClock{}}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(errOut.String(), "from the settings alone") || !strings.Contains(out.String(), "| unassigned |") {

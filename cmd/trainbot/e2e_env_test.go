@@ -83,7 +83,7 @@ func startServeWith(t *testing.T, setup serveSetup) *e2e {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	var clock trains.Clock = systemClock{}
+	var clock trains.Clock = trains.SystemClock{}
 	if setup.clock != nil {
 		clock = setup.clock
 	}

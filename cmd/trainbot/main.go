@@ -29,18 +29,13 @@ type env struct {
 	clock          trains.Clock
 }
 
-// systemClock is the wall clock.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now().UTC() }
-
 // errUsage marks a command line that was not understood; main exits 2.
 var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clock: systemClock{}}
+	e := env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clock: trains.SystemClock{}}
 	if err := run(ctx, os.Args[1:], e); err != nil {
 		if errors.Is(err, errUsage) {
 			os.Exit(2)

@@ -347,7 +347,7 @@ func roleIDs(s string) ([]string, error) {
 	}
 	if len(badIDs) > 0 {
 		return ids, fmt.Errorf("%s not a Slack user (U…, W…) or user-group (S…) id; use ids, not @names",
-			strings.Join(badIDs, ", ")+map[bool]string{true: " is", false: " are"}[len(badIDs) == 1])
+			strings.Join(badIDs, ", ")+trains.Plural(len(badIDs), " is", " are"))
 	}
 	return ids, nil
 }

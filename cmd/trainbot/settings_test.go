@@ -294,3 +294,19 @@ func TestURLSettingsNeverShowCredentials(t *testing.T) {
 		})
 	}
 }
+
+func TestRoleIDsNamesTheBadOnes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"U1, @ana", `"@ana" is not a Slack user`},
+		{"@ana,U1,#ops", `"@ana", "#ops" are not a Slack user`},
+	} {
+		ids, err := roleIDs(tt.in)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("roleIDs(%q) = %v, want an error starting %q", tt.in, err, tt.want)
+		}
+		if !cmp.Equal(ids, []string{"U1"}) {
+			t.Errorf("roleIDs(%q) kept %v, want [U1]", tt.in, ids)
+		}
+	}
+}

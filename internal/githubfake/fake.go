@@ -34,8 +34,8 @@
 //     and no body when nothing changed. Requests records every request;
 //     Counted leaves out the 304s, which GitHub does not count against
 //     the rate limit.
-//   - Creating a tag ref starts a run of the publish workflow (event push,
-//     head_branch = tag) when one is set (WithPublishWorkflow); a
+//   - Creating a tag ref starts a run of the publish workflow,
+//     publish-images.yaml (event push, head_branch = tag); a
 //     workflow dispatch records a Dispatch and starts a run (event
 //     workflow_dispatch, head_branch = ref) unless SetDispatchCreatesRun
 //     (false) was called.
@@ -68,6 +68,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/trainbot/trainbot/trains"
 )
 
 // Clock tells the fake the time: when commits, tags and runs are made, and
@@ -76,26 +78,16 @@ type Clock interface {
 	Now() time.Time
 }
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // Option configures a Fake.
 type Option func(*Fake)
 
-// WithClock makes the fake read the time from c (default: the system
-// clock).
+// WithClock makes the fake read the time from c (default:
+// trains.SystemClock).
 func WithClock(c Clock) Option { return func(f *Fake) { f.clock = c } }
 
 // WithRepo names the repository the fake serves (default acme/chain).
 func WithRepo(owner, name string) Option {
 	return func(f *Fake) { f.owner, f.name = owner, name }
-}
-
-// WithPublishWorkflow names the workflow file whose run starts when a tag
-// ref is created (default publish-images.yaml); "" starts none.
-func WithPublishWorkflow(file string) Option {
-	return func(f *Fake) { f.publish = file }
 }
 
 // WithToken makes the fake answer 401 Bad credentials to any request that
@@ -145,7 +137,7 @@ func New(t testing.TB, opts ...Option) *Fake {
 	f := &Fake{
 		t:           t,
 		changed:     make(chan struct{}),
-		clock:       systemClock{},
+		clock:       trains.SystemClock{},
 		owner:       "acme",
 		name:        "chain",
 		publish:     "publish-images.yaml",

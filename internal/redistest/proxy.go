@@ -462,15 +462,5 @@ func resplen(b []byte, i int, kind byte) (int, int, error) {
 // (e.g. MaxRetries -1, so that go-redis never sends a write again itself).
 func (p *Proxy) Client(t testing.TB, change func(*redis.Options)) *redis.Client {
 	t.Helper()
-	opt, err := redis.ParseURL(p.URL())
-	if err != nil {
-		t.Fatalf("redistest: proxy client: %v", err)
-	}
-	opt.ContextTimeoutEnabled = true
-	if change != nil {
-		change(opt)
-	}
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return newClient(t, p.URL(), change)
 }

@@ -178,7 +178,11 @@ func TestProxyDropReplyAfterAndBlock(t *testing.T) {
 func TestProxyDropInTransaction(t *testing.T) {
 	t.Parallel()
 	for _, block := range []bool{false, true} {
-		t.Run(map[bool]string{false: "drop", true: "drop and block"}[block], func(t *testing.T) {
+		name := "drop"
+		if block {
+			name = "drop and block"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			r, p, c := proxied(t)
 			defer c.Close()

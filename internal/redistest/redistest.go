@@ -78,9 +78,17 @@ func New(t testing.TB) *Redis {
 // Clients with hooks or odd options come from here; do not share Options.
 func (r *Redis) NewClient(t testing.TB, change func(*redis.Options)) *redis.Client {
 	t.Helper()
-	opt, err := redis.ParseURL(r.URL)
+	return newClient(t, r.URL, change)
+}
+
+// newClient is a client of the Redis at url that honours context deadlines
+// (ContextTimeoutEnabled, as trainbot's clients do), closed when t ends,
+// after change (if not nil) has adjusted its options.
+func newClient(t testing.TB, url string, change func(*redis.Options)) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
 	if err != nil {
-		t.Fatalf("redistest: %s: %v", r.URL, err)
+		t.Fatalf("redistest: %s: %v", url, err)
 	}
 	opt.ContextTimeoutEnabled = true
 	if change != nil {

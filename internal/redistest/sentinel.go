@@ -122,9 +122,6 @@ func (s *Sentinel) URL() string {
 	return u
 }
 
-// Sentinels returns the three Sentinels.
-func (s *Sentinel) Sentinels() []*Server { return slices.Clone(s.sentinels) }
-
 // Master returns the server a running Sentinel names as the master now.
 func (s *Sentinel) Master() *Server {
 	s.t.Helper()

@@ -90,13 +90,6 @@ type delivery struct {
 	acked chan struct{}
 }
 
-// Send writes env on the live connection, waiting for one if none is, and
-// returns without waiting for the ack (see WaitAck).
-func (s *Server) Send(ctx context.Context, env Envelope) error {
-	_, err := s.send(ctx, env)
-	return err
-}
-
 func (s *Server) send(ctx context.Context, env Envelope) (*delivery, error) {
 	d := &delivery{env: env, acked: make(chan struct{})}
 	s.mu.Lock()
@@ -147,21 +140,6 @@ func (s *Server) Deliver(ctx context.Context, env Envelope) (Ack, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return *d.ack, nil
-}
-
-// WaitAck waits for the first ack carrying envelopeID and returns it.
-func (s *Server) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
-	var a Ack
-	err := s.waitFor(ctx, func() bool {
-		for _, x := range s.acks {
-			if x.EnvelopeID == envelopeID {
-				a = x
-				return true
-			}
-		}
-		return false
-	})
-	return a, err
 }
 
 // Acks returns every ack read so far, in order.

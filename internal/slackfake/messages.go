@@ -141,12 +141,6 @@ func (s *Server) Ephemerals(user string) []Message {
 	return s.selectMessages(func(m *Message) bool { return m.Ephemeral && !m.Deleted && m.Recipient == user })
 }
 
-// AllMessages returns every stored message, ephemerals, replies and deleted
-// ones included, in the order they were created.
-func (s *Server) AllMessages() []Message {
-	return s.selectMessages(func(*Message) bool { return true })
-}
-
 // Message returns the message at channel and ts.
 func (s *Server) Message(channel, ts string) (Message, bool) {
 	s.mu.Lock()

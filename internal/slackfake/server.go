@@ -238,22 +238,6 @@ func (s *Server) AppToken() string { return s.opts.AppToken }
 // BotUserID is the bot's user ID, the author of every message it posts.
 func (s *Server) BotUserID() string { return s.opts.BotUserID }
 
-// AddChannel adds or replaces a channel.
-func (s *Server) AddChannel(c Channel) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.channels[c.ID] = c
-	s.notify()
-}
-
-// AddUser adds or replaces a user.
-func (s *Server) AddUser(u User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users[u.ID] = u
-	s.notify()
-}
-
 // SetUserGroup sets the members of user group id (e.g. "S1"), creating it.
 func (s *Server) SetUserGroup(id string, members ...string) {
 	s.mu.Lock()

@@ -217,12 +217,6 @@ func (s *Server) WaitSockets(ctx context.Context, n int) error {
 	return s.waitFor(ctx, func() bool { return s.stats.Sockets >= n && s.liveConn() != nil })
 }
 
-// WaitNoSocket blocks until no connection can take envelopes: all closed or
-// told to disconnect.
-func (s *Server) WaitNoSocket(ctx context.Context) error {
-	return s.waitFor(ctx, func() bool { return s.liveConn() == nil })
-}
-
 // WaitPongs blocks until the client has answered at least n PINGs in total.
 func (s *Server) WaitPongs(ctx context.Context, n int) error {
 	return s.waitFor(ctx, func() bool { return s.stats.Pongs >= n })

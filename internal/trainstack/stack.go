@@ -107,7 +107,7 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	// at once: polling takes no real time, and the service's clock (which
 	// the store's leases expire by) stays where the test puts it.
 	repoClock := trainstest.NewClock(now)
-	sleep := deploy.SleeperFunc(func(ctx context.Context, d time.Duration) error {
+	sleep := func(ctx context.Context, d time.Duration) error {
 		if o.BeforeSleep != nil {
 			if err := o.BeforeSleep(ctx); err != nil {
 				return err
@@ -115,7 +115,7 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 		}
 		repoClock.Advance(d)
 		return ctx.Err()
-	})
+	}
 	client, err := deploy.NewClient("test-token", "", gh.HTTPClient(), deploy.WithClock(repoClock), deploy.WithSleeper(sleep))
 	if err != nil {
 		t.Fatal(err)

@@ -27,21 +27,8 @@ func (s *Store) PutWindow(ctx context.Context, w trains.Window) error {
 	}
 	id := []byte(w.ID)
 	return s.update(ctx, "put quiet window "+w.ID, func(tx *bbolt.Tx) error {
-		b, idx := tx.Bucket(bWindows), tx.Bucket(bWindowsUntil)
-		var old trains.Window
-		ok, err := get(b, id, "quiet window "+w.ID, &old)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if err := idx.Delete(timeKey(old.Until, id)); err != nil {
-				return err
-			}
-		}
-		if err := put(b, id, w); err != nil {
-			return err
-		}
-		if err := idx.Put(timeKey(w.Until, id), id); err != nil {
+		until := func(w trains.Window) time.Time { return w.Until }
+		if err := putTimeIndexed(tx.Bucket(bWindows), tx.Bucket(bWindowsUntil), id, "quiet window "+w.ID, w, until); err != nil {
 			return err
 		}
 		return s.trimWindows(tx)

@@ -48,3 +48,22 @@ func put(b *bbolt.Bucket, key []byte, v any) error {
 	}
 	return b.Put(key, raw)
 }
+
+// putTimeIndexed stores v as JSON at key in b and indexes it in idx under
+// timeKey(at(v), key), moving the index entry of the record it replaces.
+func putTimeIndexed[V any](b, idx *bbolt.Bucket, key []byte, what string, v V, at func(V) time.Time) error {
+	var old V
+	ok, err := get(b, key, what, &old)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := idx.Delete(timeKey(at(old), key)); err != nil {
+			return err
+		}
+	}
+	if err := put(b, key, v); err != nil {
+		return err
+	}
+	return idx.Put(timeKey(at(v), key), key)
+}

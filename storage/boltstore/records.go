@@ -191,21 +191,8 @@ func (s *Store) AuditLog(ctx context.Context, train trains.TrainID, limit int) (
 func (s *Store) RecordDeploy(ctx context.Context, d trains.DeployRecord) error {
 	id := u64(uint64(d.RunID))
 	return s.update(ctx, fmt.Sprintf("record deploy run %d", d.RunID), func(tx *bbolt.Tx) error {
-		deploys, byAt := tx.Bucket(bDeploys), tx.Bucket(bDeploysByAt)
-		var old trains.DeployRecord
-		ok, err := get(deploys, id, "deploy record", &old)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if err := byAt.Delete(timeKey(old.At, id)); err != nil {
-				return err
-			}
-		}
-		if err := put(deploys, id, d); err != nil {
-			return err
-		}
-		if err := byAt.Put(timeKey(d.At, id), id); err != nil {
+		at := func(d trains.DeployRecord) time.Time { return d.At }
+		if err := putTimeIndexed(tx.Bucket(bDeploys), tx.Bucket(bDeploysByAt), id, "deploy record", d, at); err != nil {
 			return err
 		}
 		return s.trimDeploys(tx)

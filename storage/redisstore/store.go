@@ -113,10 +113,6 @@ func WithTrainAuditMaxLen(n int64) Option {
 	return func(s *Store) { s.trainN = max(n, 0) }
 }
 
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // New returns a store that keeps its keys under prefix in the Redis behind
 // client. With a Cluster client the prefix must hold a hash tag, e.g.
 // "{trainbot}:", so that every key is in one slot and the multi-key scripts
@@ -131,7 +127,7 @@ func New(client redis.UniversalClient, prefix string, opts ...Option) (*Store, e
 	if _, ok := client.(*redis.ClusterClient); ok && !hasHashTag(prefix) {
 		return nil, fmt.Errorf("redisstore: with Redis Cluster the key prefix %q must hold a hash tag so all of trainbot's keys share a slot: set it to e.g. %q", prefix, hashTagged(prefix))
 	}
-	s := &Store{rdb: client, prefix: prefix, timeout: DefaultTimeout, clock: systemClock{}, log: slog.Default()}
+	s := &Store{rdb: client, prefix: prefix, timeout: DefaultTimeout, clock: trains.SystemClock{}, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
 	}

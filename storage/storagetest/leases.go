@@ -2,8 +2,6 @@ package storagetest
 
 import (
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,24 +36,8 @@ func testClaim(t *testing.T, h Harness) {
 // testClaimRace: 100 goroutines claim one key; exactly one gets it.
 func testClaimRace(t *testing.T, h Harness) {
 	ctx := ctxOf(t)
-	var wg sync.WaitGroup
-	var won atomic.Int32
-	start := make(chan struct{})
-	for range 100 {
-		wg.Go(func() {
-			<-start
-			ok, err := h.Store.Claim(ctx, "envelope:race", time.Minute)
-			if err != nil {
-				t.Errorf("claim: %v", err)
-			}
-			if ok {
-				won.Add(1)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if n := won.Load(); n != 1 {
+	n := winners(t, 100, "claim", func(int) (bool, error) { return h.Store.Claim(ctx, "envelope:race", time.Minute) })
+	if n != 1 {
 		t.Fatalf("%d of 100 concurrent claims of one key got it, want exactly 1", n)
 	}
 }
@@ -171,24 +153,11 @@ func testLeaseFencing(t *testing.T, h Harness) {
 
 // testLeaseRace: 100 goroutines try one lease; exactly one gets it.
 func testLeaseRace(t *testing.T, h Harness) {
-	var wg sync.WaitGroup
-	var won atomic.Int32
-	start := make(chan struct{})
-	for i := range 100 {
-		wg.Go(func() {
-			<-start
-			_, ok, err := h.Store.TryLease(ctxOf(t), "scheduler", fmt.Sprintf("replica-%d", i), time.Minute)
-			if err != nil {
-				t.Errorf("take lease: %v", err)
-			}
-			if ok {
-				won.Add(1)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if n := won.Load(); n != 1 {
+	n := winners(t, 100, "take lease", func(i int) (bool, error) {
+		_, ok, err := h.Store.TryLease(ctxOf(t), "scheduler", fmt.Sprintf("replica-%d", i), time.Minute)
+		return ok, err
+	})
+	if n != 1 {
 		t.Fatalf("%d of 100 concurrent takes of one lease got it, want exactly 1", n)
 	}
 }

@@ -3,7 +3,6 @@ package storagetest
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,27 +77,12 @@ func testSignOffRace(t *testing.T, h Harness) {
 	ctx := ctxOf(t)
 	const id = trains.TrainID("staging-2026-12-16")
 	r := trains.SignOffRecord{User: "U1", At: T0, Promotes: "v0.5.0-dev.4", Commit: "c4"}
-	var wg sync.WaitGroup
-	var added atomic.Int32
-	start := make(chan struct{})
-	for range 100 {
-		wg.Go(func() {
-			<-start
-			ok, err := h.Store.AddSignOff(ctx, id, trains.Approval, r)
-			if err != nil {
-				t.Errorf("add sign-off: %v", err)
-			}
-			if ok {
-				added.Add(1)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if n := added.Load(); n != 1 {
+	n := winners(t, 100, "add sign-off", func(int) (bool, error) { return h.Store.AddSignOff(ctx, id, trains.Approval, r) })
+	if n != 1 {
 		t.Fatalf("%d of 100 concurrent identical approvals were added, want exactly 1", n)
 	}
 	newer := trains.SignOffRecord{User: "U1", At: T0.Add(time.Minute), Promotes: "v0.5.0-dev.5", Commit: "c5"}
+	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := h.Store.RemoveSignOffs(ctx, id, trains.Approval, []trains.SignOffRecord{r}); err != nil {
 			t.Errorf("use up: %v", err)

@@ -12,6 +12,8 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,6 +110,30 @@ func diff[V any](t testing.TB, what string, want, got V) {
 }
 
 func ctxOf(t testing.TB) context.Context { return t.Context() }
+
+// winners runs try from n goroutines released at once and counts the
+// tries that report true; a try's error fails t.
+func winners(t testing.TB, n int, what string, try func(i int) (bool, error)) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			ok, err := try(i)
+			if err != nil {
+				t.Errorf("%s: %v", what, err)
+			}
+			if ok {
+				won.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return int(won.Load())
+}
 
 func testPing(t *testing.T, h Harness) {
 	must(t, "ping", h.Store.Ping(ctxOf(t)))

@@ -28,29 +28,17 @@ func (p Post) Text() string {
 }
 
 // Announcer is an in-memory trains.Announcer that records what it is
-// given. Fail makes its calls fail. It is safe for concurrent use.
+// given. It is safe for concurrent use.
 type Announcer struct {
 	mu    sync.Mutex
 	posts []*Post
-	// Fail, when not nil, is returned by every call.
-	fail error
 }
 
 var _ trains.Announcer = (*Announcer)(nil)
 
-// SetFail makes every later call return err (nil: succeed again).
-func (a *Announcer) SetFail(err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.fail = err
-}
-
 func (a *Announcer) add(parent trains.MessageRef, m trains.Message) (trains.MessageRef, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.fail != nil {
-		return trains.MessageRef{}, a.fail
-	}
 	ref := trains.MessageRef{Channel: "C1", TS: fmt.Sprintf("1700000000.%06d", len(a.posts)+1)}
 	a.posts = append(a.posts, &Post{Ref: ref, Parent: parent, Message: m})
 	return ref, nil
@@ -70,9 +58,6 @@ func (a *Announcer) Reply(_ context.Context, parent trains.MessageRef, m trains.
 func (a *Announcer) Edit(_ context.Context, ref trains.MessageRef, m trains.Message) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.fail != nil {
-		return a.fail
-	}
 	for _, p := range a.posts {
 		if p.Ref == ref {
 			p.Edits = append(p.Edits, m)
