@@ -14,8 +14,14 @@ import (
 	"github.com/trainbot/trainbot/trains"
 )
 
-// toRun converts a workflow run.
+// toRun converts a workflow run. Who triggered it is the triggering
+// actor (who started this attempt: a re-run's is not the first run's),
+// else the actor.
 func toRun(file string, r *github.WorkflowRun) trains.Run {
+	actor := r.GetTriggeringActor().GetLogin()
+	if actor == "" {
+		actor = r.GetActor().GetLogin()
+	}
 	return trains.Run{
 		ID:         r.GetID(),
 		Workflow:   file,
@@ -26,6 +32,8 @@ func toRun(file string, r *github.WorkflowRun) trains.Run {
 		Conclusion: r.GetConclusion(),
 		Created:    r.GetCreatedAt().Time,
 		URL:        r.GetHTMLURL(),
+		Message:    r.GetHeadCommit().GetMessage(),
+		Actor:      actor,
 	}
 }
 

@@ -189,3 +189,45 @@ func noticeMessage(head string, body Text, context ...Text) Message {
 	}
 	return m
 }
+
+// maxTitle bounds, in bytes, a commit title shown in an announcement.
+const maxTitle = 120
+
+// unscheduledMessage announces a run of the deploy workflow whose ref is
+// not a train tag (SPEC §2): what it deployed — the commit, by short sha
+// and the first line of its message — who triggered it, on what event,
+// and a link to the run. The commit message is its author's text: it is
+// shown as plain text (escaped by every renderer), its first line only.
+func unscheduledMessage(workflow string, r Run) Message {
+	unknown := Text{T("not known")}
+	commit := unknown
+	if r.SHA != "" {
+		commit = Text{C(ShortSHA(r.SHA))}
+		if title := clip(CleanText(r.Title()), maxTitle); title != "" {
+			commit = append(commit, T(" "+title))
+		}
+	}
+	actor := unknown
+	if a := CleanText(r.Actor); a != "" {
+		actor = Text{T(a)}
+	}
+	event := unknown
+	if r.Event != "" {
+		event = Text{C(r.Event)}
+	}
+	run := Text{T(fmt.Sprintf("run %d", r.ID))}
+	if r.URL != "" {
+		run = Text{L(fmt.Sprintf("run %d", r.ID), r.URL)}
+	}
+	return Message{Blocks: []Block{
+		{Kind: Header, Text: Text{T("🚨 Unscheduled deploy")}},
+		{Kind: Section, Text: Text{C(workflow), T(" ran on "), C(r.Ref), T(", which is not a train tag.")}},
+		{Kind: Fields, Fields: []Field{
+			{Label: "Commit", Value: commit},
+			{Label: "Triggered by", Value: actor},
+			{Label: "Event", Value: event},
+			{Label: "Run", Value: run},
+		}},
+		{Kind: Context, Text: Text{T("Every deploy should map back to a train tag. This one is counted in "), C("/train stats"), T(".")}},
+	}}
+}

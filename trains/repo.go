@@ -48,7 +48,16 @@ type Run struct {
 	Conclusion string    `json:"conclusion,omitempty"` // success, failure, cancelled, … once completed
 	Created    time.Time `json:"created"`
 	URL        string    `json:"url,omitempty"`
+	// Message is the head commit's message, as its author wrote it: text
+	// to escape, never markup. Empty when the repository did not say.
+	Message string `json:"message,omitempty"`
+	// Actor is who triggered the run (the login of the person or app that
+	// pushed, dispatched or re-ran it); empty when not known.
+	Actor string `json:"actor,omitempty"`
 }
+
+// Title is the first line of the head commit's message.
+func (r Run) Title() string { return Commit{Message: r.Message}.Title() }
 
 // Completed reports whether the run has finished.
 func (r Run) Completed() bool { return r.Status == "completed" }

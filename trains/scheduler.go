@@ -333,10 +333,8 @@ func (s *Service) watchDeploys(ctx context.Context, now time.Time) error {
 		if ok, err := s.store.Claim(ctx, fmt.Sprintf("unscheduled:%d", r.ID), 30*24*time.Hour); err != nil || !ok {
 			continue
 		}
-		s.audit(ctx, "trainbot", "unscheduled deploy", "", fmt.Sprintf("run %d on %s (%s)", r.ID, r.Ref, r.Event), nil)
-		s.post(ctx, noticeMessage("🚨 Unscheduled deploy",
-			Text{C(s.cfg.DeployWorkflow), T(" ran on "), C(r.Ref), T(" (" + r.Event + "), which is not a train tag: "), L(fmt.Sprintf("run %d", r.ID), r.URL)},
-			Text{T("Every deploy should map back to a train tag. This one is counted in "), C("/train stats"), T(".")}))
+		s.audit(ctx, "trainbot", "unscheduled deploy", "", fmt.Sprintf("run %d on %s at %s by %s (%s)", r.ID, r.Ref, ShortSHA(r.SHA), r.Actor, r.Event), nil)
+		s.post(ctx, unscheduledMessage(s.cfg.DeployWorkflow, r))
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package githubfake
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +42,8 @@ type run struct {
 	updated    time.Time
 	reads      int
 	number     int
+	// actor started the run; trigger started this attempt of it (a re-run's).
+	actor, trigger string
 }
 
 // Run is a workflow run as the fake holds it.
@@ -52,6 +56,28 @@ type Run struct {
 	Status     string
 	Conclusion string
 	Created    time.Time
+	// Actor is who started the run, TriggeringActor who started this
+	// attempt of it: GitHub logins.
+	Actor, TriggeringActor string
+	// URL is the run's page (html_url).
+	URL string
+}
+
+// RunSpec is a run started outside trainbot: by a push, by a person
+// dispatching or re-running the workflow by hand.
+type RunSpec struct {
+	Workflow string
+	// Branch is head_branch: a branch or tag name.
+	Branch string
+	// SHA is the head commit; a commit the fake holds is sent as the
+	// run's head_commit, another leaves head_commit null.
+	SHA string
+	// Event is "push", "workflow_dispatch", "schedule", …
+	Event string
+	// Actor is the login of who started the run (default: the token's
+	// user, see SetTokenUser); TriggeringActor who started this attempt,
+	// as for a re-run (default: Actor). A login ending in [bot] is a Bot.
+	Actor, TriggeringActor string
 }
 
 // Dispatch is one workflow dispatch the fake accepted.
@@ -142,10 +168,31 @@ func (f *Fake) mustWorkflow(file string) *workflow {
 
 // StartRun starts a queued run of a workflow on branch (a branch or tag
 // name) at commit sha, as a push or a person would, and returns its id.
+// The token's user started it.
 func (f *Fake) StartRun(file, branch, sha, event string) int64 {
+	return f.StartRunAs(RunSpec{Workflow: file, Branch: branch, SHA: sha, Event: event})
+}
+
+// StartRunAs starts a queued run as spec says and returns its id.
+func (f *Fake) StartRunAs(spec RunSpec) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.startRun(file, branch, sha, event).id
+	r := f.startRun(spec.Workflow, spec.Branch, spec.SHA, spec.Event)
+	if spec.Actor != "" {
+		r.actor, r.trigger = spec.Actor, spec.Actor
+	}
+	if spec.TriggeringActor != "" {
+		r.trigger = spec.TriggeringActor
+	}
+	return r.id
+}
+
+// SetTokenUser sets the login of the token's user (default "octocat"):
+// the actor of runs the API's dispatches, tag pushes and StartRun start.
+func (f *Fake) SetTokenUser(login string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokenUser = login
 }
 
 func (f *Fake) startRun(file, branch, sha, event string) *run {
@@ -156,7 +203,8 @@ func (f *Fake) startRun(file, branch, sha, event string) *run {
 	f.nextRunID++
 	now := f.now()
 	r := &run{id: f.nextRunID, workflow: file, branch: branch, sha: sha, event: event, status: "queued",
-		final: w.conclusion, approval: w.approval, created: now, updated: now, number: len(f.runs) + 1}
+		final: w.conclusion, approval: w.approval, created: now, updated: now, number: len(f.runs) + 1,
+		actor: f.tokenUser, trigger: f.tokenUser}
 	f.runs = append(f.runs, r)
 	return r
 }
@@ -226,7 +274,8 @@ func (f *Fake) Runs(file string) []Run {
 	for _, r := range f.runs {
 		if file == "" || r.workflow == file {
 			out = append(out, Run{ID: r.id, Workflow: r.workflow, Branch: r.branch, SHA: r.sha, Event: r.event,
-				Status: r.status, Conclusion: r.conclusion, Created: r.created})
+				Status: r.status, Conclusion: r.conclusion, Created: r.created,
+				Actor: r.actor, TriggeringActor: r.trigger, URL: f.runURL(r)})
 		}
 	}
 	return out
@@ -254,31 +303,100 @@ func (f *Fake) read(r *run) {
 	}
 }
 
+func (f *Fake) runURL(r *run) string {
+	return f.htmlURL("actions/runs/" + strconv.FormatInt(r.id, 10))
+}
+
+// displayTitle is the run's title as GitHub shows it: a push's head
+// commit's first line, otherwise the workflow's name.
+func (f *Fake) displayTitle(r *run, name string) string {
+	if c, ok := f.commits[r.sha]; ok && r.event == "push" {
+		title, _, _ := strings.Cut(c.message, "\n")
+		return title
+	}
+	return name
+}
+
+// headCommitJSON is a run's head_commit (GitHub's simple-commit), null
+// when the fake does not hold the commit.
+func (f *Fake) headCommitJSON(sha string) any {
+	c, ok := f.commits[sha]
+	if !ok {
+		return nil
+	}
+	person := map[string]string{"name": c.author, "email": c.author + "@example.com"}
+	return map[string]any{
+		"id":        c.sha,
+		"tree_id":   c.sha,
+		"message":   c.message,
+		"timestamp": c.date.Format(time.RFC3339),
+		"author":    person,
+		"committer": person,
+	}
+}
+
+// userJSON is GitHub's simple-user for login; a login ending in [bot] is
+// a Bot, as GitHub Apps' are.
+func userJSON(login string) map[string]any {
+	h := fnv.New32a()
+	h.Write([]byte(login))
+	id := int64(h.Sum32()%100000000) + 1
+	typ := "User"
+	if strings.HasSuffix(login, "[bot]") {
+		typ = "Bot"
+	}
+	api := "https://api.github.com/users/" + url.PathEscape(login)
+	return map[string]any{
+		"login":               login,
+		"id":                  id,
+		"node_id":             "U_" + strconv.FormatInt(id, 10),
+		"avatar_url":          "https://avatars.githubusercontent.com/u/" + strconv.FormatInt(id, 10) + "?v=4",
+		"gravatar_id":         "",
+		"url":                 api,
+		"html_url":            "https://github.com/" + url.PathEscape(login),
+		"followers_url":       api + "/followers",
+		"following_url":       api + "/following{/other_user}",
+		"gists_url":           api + "/gists{/gist_id}",
+		"starred_url":         api + "/starred{/owner}{/repo}",
+		"subscriptions_url":   api + "/subscriptions",
+		"organizations_url":   api + "/orgs",
+		"repos_url":           api + "/repos",
+		"events_url":          api + "/events{/privacy}",
+		"received_events_url": api + "/received_events",
+		"type":                typ,
+		"site_admin":          false,
+	}
+}
+
 func (f *Fake) runJSON(ex *exchange, r *run) map[string]any {
 	w := f.workflows[r.workflow]
 	var conclusion any
 	if r.status == "completed" {
 		conclusion = r.conclusion
 	}
+	name := strings.TrimSuffix(strings.TrimSuffix(r.workflow, ".yaml"), ".yml")
 	return map[string]any{
-		"id":             r.id,
-		"name":           strings.TrimSuffix(strings.TrimSuffix(r.workflow, ".yaml"), ".yml"),
-		"node_id":        "WFR_" + strconv.FormatInt(r.id, 10),
-		"head_branch":    r.branch,
-		"head_sha":       r.sha,
-		"path":           ".github/workflows/" + r.workflow,
-		"display_title":  r.branch,
-		"run_number":     r.number,
-		"run_attempt":    1,
-		"event":          r.event,
-		"status":         r.status,
-		"conclusion":     conclusion,
-		"workflow_id":    w.id,
-		"url":            f.apiURL(ex, "actions/runs/"+strconv.FormatInt(r.id, 10)),
-		"html_url":       f.htmlURL("actions/runs/" + strconv.FormatInt(r.id, 10)),
-		"created_at":     r.created.Format(time.RFC3339),
-		"updated_at":     r.updated.Format(time.RFC3339),
-		"run_started_at": r.created.Format(time.RFC3339),
+		"id":               r.id,
+		"name":             name,
+		"node_id":          "WFR_" + strconv.FormatInt(r.id, 10),
+		"head_branch":      r.branch,
+		"head_sha":         r.sha,
+		"path":             ".github/workflows/" + r.workflow,
+		"display_title":    f.displayTitle(r, name),
+		"run_number":       r.number,
+		"run_attempt":      1,
+		"event":            r.event,
+		"status":           r.status,
+		"conclusion":       conclusion,
+		"workflow_id":      w.id,
+		"url":              f.apiURL(ex, "actions/runs/"+strconv.FormatInt(r.id, 10)),
+		"html_url":         f.runURL(r),
+		"created_at":       r.created.Format(time.RFC3339),
+		"updated_at":       r.updated.Format(time.RFC3339),
+		"run_started_at":   r.created.Format(time.RFC3339),
+		"head_commit":      f.headCommitJSON(r.sha),
+		"actor":            userJSON(r.actor),
+		"triggering_actor": userJSON(r.trigger),
 	}
 }
 

@@ -128,6 +128,7 @@ type Fake struct {
 	faults      []*queuedFault
 	nextRunID   int64
 	nextWorkflo int64
+	tokenUser   string // the login runs started through the API are by
 }
 
 // New starts a fake GitHub for the test and closes it when the test ends.
@@ -148,6 +149,7 @@ func New(t testing.TB, opts ...Option) *Fake {
 		workflows:   map[string]*workflow{},
 		nextRunID:   9000,
 		nextWorkflo: 100,
+		tokenUser:   "octocat",
 	}
 	for _, o := range opts {
 		o(f)
