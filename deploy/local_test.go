@@ -93,8 +93,11 @@ func TestLocal(t *testing.T) {
 	}
 
 	cmp, err := l.Compare(ctx, c1, c3)
-	if err != nil || cmp.Total != 2 || len(cmp.Commits) != 2 || cmp.Commits[0].SHA != c2 || cmp.Commits[1].SHA != c3 {
+	if err != nil || cmp.Total != 2 || cmp.Behind != 0 || len(cmp.Commits) != 2 || cmp.Commits[0].SHA != c2 || cmp.Commits[1].SHA != c3 {
 		t.Errorf("Compare = %+v, %v", cmp, err)
+	}
+	if back, err := l.Compare(ctx, c3, c1); err != nil || back.Total != 0 || back.Behind != 2 {
+		t.Errorf("Compare(c3, c1) = %+v, %v; want 2 behind", back, err)
 	}
 	if in, err := l.Contains(ctx, c1, c3); err != nil || !in {
 		t.Errorf("Contains(c1, c3) = %v, %v", in, err)
