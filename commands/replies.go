@@ -148,7 +148,11 @@ func hotfixReply(r trains.HotfixResult, ref string) trains.Message {
 	case trains.CutBusy:
 		return trains.Say(trains.T("Another hotfix is in progress; try again when it is out. Nothing was done."))
 	case trains.CutExtraCommits:
-		text := trains.Text{trains.T("🛑 Not hotfixed: "), trains.C(ref), trains.T(" ("), trains.C(short(t.Commit)), trains.T(") is more than a fix. ")}
+		text := trains.Text{trains.T("🛑 Not hotfixed: "), trains.C(ref), trains.T(" ("), trains.C(short(t.Commit)), trains.T(")")}
+		if r.Scope.Extras > 0 {
+			text = append(text, trains.T(" carries more than a fix"))
+		}
+		text = append(text, trains.T(". "))
 		text = append(text, scopeText(r.Scope)...)
 		text = append(text, trains.T("\nA hotfix is an emergency patch off the staging tag: cut a branch from "), trains.C(r.Scope.Staging),
 			trains.T(", cherry-pick the fix onto it, and "), trains.C("/train hotfix <that branch> <reason>"),
