@@ -141,23 +141,96 @@ func cutReply(r trains.CutResult) trains.Message {
 		trains.T(". Each step is announced in the channel thread."))
 }
 
-// hotfixReply tells the caller how the hotfix went.
-func hotfixReply(r trains.HotfixResult) trains.Message {
+// hotfixReply tells the caller how the hotfix of ref went.
+func hotfixReply(r trains.HotfixResult, ref string) trains.Message {
 	t := r.Train
 	switch r.Outcome {
 	case trains.CutBusy:
 		return trains.Say(trains.T("Another hotfix is in progress; try again when it is out. Nothing was done."))
+	case trains.CutExtraCommits:
+		text := trains.Text{trains.T("🛑 Not hotfixed: "), trains.C(ref), trains.T(" ("), trains.C(trains.ShortSHA(t.Commit)), trains.T(")")}
+		if r.Scope.Extras > 0 {
+			text = append(text, trains.T(" carries more than a fix"))
+		}
+		text = append(text, trains.T(". "))
+		text = append(text, scopeText(r.Scope)...)
+		text = append(text, trains.T("\nA hotfix is an emergency patch off the staging tag: cut a branch from "), trains.C(r.Scope.Staging),
+			trains.T(", cherry-pick the fix onto it, and "), trains.C("/train hotfix <that branch> <reason>"),
+			trains.T(". To ship all of it anyway: "), trains.C("/train hotfix "+ref+" <reason> --force"),
+			trains.T(". Nothing was tagged or dispatched."))
+		return trains.Say(text...)
 	case trains.CutPreview:
 		text := trains.Text{trains.T("🔍 Dry run: would tag "), trains.C(t.Tag), trains.T(" on "), trains.C(trains.ShortSHA(t.Commit)),
-			trains.T(" and dispatch the deploy with environment=staging, release_type=hotfix. Nothing was done.")}
+			trains.T(" and dispatch the deploy with environment=staging, release_type=hotfix.")}
+		if !r.Scope.Clean() {
+			text = append(text, trains.T("\n"))
+			text = append(text, scopeText(r.Scope)...)
+			if t.Forced {
+				text = append(text, trains.T("\nWith --force it goes ahead, announced as forced."))
+			} else {
+				text = append(text, trains.T("\nSo a real hotfix of it needs --force; or cut a branch from "), trains.C(r.Scope.Staging),
+					trains.T(", cherry-pick the fix onto it, and hotfix that branch."))
+			}
+		}
 		if r.InWindow() {
 			text = append(text, trains.T(" ⚠️ A quiet window is active: the hotfix would go out anyway, and say so loudly."))
 		}
-		return trains.Say(text...)
+		return trains.Say(append(text, trains.T(" Nothing was done."))...)
 	}
 	text := trains.Text{trains.T("🚑 Hotfix " + string(t.ID) + ": "), trains.C(t.Tag), trains.T(" on "), trains.C(trains.ShortSHA(t.Commit)), trains.T(" is on its way.")}
+	if t.Forced {
+		text = append(text, trains.T(" ⚠️ Forced: "+forcedText(r.Scope)+"; the channel was told."))
+	}
 	if r.InWindow() {
 		text = append(text, trains.T(" ⚠️ Trains are paused (“"+r.Window.Reason+"”); the hotfix goes out anyway and the channel was warned."))
 	}
 	return trains.Say(text...)
+}
+
+// maxScopeShown is how many of a hotfix's extra commits a reply lists.
+const maxScopeShown = 5
+
+// scopeText says what a hotfix ships beyond its fix: the newest of the
+// extra commits, how many more there are, and what it lacks of staging.
+func scopeText(sc trains.HotfixScope) trains.Text {
+	var text trains.Text
+	if sc.Extras > 0 {
+		beyond := trains.Text{trains.C(sc.Staging)}
+		if sc.Since != "" {
+			beyond = append(beyond, trains.T(" or "), trains.C(sc.Since))
+		}
+		text = append(text, trains.T(fmt.Sprintf("This hotfix also ships %d commit%s not yet in staging (", sc.Extras, trains.Plural(sc.Extras, "", "s"))))
+		text = append(text, beyond...)
+		text = append(text, trains.T("):"))
+		shown := sc.Extra[:min(len(sc.Extra), maxScopeShown)]
+		for _, c := range shown {
+			text = append(text, trains.T("\n• "), trains.C(trains.ShortSHA(c.SHA)), trains.T(" "+trains.Truncate(c.Title(), 100)))
+		}
+		if more := sc.Extras - len(shown); more > 0 {
+			text = append(text, trains.T(fmt.Sprintf("\n• … and %d more", more)))
+		}
+		if sc.CompareURL != "" {
+			text = append(text, trains.T("\n"), trains.L("compare with "+sc.Staging, sc.CompareURL))
+		}
+	}
+	if sc.Behind > 0 {
+		if len(text) > 0 {
+			text = append(text, trains.T("\n"))
+		}
+		text = append(text, trains.T("It does not build on "), trains.C(sc.Staging),
+			trains.T(fmt.Sprintf(": it lacks %d commit%s staging has, which this deploy would take off staging.", sc.Behind, trains.Plural(sc.Behind, "", "s"))))
+	}
+	return text
+}
+
+// forcedText says, in a line, what a forced hotfix ships beyond its fix.
+func forcedText(sc trains.HotfixScope) string {
+	var parts []string
+	if sc.Extras > 0 {
+		parts = append(parts, fmt.Sprintf("it also ships %d commit%s not yet in %s", sc.Extras, trains.Plural(sc.Extras, "", "s"), sc.Beyond()))
+	}
+	if sc.Behind > 0 {
+		parts = append(parts, fmt.Sprintf("it lacks %d commit%s of %s", sc.Behind, trains.Plural(sc.Behind, "", "s"), sc.Staging))
+	}
+	return strings.Join(parts, ", and ")
 }

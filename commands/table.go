@@ -132,8 +132,34 @@ func (c *call) given(name string) bool {
 	return c.set[name]
 }
 
-// rest returns the text from word i on, verbatim.
-func (c *call) rest(i int) string { return rest(c.text, c.args, i) }
+// rest returns the text from word i on, verbatim, but for the flags given
+// among it: "fix it --force" is the reason "fix it".
+func (c *call) rest(i int) string {
+	if len(c.set) == 0 {
+		return rest(c.text, c.args, i)
+	}
+	if i >= len(c.args) {
+		return ""
+	}
+	var b strings.Builder
+	end, skipped := -1, false // where the last word kept ends; a flag since
+	for _, t := range tokenize(c.text) {
+		switch {
+		case t.pos < c.args[i].pos:
+			continue
+		case strings.HasPrefix(t.text, "--"):
+			skipped = true
+			continue
+		case end >= 0 && skipped:
+			b.WriteString(" ")
+		case end >= 0:
+			b.WriteString(c.text[end:t.pos])
+		}
+		b.WriteString(t.text)
+		end, skipped = t.pos+len(t.text), false
+	}
+	return b.String()
+}
 
 // usageError is a malformed command: the reply shows the usage.
 type usageError struct {
@@ -154,7 +180,7 @@ func table() []*command {
 		{name: "help", args: "[command]", summary: "what trainbot does and how to ask it", who: "anyone", run: runHelp},
 		{name: "calendar", summary: "the next four trains, quiet windows and recent hotfixes", who: "anyone", run: runCalendar},
 		{name: "cut", args: "dev|staging", flags: []flag{{name: "force", does: "promotes staging without missing hotfixes"}, dryRun}, summary: "cut a train now", who: "releasers", run: runCut},
-		{name: "hotfix", args: "<sha|branch> <reason>", flags: []flag{dryRun}, summary: "tag and deploy a commit now, even in a quiet window", who: "releasers, validators, or the next train's on-call", run: runHotfix},
+		{name: "hotfix", args: "<sha|branch> <reason>", flags: []flag{{name: "force", does: "ships a commit that carries more than the fix: commits not yet in staging, or not built on the staging tag"}, dryRun}, summary: "tag and deploy a commit now, even in a quiet window: a fix on a branch cut from the staging tag", who: "releasers, validators, or the next train's on-call", run: runHotfix},
 		{name: "approve", args: "<train> [<dev tag>]", summary: "sign off what a staging train would ship, e.g. next-staging or staging-2026-12-09; naming the dev tag you saw refuses the approval if the candidate has changed", who: "validators", run: runApprove},
 		{name: "confirm", args: "<train>", summary: "say you are on a train (the I'm on it button); an unconfirmed train is skipped", who: "the train's on-call or releasers", run: runConfirm},
 		{name: "skip", args: "<train> [reason]", summary: "skip a coming train (the Skip button)", who: "the train's on-call or releasers", run: runSkip},

@@ -34,15 +34,17 @@ func runHotfix(ctx context.Context, c *call) (trains.Message, error) {
 		return trains.Message{}, c.usage("Say what to ship and why: a commit sha or branch, then a reason.")
 	}
 	ref := humanText(words[0].text)
-	reason := humanText(rest(c.text, words, 1))
-	res, err := c.h.deps.Service.Hotfix(ctx, trains.HotfixRequest{Ref: ref, Reason: reason, By: c.req.User, DryRun: c.given(dryRun.name)})
+	reason := humanText(c.rest(1))
+	res, err := c.h.deps.Service.Hotfix(ctx, trains.HotfixRequest{Ref: ref, Reason: reason, By: c.req.User,
+		Force: c.given("force"), DryRun: c.given(dryRun.name)})
 	if err != nil {
 		return trains.Message{}, err
 	}
-	if res.Outcome == trains.CutBusy {
-		return trains.Message{}, &declined{hotfixReply(res)}
+	switch res.Outcome {
+	case trains.CutBusy, trains.CutExtraCommits:
+		return trains.Message{}, &declined{hotfixReply(res, ref)}
 	}
-	return hotfixReply(res), nil
+	return hotfixReply(res, ref), nil
 }
 
 // trainArg returns the train a command names as its first word.

@@ -514,7 +514,7 @@ func (g *GitHub) Compare(ctx context.Context, base, head string) (trains.Compari
 	if err != nil {
 		return trains.Comparison{}, g.explain("compare "+base+" with "+head, readContents, err)
 	}
-	out := trains.Comparison{Total: cmp.GetTotalCommits(), URL: cmp.GetHTMLURL()}
+	out := trains.Comparison{Total: cmp.GetTotalCommits(), Behind: cmp.GetBehindBy(), URL: cmp.GetHTMLURL()}
 	for _, c := range cmp.Commits {
 		out.Commits = append(out.Commits, toCommit(c))
 	}

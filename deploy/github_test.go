@@ -115,8 +115,12 @@ func TestHeadCommitCompareContains(t *testing.T) {
 	for _, c := range cmpr.Commits {
 		titles = append(titles, c.Title())
 	}
-	if diff := cmp.Diff([]string{"feat: middle", "feat: head"}, titles); diff != "" || cmpr.Total != 2 || !strings.Contains(cmpr.URL, "/compare/") {
+	if diff := cmp.Diff([]string{"feat: middle", "feat: head"}, titles); diff != "" || cmpr.Total != 2 || cmpr.Behind != 0 || !strings.Contains(cmpr.URL, "/compare/") {
 		t.Errorf("Compare = %+v (-want +got titles):\n%s", cmpr, diff)
+	}
+	// The side branch left base before mid and head: it lacks both.
+	if d, err := e.gh.Compare(t.Context(), head, side); err != nil || d.Total != 1 || d.Behind != 2 {
+		t.Errorf("Compare(head, side) = total %d behind %d, %v; want 1 and 2", d.Total, d.Behind, err)
 	}
 
 	for _, tc := range []struct {

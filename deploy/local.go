@@ -268,7 +268,8 @@ func parseCommits(out string) []trains.Commit {
 }
 
 // Compare returns the commits in head not in base, oldest first (at most
-// 250, as GitHub), and how many there are. There is no compare view.
+// 250, as GitHub), how many there are, and how many of base's head lacks.
+// There is no compare view.
 func (l *Local) Compare(ctx context.Context, base, head string) (trains.Comparison, error) {
 	b, err := l.resolve(ctx, base)
 	if err != nil {
@@ -283,13 +284,18 @@ func (l *Local) Compare(ctx context.Context, base, head string) (trains.Comparis
 		return trains.Comparison{}, fmt.Errorf("compare %s with %s: %w", base, head, err)
 	}
 	total, _ := strconv.Atoi(strings.TrimSpace(count))
+	count, err = l.git(ctx, "rev-list", "--count", h+".."+b)
+	if err != nil {
+		return trains.Comparison{}, fmt.Errorf("compare %s with %s: %w", base, head, err)
+	}
+	behind, _ := strconv.Atoi(strings.TrimSpace(count))
 	out, err := l.git(ctx, "log", "--format="+commitFormat, "--max-count=250", b+".."+h)
 	if err != nil {
 		return trains.Comparison{}, fmt.Errorf("compare %s with %s: %w", base, head, err)
 	}
 	cs := parseCommits(out)
 	slices.Reverse(cs)
-	return trains.Comparison{Commits: cs, Total: total}, nil
+	return trains.Comparison{Commits: cs, Total: total, Behind: behind}, nil
 }
 
 // Log returns the commits reachable from ref, newest first, at most limit

@@ -93,7 +93,7 @@ func TestLocal(t *testing.T) {
 	}
 
 	cmp, err := l.Compare(ctx, c1, c3)
-	if err != nil || cmp.Total != 2 || len(cmp.Commits) != 2 || cmp.Commits[0].SHA != c2 || cmp.Commits[1].SHA != c3 {
+	if err != nil || cmp.Total != 2 || cmp.Behind != 0 || len(cmp.Commits) != 2 || cmp.Commits[0].SHA != c2 || cmp.Commits[1].SHA != c3 {
 		t.Errorf("Compare = %+v, %v", cmp, err)
 	}
 	if cs, more, err := l.Log(ctx, c3, 2); err != nil || !more || len(cs) != 2 || cs[0].SHA != c3 || cs[1].SHA != c2 {
@@ -104,6 +104,9 @@ func TestLocal(t *testing.T) {
 	}
 	if _, _, err := l.Log(ctx, "nope", 10); !errors.Is(err, trains.ErrNotFound) {
 		t.Errorf("Log(nope) = %v, want ErrNotFound", err)
+	}
+	if back, err := l.Compare(ctx, c3, c1); err != nil || back.Total != 0 || back.Behind != 2 {
+		t.Errorf("Compare(c3, c1) = %+v, %v; want 2 behind", back, err)
 	}
 	if in, err := l.Contains(ctx, c1, c3); err != nil || !in {
 		t.Errorf("Contains(c1, c3) = %v, %v", in, err)

@@ -46,6 +46,24 @@ func candidateText(c Candidate) Text {
 	return out
 }
 
+// hotfixScopeText says what a forced hotfix ships beyond its fix, c its
+// candidate and staging the staging tag it was measured against.
+func hotfixScopeText(c Candidate, staging string) Text {
+	var out Text
+	if c.Extra > 0 {
+		out = append(out, T(fmt.Sprintf("this hotfix also ships %d commit%s not yet in %s", c.Extra, Plural(c.Extra, "", "s"), c.Beyond)))
+	}
+	if c.Behind > 0 {
+		if len(out) > 0 {
+			out = append(out, T(", and"))
+		} else {
+			out = append(out, T("this hotfix does not build on "+staging+":"))
+		}
+		out = append(out, T(fmt.Sprintf(" it lacks %d commit%s of %s, which leave staging with this deploy", c.Behind, Plural(c.Behind, "", "s"), staging)))
+	}
+	return append(out, T("."))
+}
+
 // People is a list of mentions, or "nobody".
 func People(users []string) Text {
 	if len(users) == 0 {
@@ -104,7 +122,10 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	if t.OffSchedule {
 		notes = append(notes, Text{T("Off schedule: cut outside its track's slot.")})
 	}
-	if t.Forced {
+	switch {
+	case t.Forced && t.Track == Hotfix:
+		notes = append(notes, append(Text{B("⚠️ Forced"), T(": ")}, hotfixScopeText(t.Candidate, t.Previous)...))
+	case t.Forced:
 		notes = append(notes, Text{B("Forced"), T(": promoted although hotfixes made since the last staging tag are missing.")})
 	}
 	if t.Error != "" {

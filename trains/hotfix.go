@@ -13,15 +13,22 @@ type HotfixRequest struct {
 	Ref    string
 	Reason string
 	By     string
+	// Force ships a commit that carries more than the fix: commits not
+	// yet in staging, or one that lacks some of the staging tag's.
+	Force  bool
 	DryRun bool
 }
 
 // HotfixResult is what a hotfix did or would do.
 type HotfixResult struct {
-	// Outcome is CutStarted, CutPreview (a dry run) or CutBusy (another
-	// hotfix holds the lock).
+	// Outcome is CutStarted, CutPreview (a dry run), CutBusy (another
+	// hotfix holds the lock) or CutExtraCommits (the commit ships more
+	// than the fix, and Force was not given; nothing was done).
 	Outcome Outcome
 	Train   Train
+	// Scope is what the commit ships beyond the fix, measured against the
+	// newest staging tag.
+	Scope HotfixScope
 	// Window is the quiet window the hotfix goes out in, if any (zero when
 	// none): announced loudly.
 	Window Window
@@ -32,7 +39,9 @@ func (r HotfixResult) InWindow() bool { return r.Window.ID != "" }
 
 // Hotfix cuts a hotfix of ref on the line of the newest staging tag (SPEC
 // §1–3). Quiet windows do not hold it — emergencies trump cadence — but the
-// announcement says so loudly and the window is recorded on the train.
+// announcement says so loudly and the window is recorded on the train. A
+// commit that ships more than the fix (HotfixScope) is refused with
+// CutExtraCommits unless req.Force; a forced hotfix is recorded as such.
 func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, error) {
 	req.Reason = CleanText(req.Reason)
 	if req.Reason == "" {
@@ -52,12 +61,19 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 	if w, paused := Active(ws, now); paused {
 		res.Window = w
 	}
-	t, err := s.hotfixTrain(ctx, req, now, res.Window)
+	t, sc, err := s.hotfixTrain(ctx, req, now, res.Window)
+	res.Scope = sc
 	if err != nil {
 		return res, err
 	}
 	if req.DryRun {
 		res.Outcome, res.Train = CutPreview, t
+		return res, nil
+	}
+	if !sc.Clean() && !req.Force {
+		res.Outcome, res.Train = CutExtraCommits, t
+		s.log.Info("hotfix refused: it ships more than the fix", "tag", t.Tag, "user", req.By, "extra", sc.Extras, "behind", sc.Behind)
+		s.audit(ctx, req.By, "hotfix", "", hotfixDetail(t), userErr("%s; it needs --force", sc.Summary()))
 		return res, nil
 	}
 	lease, ok, err := s.lockTrack(ctx, Hotfix)
@@ -78,26 +94,28 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 }
 
 // hotfixTrain is the hotfix train req asks for, not yet numbered: the
-// commit, the next hotfix tag on the newest staging tag's line, and what it
-// ships since that staging tag. A commit a hotfix already ships is refused.
-func (s *Service) hotfixTrain(ctx context.Context, req HotfixRequest, now time.Time, w Window) (Train, error) {
+// commit, the next hotfix tag on the newest staging tag's line, what it
+// ships since that staging tag, and its scope beyond the fix. A commit a
+// hotfix already ships is refused. The train is Forced when req.Force is
+// given and the scope is not clean.
+func (s *Service) hotfixTrain(ctx context.Context, req HotfixRequest, now time.Time, w Window) (Train, HotfixScope, error) {
 	commit, err := s.hotfixCommit(ctx, req.Ref)
 	if err != nil {
-		return Train{}, err
+		return Train{}, HotfixScope{}, err
 	}
 	tags, err := s.planTags(ctx)
 	if err != nil {
-		return Train{}, err
+		return Train{}, HotfixScope{}, err
 	}
 	tag, err := NextHotfixTag(tags)
 	if errors.Is(err, ErrNoStagingTag) {
-		return Train{}, userErr("%v", err)
+		return Train{}, HotfixScope{}, userErr("%v", err)
 	}
 	// A retyped hotfix must not tag and deploy the same commit again.
 	if dup, err := s.hotfixOf(ctx, tags, commit.SHA); err != nil {
-		return Train{}, err
+		return Train{}, HotfixScope{}, err
 	} else if dup != "" {
-		return Train{}, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, ShortSHA(commit.SHA), req.Ref)
+		return Train{}, HotfixScope{}, userErr("%s already ships %s (%s); nothing was done. Follow it in the channel, or `/train history`.", dup, ShortSHA(commit.SHA), req.Ref)
 	}
 	t := Train{Track: Hotfix, At: now, State: Scheduled, Tag: tag.String(), Commit: commit.SHA, Reason: req.Reason,
 		CutBy: req.By, ConfirmedBy: req.By, OffSchedule: true, Created: now, Updated: now,
@@ -105,10 +123,34 @@ func (s *Service) hotfixTrain(ctx context.Context, req HotfixRequest, now time.T
 	staging, _ := Newest(tags, Staging)
 	t.Previous = staging.String()
 	t.Candidate = Candidate{Tag: t.Tag, Commit: commit.SHA, CommitURL: commit.URL, Previous: t.Previous}
-	if cmp, err := s.repo.Compare(ctx, staging.Commit, commit.SHA); err == nil {
-		t.Candidate.Commits, t.Candidate.CompareURL = cmp.Total, cmp.URL
+	// Without its scope, a hotfix cannot say what rides along with the
+	// fix: it does not go.
+	sc, cmp, err := s.hotfixScope(ctx, tags, staging, commit.SHA)
+	if err != nil {
+		return t, sc, err
 	}
-	return t, nil
+	t.Candidate.Commits, t.Candidate.CompareURL = cmp.Total, cmp.URL
+	t.Candidate.Extra, t.Candidate.Behind = sc.Extras, sc.Behind
+	if !sc.Clean() {
+		t.Candidate.Beyond = sc.Beyond()
+	}
+	t.Forced = req.Force && !sc.Clean()
+	return t, sc, nil
+}
+
+// hotfixDetail is a hotfix's audit entry text: its tag, commit and
+// reason, the quiet window it went out in, and what a forced one ships
+// beyond the fix.
+func hotfixDetail(t Train) string {
+	d := t.Tag + " on " + ShortSHA(t.Commit) + ": " + t.Reason
+	if t.Window != "" {
+		d += " (during quiet window " + t.Window + ")"
+	}
+	if t.Forced {
+		c := t.Candidate
+		d += " (forced: " + scopeSummary(c.Extra, c.Beyond, c.Behind, t.Previous) + ")"
+	}
+	return d
 }
 
 // hotfixLocked starts hotfix t under the hotfix lock, which the launched
@@ -134,14 +176,7 @@ func (s *Service) hotfixLocked(ctx context.Context, req HotfixRequest, t Train, 
 	}
 	t.ID = free
 	return s.startTrain(ctx, t, starting{lease: lease, words: hotfixWords, by: req.By, action: "hotfix",
-		detail: func(t Train) string {
-			d := t.Tag + " on " + ShortSHA(t.Commit) + ": " + t.Reason
-			if t.Window != "" {
-				d += " (during quiet window " + t.Window + ")"
-			}
-			return d
-		},
-		save: s.store.CreateTrain})
+		detail: hotfixDetail, save: s.store.CreateTrain})
 }
 
 // freeHotfixTag returns tag, or the first hotfix tag after it on its line

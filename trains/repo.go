@@ -33,6 +33,9 @@ type Comparison struct {
 	// repository lists at once (GitHub: 250). Total counts them all.
 	Commits []Commit
 	Total   int
+	// Behind counts the commits reachable from base and not from head
+	// (GitHub's behind_by): zero when head builds on base.
+	Behind int
 	// URL is the compare view a person can open, empty when there is none.
 	URL string
 }

@@ -173,7 +173,7 @@ func TestPauseHoldsCutsNotHotfixes(t *testing.T) {
 	e := newEnv(t, at("2026-12-01 10:00"))
 	ctx := t.Context()
 	e.gh.AddTag("v0.5.0-staging.1", e.gh.Head("main"))
-	fix := e.gh.AddCommits("main", 2)[1]
+	fix := e.gh.AddCommits("main", 1)[0] // the fix alone: a hotfix in scope
 
 	pr, err := e.svc.Pause(ctx, trains.PauseRequest{Until: e.clock.Now().Add(2 * time.Hour), Reason: "mtest-val-01 re-roll", By: chainOps})
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 // Outcome says how a cut — of a dev, staging or hotfix train — went.
 type Outcome int
 
-// The outcomes of a cut. A hotfix ends in CutStarted, CutPreview or CutBusy.
+// The outcomes of a cut. A hotfix ends in CutStarted, CutPreview, CutBusy
+// or CutExtraCommits.
 const (
 	// CutStarted: the train is recorded, announced and on its way.
 	CutStarted Outcome = iota
@@ -32,6 +33,10 @@ const (
 	CutMissingHotfixes
 	// CutRunning: the track's train is already on its way; it continues.
 	CutRunning
+	// CutExtraCommits: a hotfix commit ships more than the fix — commits
+	// not yet in staging, or it lacks some of the staging tag's — and
+	// was not forced; nothing was done.
+	CutExtraCommits
 )
 
 // starting is a train about to start: what startTrain needs besides it.

@@ -133,6 +133,13 @@ type Candidate struct {
 	Previous   string   `json:"previous,omitempty"`
 	Commits    int      `json:"commits,omitempty"`
 	CompareURL string   `json:"compare_url,omitempty"`
+	// Extra counts, for a hotfix, the commits it ships besides the fix
+	// that are not yet in Beyond (the staging tag, or it and the newest
+	// hotfix since); Behind the commits of the staging tag it lacks. A
+	// hotfix ships either only when forced (HotfixScope).
+	Extra  int    `json:"extra,omitempty"`
+	Beyond string `json:"beyond,omitempty"`
+	Behind int    `json:"behind,omitempty"`
 	// Nothing says why there is nothing to ship, when there is not.
 	Nothing string `json:"nothing,omitempty"`
 }

@@ -15,7 +15,7 @@ func TestUnitPauseHoldsCutsNotHotfixes(t *testing.T) {
 	e := newUnitEnv(t, at("2026-12-01 10:00"))
 	ctx := t.Context()
 	e.repo.AddTag("v0.5.0-staging.1", e.repo.HeadOf("main"))
-	fix := e.repo.AddCommits("main", 2)[1]
+	fix := e.repo.AddCommits("main", 1)[0] // the fix alone: a hotfix in scope
 
 	pr, err := e.svc.Pause(ctx, trains.PauseRequest{Until: e.clock.Now().Add(2 * time.Hour), Reason: "mtest-val-01 re-roll", By: chainOps})
 	if err != nil || len(pr.Affected) != 0 {
@@ -26,7 +26,7 @@ func TestUnitPauseHoldsCutsNotHotfixes(t *testing.T) {
 		t.Fatalf("cut in window = %v %+v, %v", res.Outcome, res.Window, err)
 	}
 	hf, err := e.svc.Hotfix(ctx, trains.HotfixRequest{Ref: fix, Reason: "fix panic", By: validator})
-	if err != nil || !hf.InWindow() || hf.Train.Tag != "v0.5.0-hotfix.1" || hf.Train.Candidate.Commits != 2 {
+	if err != nil || !hf.InWindow() || hf.Train.Tag != "v0.5.0-hotfix.1" || hf.Train.Candidate.Commits != 1 {
 		t.Fatalf("hotfix = %+v, %v", hf, err)
 	}
 	e.svc.Wait()
@@ -167,6 +167,7 @@ func TestUnitHotfixOfABranchAndOfACommitOffTheReleaseBranch(t *testing.T) {
 		t.Fatalf("hotfix of a commit of release/0.5 (not its head): %+v, %v", res.Train, err)
 	}
 	e.svc.Wait()
+	e.repo.AddBranch("hotfix/panic", e.repo.HeadOf("main")) // cut from the staging tag
 	head := e.repo.AddCommit("hotfix/panic", "fix: panic", time.Time{})
 	res, err = e.svc.Hotfix(t.Context(), trains.HotfixRequest{Ref: "hotfix/panic", Reason: "second", By: validator})
 	if err != nil || res.Train.Commit != head {

@@ -160,15 +160,21 @@ func (r *Repo) Compare(ctx context.Context, base, head string) (trains.Compariso
 	if err != nil {
 		return trains.Comparison{}, err
 	}
-	inBase := r.ancestorsLocked(b)
+	inBase, inHead := r.ancestorsLocked(b), r.ancestorsLocked(h)
 	var cs []*memCommit
-	for sha := range r.ancestorsLocked(h) {
+	for sha := range inHead {
 		if !inBase[sha] {
 			cs = append(cs, r.commits[sha])
 		}
 	}
+	behind := 0
+	for sha := range inBase {
+		if !inHead[sha] {
+			behind++
+		}
+	}
 	slices.SortFunc(cs, func(x, y *memCommit) int { return x.seq - y.seq })
-	out := trains.Comparison{Total: len(cs), URL: repoURL + "/compare/" + b[:7] + "..." + h[:7]}
+	out := trains.Comparison{Total: len(cs), Behind: behind, URL: repoURL + "/compare/" + b[:7] + "..." + h[:7]}
 	for _, c := range cs[max(0, len(cs)-MaxCompare):] {
 		out.Commits = append(out.Commits, c.Commit)
 	}
