@@ -9,42 +9,33 @@ import (
 	"github.com/trainbot/trainbot/trains"
 )
 
+// reopener makes stores on fresh prefixes of the test Redis, and reopens
+// one as a restarted trainbot would (a new client on the same keys).
+type reopener map[*redisstore.Store]*redistest.Redis
+
+func (r reopener) open(t testing.TB, db *redistest.Redis) *redisstore.Store {
+	s, err := redisstore.New(db.NewClient(t, nil), db.Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r[s] = db
+	return s
+}
+
+func (r reopener) fresh(t testing.TB) *redisstore.Store { return r.open(t, redistest.New(t)) }
+
+func (r reopener) reopen(t testing.TB, s *redisstore.Store) *redisstore.Store { return r.open(t, r[s]) }
+
 func TestTagObjects(t *testing.T) {
 	t.Parallel()
-	open := func(t testing.TB, r *redistest.Redis) *redisstore.Store {
-		s, err := redisstore.New(r.NewClient(t, nil), r.Prefix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	prefixes := map[trains.TagObjectCache]*redistest.Redis{}
-	storagetest.RunTagObjects(t, func(t testing.TB) trains.TagObjectCache {
-		r := redistest.New(t)
-		s := open(t, r)
-		prefixes[s] = r
-		return s
-	}, func(t testing.TB, c trains.TagObjectCache) trains.TagObjectCache {
-		return open(t, prefixes[c])
-	})
+	r := reopener{}
+	storagetest.RunTagObjects(t, func(t testing.TB) trains.TagObjectCache { return r.fresh(t) },
+		func(t testing.TB, c trains.TagObjectCache) trains.TagObjectCache { return r.reopen(t, c.(*redisstore.Store)) })
 }
 
 func TestTagLines(t *testing.T) {
 	t.Parallel()
-	open := func(t testing.TB, r *redistest.Redis) *redisstore.Store {
-		s, err := redisstore.New(r.NewClient(t, nil), r.Prefix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	prefixes := map[trains.TagLineIndex]*redistest.Redis{}
-	storagetest.RunTagLines(t, func(t testing.TB) trains.TagLineIndex {
-		r := redistest.New(t)
-		s := open(t, r)
-		prefixes[s] = r
-		return s
-	}, func(t testing.TB, x trains.TagLineIndex) trains.TagLineIndex {
-		return open(t, prefixes[x])
-	})
+	r := reopener{}
+	storagetest.RunTagLines(t, func(t testing.TB) trains.TagLineIndex { return r.fresh(t) },
+		func(t testing.TB, x trains.TagLineIndex) trains.TagLineIndex { return r.reopen(t, x.(*redisstore.Store)) })
 }
