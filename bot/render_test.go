@@ -272,8 +272,9 @@ func TestRenderPreformatted(t *testing.T) {
 			if runes(body) > maxSectionText {
 				t.Fatalf("section of %d runes", runes(body))
 			}
-			inner, ok := strings.CutPrefix(body, "```")
-			if inner, ok = strings.CutSuffix(inner, "```"); !ok || strings.Contains(inner, "```") {
+			inner, opened := strings.CutPrefix(body, "```")
+			inner, closed := strings.CutSuffix(inner, "```")
+			if !opened || !closed || strings.Contains(inner, "```") {
 				t.Fatalf("section not one fenced block: %.60q…", body)
 			}
 			if strings.Count(inner, "&") != strings.Count(inner, ";") {
