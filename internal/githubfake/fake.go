@@ -136,6 +136,7 @@ type Fake struct {
 	faults      []*queuedFault
 	nextRunID   int64
 	nextWorkflo int64
+	files       *files // contents.go and pulls.go; made on first use
 }
 
 // New starts a fake GitHub for the test and closes it when the test ends.
@@ -426,6 +427,7 @@ func (f *Fake) route(ex *exchange) {
 		} else {
 			writeError(ex.w, http.StatusNotFound, "Not Found")
 		}
+	case f.routeFiles(ex): // contents, ref updates, pull requests: answered
 	default:
 		f.t.Errorf("githubfake: no route for %s %s", m, ex.r.URL.Path)
 		writeError(ex.w, http.StatusNotFound, "Not Found")
