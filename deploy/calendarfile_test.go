@@ -132,8 +132,10 @@ func TestPublishCalendarReadsAgainOnceWhenSomeoneCommitsMeanwhile(t *testing.T) 
 	// Between trainbot's read and its write, a person commits the file:
 	// GitHub answers 409 "… does not match …" to the write.
 	hc.Transport = &hookTransport{base: hc.Transport,
-		match:  func(r *http.Request) bool { return r.Method == http.MethodPut },
-		before: func() { fake.SetFile("main", trains.CalendarPath, "# Release calendar\n\nby hand, again\n", "docs: again") }}
+		match: func(r *http.Request) bool { return r.Method == http.MethodPut },
+		before: func() {
+			fake.SetFile("main", trains.CalendarPath, "# Release calendar\n\nby hand, again\n", "docs: again")
+		}}
 	gh, err := New(fake.Point(github.NewClient(hc)), Config{Owner: fake.Owner(), Repo: fake.Repo()}, WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
