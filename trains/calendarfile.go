@@ -16,8 +16,8 @@ import (
 // train: a failure is said in the thread and the train goes on.
 
 // CalendarPublisher writes the calendar file to the released repository.
-// It is a port of its own, not part of Repo: a repository that cannot
-// take a file (the dry run) simply has none.
+// It is a port of its own, not part of Repo: where trainbot does not
+// write files (the dry run, the console's local repository) there is none.
 type CalendarPublisher interface {
 	// PublishCalendar writes f to the release branch, unless the file
 	// there is already the same (SameCalendar): then it writes nothing and
@@ -126,7 +126,7 @@ func (s *Service) PublishCalendar(ctx context.Context, by string) (CalendarPubli
 		return CalendarPublished{}, errCalendarOff()
 	}
 	if s.calendar == nil {
-		return CalendarPublished{}, userErr("This trainbot does not write to the repository (a dry run), so the calendar file was not committed; `trainbot calendar` prints it. Nothing was changed.")
+		return CalendarPublished{}, userErr("This trainbot does not write files to the repository (a dry run, or the console), so the calendar file was not committed; `trainbot calendar` prints it. Nothing was changed.")
 	}
 	f, err := s.calendarFile(ctx, "requested by "+by)
 	if err != nil {
