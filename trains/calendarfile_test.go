@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trainbot/trainbot/internal/githubfake"
 	"github.com/trainbot/trainbot/trains"
@@ -64,6 +65,13 @@ func TestDevCutCommitsTheCalendarOnce(t *testing.T) {
 	}
 	if n := e.gh.Count("PUT", "contents/"); n != 1 {
 		t.Errorf("%d content writes after an unchanged publish, want 1", n)
+	}
+
+	// The calendar commit alone is not worth a train.
+	e.clock.Advance(7 * 24 * time.Hour)
+	again, err := e.svc.Cut(ctx, trains.CutRequest{Track: trains.Dev, By: releaser})
+	if err != nil || again.Outcome != trains.CutNothing || !strings.Contains(again.Plan.Nothing, "calendar") {
+		t.Errorf("cut with only the calendar commit = %v %q, %v", again.Outcome, again.Plan.Nothing, err)
 	}
 }
 
