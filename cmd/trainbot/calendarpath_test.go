@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,5 +37,29 @@ func TestCalendarPathSetting(t *testing.T) {
 				t.Errorf("TRAINBOT_CALENDAR_PATH=%q: got %q, %v", tc.val, c.CalendarPath, err)
 			}
 		})
+	}
+}
+
+// The console does not commit the calendar file into a local repository,
+// and says so: at start-up, and to `calendar --publish`. The repository is
+// left as it was.
+func TestConsoleDoesNotCommitTheCalendar(t *testing.T) {
+	clearEnv(t)
+	repo := gitRepo(t)
+	t.Setenv("TRAINBOT_DATA_DIR", t.TempDir())
+	t.Setenv("TRAINBOT_CALENDAR_PATH", trains.CalendarPath)
+	var out, errOut strings.Builder
+	e := env{stdin: strings.NewReader("calendar --publish\n"), stdout: &out, stderr: &errOut, clock: systemClock{}}
+	if err := run(t.Context(), []string{"console", "--repo", repo}, e); err != nil {
+		t.Fatalf("console: %v\n%s", err, errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{"does not commit the calendar file", "trainbot calendar > " + trains.CalendarPath, "does not write files to the repository"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(repo, trains.CalendarPath)); err == nil {
+		t.Error("the console wrote the calendar file into the repository")
 	}
 }
