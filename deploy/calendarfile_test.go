@@ -196,3 +196,22 @@ func TestCheckFilePath(t *testing.T) {
 		}
 	}
 }
+
+// Branch protection answered as a 422 (as GitHub answers a ref update on a
+// protected branch) is taken for protection too; other 422s are not.
+func TestPublishCalendarTakesA422NamingProtectionForProtection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.Fail(http.MethodPut, "contents/*", githubfake.Unprocessable("Protected branch update failed for refs/heads/main."))
+	pub, err := e.gh.PublishCalendar(t.Context(), calendarOf("| x |", "2026-05-12 14:00 UTC"))
+	if err != nil || pub.Outcome != trains.CalendarProposed || len(e.fake.Pulls()) != 1 {
+		t.Fatalf("publish = %+v, %v; pulls %+v", pub, err, e.fake.Pulls())
+	}
+
+	other := newEnv(t)
+	other.fake.Fail(http.MethodPut, "contents/*", githubfake.Unprocessable("Invalid request.\n\nFor 'properties/content', 12 is not a string."))
+	_, err = other.gh.PublishCalendar(t.Context(), calendarOf("| x |", "2026-05-12 14:00 UTC"))
+	if !errors.Is(err, trains.ErrRefused) || len(other.fake.Pulls()) != 0 {
+		t.Fatalf("publish after another 422 = %v; pulls %+v", err, other.fake.Pulls())
+	}
+}
