@@ -206,7 +206,7 @@ func (g *GitHub) setBranch(ctx context.Context, branch, sha string, move, exists
 		return nil
 	}
 	_, _, err := g.c.Git.UpdateRef(cctx, g.owner, g.name, &github.Reference{Ref: github.String(ref), Object: &github.GitObject{SHA: github.String(sha)}}, true)
-	return g.explain("reset the branch "+branch+" onto "+short(sha), writeContents, err)
+	return g.explain("reset the branch "+branch+" onto the release branch", writeContents, err)
 }
 
 // openPull finds the open pull request from pub.Branch to pub.Base and
