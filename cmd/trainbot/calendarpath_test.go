@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trainbot/trainbot/trains"
 )
@@ -49,7 +50,7 @@ func TestConsoleDoesNotCommitTheCalendar(t *testing.T) {
 	t.Setenv("TRAINBOT_DATA_DIR", t.TempDir())
 	t.Setenv("TRAINBOT_CALENDAR_PATH", trains.CalendarPath)
 	var out, errOut strings.Builder
-	e := env{stdin: strings.NewReader("calendar --publish\n"), stdout: &out, stderr: &errOut, clock: systemClock{}}
+	e := env{stdin: strings.NewReader("calendar --publish\n"), stdout: &out, stderr: &errOut, clock: calendarTestClock{}}
 	if err := run(t.Context(), []string{"console", "--repo", repo}, e); err != nil {
 		t.Fatalf("console: %v\n%s", err, errOut.String())
 	}
@@ -63,3 +64,8 @@ func TestConsoleDoesNotCommitTheCalendar(t *testing.T) {
 		t.Error("the console wrote the calendar file into the repository")
 	}
 }
+
+// calendarTestClock is the wall clock.
+type calendarTestClock struct{}
+
+func (calendarTestClock) Now() time.Time { return time.Now().UTC() }
