@@ -123,6 +123,7 @@ type Fake struct {
 	refs        map[string]string // "refs/tags/x" → object sha (commit or tag object)
 	tagObjects  map[string]*tagObject
 	workflows   map[string]*workflow
+	files       *files // contents.go and pulls.go; made on first use
 	runs        []*run
 	dispatches  []Dispatch
 	reviews     []Review
@@ -136,7 +137,6 @@ type Fake struct {
 	faults      []*queuedFault
 	nextRunID   int64
 	nextWorkflo int64
-	files       *files // contents.go and pulls.go; made on first use
 }
 
 // New starts a fake GitHub for the test and closes it when the test ends.
