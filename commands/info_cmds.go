@@ -35,6 +35,13 @@ func runCalendar(ctx context.Context, c *call) (trains.Message, error) {
 	if err := noArgs(c); err != nil {
 		return trains.Message{}, err
 	}
+	if c.given("publish") {
+		pub, err := c.h.deps.Service.PublishCalendar(ctx, c.req.User)
+		if err != nil {
+			return trains.Message{}, err
+		}
+		return trains.CalendarSaid(c.h.deps.Service.Config().CalendarPath, pub), nil
+	}
 	cal, err := c.h.deps.Service.Calendar(ctx, trains.CalendarOptions{Candidates: true})
 	if err != nil {
 		return trains.Message{}, err

@@ -178,7 +178,7 @@ func (c *call) usage(format string, args ...any) error {
 func table() []*command {
 	return []*command{
 		{name: "help", args: "[command]", summary: "what trainbot does and how to ask it", who: "anyone", run: runHelp},
-		{name: "calendar", summary: "the next four trains, quiet windows and recent hotfixes", who: "anyone", run: runCalendar},
+		{name: "calendar", flags: []flag{{name: "publish", does: "commits it to the repository's calendar file now (releasers), or updates its pull request when the branch is protected"}}, summary: "the next four trains, quiet windows and recent hotfixes", who: "anyone; releasers with --publish", run: runCalendar},
 		{name: "cut", args: "dev|staging", flags: []flag{{name: "force", does: "promotes staging without missing hotfixes"}, dryRun}, summary: "cut a train now", who: "releasers", run: runCut},
 		{name: "hotfix", args: "<sha|branch> <reason>", flags: []flag{{name: "force", does: "ships a commit that carries more than the fix: commits not yet in staging, or not built on the staging tag"}, dryRun}, summary: "tag and deploy a commit now, even in a quiet window: a fix on a branch cut from the staging tag", who: "releasers, validators, or the next train's on-call", run: runHotfix},
 		{name: "approve", args: "<train> [<dev tag>]", summary: "sign off what a staging train would ship, e.g. next-staging or staging-2026-12-09; naming the dev tag you saw refuses the approval if the candidate has changed", who: "validators", run: runApprove},

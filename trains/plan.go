@@ -64,6 +64,10 @@ func (s *Service) planWith(ctx context.Context, tags []TrainTag, track Track, no
 			if p.Comparison, err = s.repo.Compare(ctx, last.Commit, head.SHA); err != nil {
 				return p, fmt.Errorf("compare %s with the release branch: %w", last.Tag, err)
 			}
+			if onlyCalendarCommits(p.Comparison) {
+				p.Nothing = fmt.Sprintf("since %s the release branch has only trainbot's calendar commits", last.Tag)
+				return p, nil
+			}
 		}
 	case Staging:
 		if err := s.fillDates(ctx, tags); err != nil {

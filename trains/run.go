@@ -215,6 +215,9 @@ func (s *Service) step(ctx context.Context, t *Train, fence Fence) error {
 		s.replyQuiet(ctx, t.Message, Say(T("🏷️ Tagged "), C(t.Tag), T(" on "), C(ShortSHA(t.Commit)), T(".")))
 		return nil
 	case Tagged:
+		// The calendar file, after a dev train's tag: it never stops the
+		// train, and repeated after a crash it writes nothing new.
+		s.publishCalendarStep(ctx, *t)
 		next := Deploying
 		if s.cfg.PublishWorkflow != "" {
 			next = Publishing

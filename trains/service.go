@@ -32,6 +32,9 @@ type ServiceConfig struct {
 	// SlotGrace is how late a slot may still be acted on, e.g. after a
 	// restart (1 hour when zero); later, the train is skipped.
 	SlotGrace time.Duration
+	// CalendarPath is the repository path of the calendar file committed
+	// after each dev train's tag (TRAINBOT_CALENDAR_PATH); empty: off.
+	CalendarPath string
 }
 
 // Observer hears about trains that end; metrics implement it.
@@ -49,6 +52,9 @@ type Deps struct {
 	Log       *slog.Logger
 	// Observer may be nil.
 	Observer Observer
+	// Calendar writes the calendar file; nil when the repository cannot
+	// (the dry run): then the file is never written.
+	Calendar CalendarPublisher
 }
 
 // Service runs the use cases of trainbot: cutting, signing off, pausing,
@@ -63,6 +69,8 @@ type Service struct {
 	clock Clock
 	log   *slog.Logger
 	obs   Observer // may be nil
+	// calendar writes the calendar file; may be nil.
+	calendar CalendarPublisher
 
 	running sync.WaitGroup // trains launched and not yet stopped
 	wake    chan struct{}  // a train was queued for Run (buffered: one)
@@ -108,7 +116,7 @@ func NewService(cfg ServiceConfig, deps Deps) *Service {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, store: deps.Store, repo: deps.Repo, ann: deps.Announcer, roles: deps.Roles,
-		clock: deps.Clock, log: deps.Log, obs: deps.Observer, wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
+		clock: deps.Clock, log: deps.Log, obs: deps.Observer, calendar: deps.Calendar, wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
 }
 
 // Config returns the service's settings.

@@ -64,6 +64,11 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	if cfg.Repo == "" {
 		cfg.Repo = *repoDir
 	}
+	if cfg.CalendarPath != "" {
+		// The console never writes into the local repository's files or
+		// branches (someone may be working in it); no publisher is given.
+		fmt.Fprintf(e.stdout, "trainbot console: TRAINBOT_CALENDAR_PATH is set, but the console does not commit the calendar file to a local repository; write it with `trainbot calendar > %s`.\n", cfg.CalendarPath)
+	}
 	svc := trains.NewService(cfg, trains.Deps{Store: store, Repo: repo, Announcer: con.Announcer("#validators"),
 		Roles: roles, Clock: e.clock, Log: log.With("part", "trains")})
 	cmds, err := commandsFor(svc, log, nil) // no metrics in a terminal

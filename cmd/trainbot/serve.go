@@ -78,15 +78,21 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	var repo trains.Repo = ghRepo
+	var calendar trains.CalendarPublisher = ghRepo
 	if c.DryRun {
 		repo = deploy.DryRun(ghRepo, logWriter{log.With("part", "dry-run")})
+		calendar = nil
+		if c.CalendarPath != "" {
+			log.Info("dry run: the calendar file is not committed; trainbot calendar prints it", "path", c.CalendarPath)
+		}
 	}
 
 	groups := bot.NewGroups(api, bot.GroupsConfig{Clock: e.clock, Logger: log})
 	roles := bot.NewDirectory(c.Releasers, c.ChainOps, c.Validators, groups)
 	announcer := bot.NewAnnouncer(api, c.Channel, bot.WithAnnouncerLogger(log))
 	svc := trains.NewService(serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
-		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics})
+		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics,
+		Calendar: calendar})
 	cmds, err := commandsFor(svc, log, metrics)
 	if err != nil {
 		return err

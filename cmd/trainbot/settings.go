@@ -15,6 +15,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/trainbot/trainbot/deploy"
 	"github.com/trainbot/trainbot/trains"
 )
 
@@ -49,6 +50,7 @@ type Settings struct {
 	InitialLine      string `envconfig:"TRAINBOT_INITIAL_LINE" default:"0.1.0" desc:"line when the repo has no train tags"`
 	StagingApprovals string `envconfig:"TRAINBOT_STAGING_APPROVALS" default:"1" desc:"validator sign-offs a staging train needs"`
 	ShutdownGrace    string `envconfig:"TRAINBOT_SHUTDOWN_GRACE" default:"20s" desc:"how long a stopping trainbot waits for running commands and train steps; a step cut short resumes at the next start"`
+	CalendarPath     string `envconfig:"TRAINBOT_CALENDAR_PATH" desc:"repository path of the calendar file committed at each dev cut (the RFC's: docs/governance/release-calendar.md); empty: off"`
 	HTTPAddr         string `envconfig:"TRAINBOT_HTTP_ADDR" default:":8080" desc:"address of /healthz, /readyz, /metrics and the calendar"`
 	ConsoleUser      string `envconfig:"TRAINBOT_CONSOLE_USER" default:"UCONSOLE" desc:"Slack user id the console acts as (a releaser unless listed otherwise)"`
 	LogLevel         string `envconfig:"TRAINBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
@@ -94,6 +96,9 @@ type Config struct {
 	ConsoleUser                  string
 	LogLevel                     string
 	AuditMax                     int
+	// CalendarPath is the repository path of the calendar file committed
+	// at each dev cut; empty: off.
+	CalendarPath string
 	// Retention is the age past which the embedded store deletes finished
 	// trains, deploy records, quiet windows and audit entries (0: never).
 	Retention time.Duration
@@ -261,6 +266,12 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	}
 	if c.ShutdownGrace, err = time.ParseDuration(s.ShutdownGrace); err != nil || c.ShutdownGrace < 0 || c.ShutdownGrace > time.Hour {
 		bad("TRAINBOT_SHUTDOWN_GRACE", "%q is not a duration from 0s to 1h, such as 20s", s.ShutdownGrace)
+	}
+	if s.CalendarPath != "" {
+		if err := deploy.CheckFilePath(s.CalendarPath); err != nil {
+			bad("TRAINBOT_CALENDAR_PATH", "%q is not a file path in the repository: write it relative to the repository's root with letters, digits, \".\", \"_\", \"-\" and \"/\" only, e.g. %s, or leave it empty to keep no calendar file", s.CalendarPath, trains.CalendarPath)
+		}
+		c.CalendarPath = s.CalendarPath
 	}
 	if _, _, err := net.SplitHostPort(s.HTTPAddr); err != nil {
 		bad("TRAINBOT_HTTP_ADDR", "%q is not host:port, e.g. :8080", s.HTTPAddr)

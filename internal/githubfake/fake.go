@@ -115,6 +115,7 @@ type Fake struct {
 	refs        map[string]string // "refs/tags/x" → object sha (commit or tag object)
 	tagObjects  map[string]*tagObject
 	workflows   map[string]*workflow
+	files       *files // contents.go and pulls.go; made on first use
 	runs        []*run
 	dispatches  []Dispatch
 	reviews     []Review
@@ -422,6 +423,7 @@ func (f *Fake) route(ex *exchange) {
 		} else {
 			writeError(ex.w, http.StatusNotFound, "Not Found")
 		}
+	case f.routeFiles(ex): // contents, ref updates, pull requests: answered
 	default:
 		f.t.Errorf("githubfake: no route for %s %s", m, ex.r.URL.Path)
 		writeError(ex.w, http.StatusNotFound, "Not Found")

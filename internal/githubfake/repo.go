@@ -489,7 +489,7 @@ func (f *Fake) getBranch(ex *exchange, name string) {
 	writeJSON(ex, http.StatusOK, map[string]any{
 		"name":      name,
 		"commit":    f.commitJSON(ex, f.commits[sha]),
-		"protected": false,
+		"protected": f.protectedLocked(name),
 	})
 }
 

@@ -145,7 +145,7 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	}
 	roles := bot.NewDirectory([]string{Releaser}, []string{ChainOps}, []string{Validator, Val2, Releaser}, nil)
 	svc := trains.NewService(cfg, trains.Deps{Store: store, Repo: repo, Announcer: announcer, Roles: roles, Clock: clock,
-		Log: Logger(t)})
+		Log: Logger(t), Calendar: repo})
 	st := &Stack{T: t, Clock: clock, GH: gh, Store: store, Ann: ann, Svc: svc, Roles: roles, Cfg: cfg, Stop: cancel}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(ctx) }()
