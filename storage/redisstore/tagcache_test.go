@@ -30,12 +30,16 @@ func TestTagObjects(t *testing.T) {
 	t.Parallel()
 	r := reopener{}
 	storagetest.RunTagObjects(t, func(t testing.TB) trains.TagObjectCache { return r.fresh(t) },
-		func(t testing.TB, c trains.TagObjectCache) trains.TagObjectCache { return r.reopen(t, c.(*redisstore.Store)) })
+		func(t testing.TB, c trains.TagObjectCache) trains.TagObjectCache {
+			return r.reopen(t, c.(*redisstore.Store))
+		})
 }
 
 func TestTagLines(t *testing.T) {
 	t.Parallel()
 	r := reopener{}
 	storagetest.RunTagLines(t, func(t testing.TB) trains.TagLineIndex { return r.fresh(t) },
-		func(t testing.TB, x trains.TagLineIndex) trains.TagLineIndex { return r.reopen(t, x.(*redisstore.Store)) })
+		func(t testing.TB, x trains.TagLineIndex) trains.TagLineIndex {
+			return r.reopen(t, x.(*redisstore.Store))
+		})
 }
