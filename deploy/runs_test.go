@@ -263,7 +263,7 @@ func TestPendingDeploymentApproval(t *testing.T) {
 	if err := e.gh.ReviewDeployment(t.Context(), run.ID, true, "LGTM, train v0.1.0-dev.1"); err != nil {
 		t.Fatal(err)
 	}
-	want := []githubfake.Review{{RunID: run.ID, EnvironmentIDs: []int64{env.ID}, State: "approved", Comment: "LGTM, train v0.1.0-dev.1"}}
+	want := []githubfake.Review{{RunID: run.ID, EnvironmentIDs: []int64{env.ID}, State: "approved", Comment: "LGTM, train v0.1.0-dev.1", User: githubfake.APIUser}}
 	if diff := cmp.Diff(want, e.fake.Reviews()); diff != "" {
 		t.Errorf("reviews (-want +got):\n%s", diff)
 	}

@@ -426,6 +426,8 @@ func (f *Fake) route(ex *exchange) {
 		} else {
 			writeError(ex.w, http.StatusNotFound, "Not Found")
 		}
+	case m == http.MethodGet && len(seg) == 4 && seg[0] == "actions" && seg[1] == "runs" && seg[3] == "approvals":
+		f.getApprovals(ex, seg[2])
 	default:
 		f.t.Errorf("githubfake: no route for %s %s", m, ex.r.URL.Path)
 		writeError(ex.w, http.StatusNotFound, "Not Found")
