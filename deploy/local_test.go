@@ -147,7 +147,7 @@ func TestLocal(t *testing.T) {
 	if err != nil || !run.Succeeded() || run.Ref != "v0.1.0-dev.2" || run.ID != 1 {
 		t.Errorf("FindDeployRun = %+v, %v", run, err)
 	}
-	if r, err := l.WaitRun(ctx, run.ID); err != nil || !r.Succeeded() || r.ID != run.ID {
+	if r, err := l.WaitRun(ctx, run.ID, false); err != nil || !r.Succeeded() || r.ID != run.ID {
 		t.Errorf("WaitRun = %+v, %v", r, err)
 	}
 	if runs, err := l.DeployRuns(ctx, start); err != nil || len(runs) != 0 {

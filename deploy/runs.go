@@ -244,13 +244,16 @@ func (g *GitHub) FindDeployRun(ctx context.Context, tag string, since time.Time)
 	return run, nil
 }
 
-// WaitRun follows a run until it completes and returns it, polling it
-// with conditional requests for at most Config.RunTimeout. A run waiting
-// for a deployment review stays waiting until someone (or
-// ReviewDeployment) reviews it. ErrNotFound: no such run.
+// WaitRun follows a run until it completes, or until whether its status
+// is "waiting" (a deployment review: a job references a GitHub
+// Environment whose required reviewers have not reviewed it) differs from
+// waiting, and returns it. It polls the run with conditional requests for
+// at most Config.RunTimeout. A run waiting for a review stays waiting
+// until one of the environment's reviewers reviews it on GitHub; trainbot
+// never does. ErrNotFound: no such run.
 //
 // GitHub API docs: https://docs.github.com/rest/actions/workflow-runs#get-a-workflow-run
-func (g *GitHub) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
+func (g *GitHub) WaitRun(ctx context.Context, id int64, waiting bool) (trains.Run, error) {
 	var run trains.Run
 	prev := ""
 	done, err := g.poll(ctx, g.cfg.RunTimeout, func(ctx context.Context) (bool, error) {
@@ -265,7 +268,7 @@ func (g *GitHub) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
 			g.log.InfoContext(ctx, "workflow run", slog.Int64("run", id), slog.String("status", run.Status), slog.String("url", run.URL))
 			prev = run.Status
 		}
-		return run.Completed(), nil
+		return run.Completed() || run.Waiting() != waiting, nil
 	})
 	if err != nil {
 		return run, fmt.Errorf("follow run %d: %w", id, err)
@@ -314,6 +317,13 @@ type pendingDeployment struct {
 		Name string `json:"name"`
 	} `json:"environment"`
 	CurrentUserCanApprove bool `json:"current_user_can_approve"`
+	Reviewers             []struct {
+		Type     string `json:"type"` // User or Team
+		Reviewer struct {
+			Login string `json:"login"`
+			Name  string `json:"name"`
+		} `json:"reviewer"`
+	} `json:"reviewers"`
 }
 
 // ReviewDeployment approves or rejects, with comment, every deployment the
