@@ -117,3 +117,25 @@ func TestEnvironmentGateUnknownRun(t *testing.T) {
 		t.Errorf("reviews of an unknown run: %v", err)
 	}
 }
+
+// A run waiting for a review is followed past RunTimeout, which bounds a
+// running deploy: reviewers may take a night to look.
+func TestWaitingRunOutlivesRunTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.RunTimeout = time.Hour })
+	id := gated(t, e)
+	start := e.clock.Now()
+	reviewed := false
+	e.gh.o.sleeper = SleeperFunc(func(ctx context.Context, d time.Duration) error {
+		e.clock.Advance(d)
+		if !reviewed && e.clock.Now().Sub(start) > 14*time.Hour {
+			e.fake.ReviewAs(id, "ana", "approved", "morning, ship it")
+			reviewed = true
+		}
+		return ctx.Err()
+	})
+	run, err := e.gh.WaitRun(t.Context(), id, true)
+	if err != nil || run.Waiting() {
+		t.Fatalf("WaitRun(waiting true) = %+v, %v; want the run approved after a night", run, err)
+	}
+}
