@@ -139,6 +139,7 @@ func TestDeployWaitsForApprovalThenDeploys(t *testing.T) {
 	mustContainAll(t, "the approval message", thread[approved], "Approved by bob for dev: “dev looks calm, ship it”", "5s")
 
 	edits := topEdits(st.Ann, tr)
+	t.Logf("thread:\n%s\ntop message:\n%s", strings.Join(thread, "\n"), strings.Join(edits, "\n---\n"))
 	if slicesIndex(edits, "waiting for approval") < 0 {
 		t.Errorf("the top message never showed waiting for approval:\n%s", strings.Join(edits, "\n---\n"))
 	}

@@ -51,3 +51,26 @@ func TestE2EDeployWaitsForEnvironmentApproval(t *testing.T) {
 		}
 	})
 }
+
+// A rejected deploy end to end: ana rejects it on GitHub with a comment;
+// the train fails, and the thread and top message quote her.
+func TestE2EDeployRejectedAtTheEnvironmentGate(t *testing.T) {
+	stores(t, func(t *testing.T, redisURL, prefix string) {
+		clock := trainstest.NewClock(at("2026-12-02 10:00"))
+		gh := githubfake.New(t, githubfake.WithClock(clock))
+		gh.SetRunSteps(1)
+		gh.RequireApproval("deploy-simple.yaml", githubfake.Environment{ID: 161171787, Name: "dev",
+			Reviewers: []githubfake.Reviewer{githubfake.User("ana")}})
+		gh.AddCommits("main", 2)
+		e := startServeWith(t, serveSetup{gh: gh, redisURL: redisURL, prefix: prefix, clock: clock})
+
+		contains(t, e.slash(eRel, "cut dev"), "v0.1.0-dev.1")
+		e.channelMessage("waits for approval", "Who can approve: ana.")
+		gh.ReviewAs(gh.Runs("deploy-simple.yaml")[0].ID, "ana", "rejected", "mtest-val-01 is re-rolling, not today")
+		e.channelMessage("Train failed", "ana rejected the deployment to dev", "not today")
+		e.channelMessage("Dev train v0.1.0-dev.1", "failed", "not today")
+		if n := gh.Count("POST", "actions/runs/"); n != 0 {
+			t.Errorf("trainbot sent %d POSTs to runs: it must never review", n)
+		}
+	})
+}
