@@ -240,3 +240,28 @@ func slicesIndex(texts []string, s string) int {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A run cancelled while it waits (or failed by GitHub after 30 days
+// without a review): the thread says it no longer waits and GitHub
+// recorded no review, and the train fails with the run's conclusion.
+func TestDeployCancelledWhileWaiting(t *testing.T) {
+	t.Parallel()
+	var st *trainstack.Stack
+	var done atomic.Bool
+	st = trainstack.New(t, at("2026-12-01 10:00"), trainstack.Options{BeforeSleep: func(ctx context.Context) error {
+		if _, said := st.Ann.Find(waitsText); said && !done.Swap(true) {
+			st.GH.SetRunStatus(deployRunID(t, st.GH), "completed", "cancelled")
+		}
+		return nil
+	}})
+	st.GH.RequireApproval("deploy-simple.yaml", devEnv)
+	st.GH.AddCommits("main", 2)
+	tr := cutDev(t, st)
+	if tr.State != trains.Failed || !strings.Contains(tr.Error, "the deploy run ended cancelled") || tr.Gate != nil {
+		t.Fatalf("train is %s (%q), gate %+v; want failed, cancelled", tr.State, tr.Error, tr.Gate)
+	}
+	thread := threadTexts(st.Ann, tr)
+	if countContaining(thread, "no longer waits for approval (completed); GitHub recorded no review") != 1 {
+		t.Errorf("thread:\n%s", strings.Join(thread, "\n"))
+	}
+}
