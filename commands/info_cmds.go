@@ -375,6 +375,20 @@ func runStats(ctx context.Context, c *call) (trains.Message, error) {
 			f("Skipped trains", strconv.Itoa(st.Skipped)),
 			f("Off-schedule cuts", strconv.Itoa(st.OffSchedule)),
 			f("Deployed / failed", fmt.Sprintf("%d / %d", st.Deployed, st.Failed)),
+			f("Waiting for approval", approvalWait(st)),
 		}},
 	}}, nil
+}
+
+// approvalWait says how long deploys waited at the GitHub Environments
+// gate: "1h 5m over 2 trains (33m on average)", or "none".
+func approvalWait(st trains.Stats) string {
+	if st.ApprovalWaits == 0 {
+		return "none"
+	}
+	if st.ApprovalWaits == 1 {
+		return trains.Duration(st.ApprovalWait) + " (1 train)"
+	}
+	return fmt.Sprintf("%s over %d trains (%s on average)", trains.Duration(st.ApprovalWait), st.ApprovalWaits,
+		trains.Duration(st.ApprovalWait/time.Duration(st.ApprovalWaits)))
 }

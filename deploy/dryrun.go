@@ -22,7 +22,8 @@ type dryRun struct {
 
 // DryRun wraps repo so that nothing changes (TRAINBOT_DRY_RUN): reads
 // (Tags, TagDate, Head, Commit, Branch, BranchContaining, Compare,
-// Contains, DeployRuns, and WaitRun of a real run) pass through; every
+// Contains, DeployRuns, and WaitRun, PendingDeployments and
+// DeploymentReviews of a real run) pass through; every
 // write is not made but reported to out as a line "dry run: would …":
 //
 //   - CreateTag reports the tag it would make, after checking the
@@ -128,9 +129,23 @@ func (d *dryRun) FindDeployRun(_ context.Context, tag string, _ time.Time) (trai
 	return d.synthetic(tag), nil
 }
 
-func (d *dryRun) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
+func (d *dryRun) WaitRun(ctx context.Context, id int64, waiting bool) (trains.Run, error) {
 	if id == 0 {
 		return d.synthetic(""), nil
 	}
-	return d.repo.WaitRun(ctx, id)
+	return d.repo.WaitRun(ctx, id, waiting)
+}
+
+func (d *dryRun) PendingDeployments(ctx context.Context, id int64) ([]trains.PendingDeployment, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	return d.repo.PendingDeployments(ctx, id)
+}
+
+func (d *dryRun) DeploymentReviews(ctx context.Context, id int64) ([]trains.DeploymentReview, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	return d.repo.DeploymentReviews(ctx, id)
 }

@@ -43,7 +43,7 @@ func TestDryRunMakesNoWrites(t *testing.T) {
 	if err != nil || run.ID != 0 || !run.Succeeded() {
 		t.Errorf("FindDeployRun = %+v, %v", run, err)
 	}
-	if done, err := r.WaitRun(ctx, run.ID); err != nil || !done.Succeeded() {
+	if done, err := r.WaitRun(ctx, run.ID, false); err != nil || !done.Succeeded() {
 		t.Errorf("WaitRun(0) = %+v, %v", done, err)
 	}
 

@@ -414,9 +414,21 @@ func (l *Local) FindDeployRun(ctx context.Context, tag string, _ time.Time) (tra
 	return l.synthetic(id, tag, "workflow_dispatch"), ctx.Err()
 }
 
-// WaitRun returns at once a synthetic successful run with that id.
-func (l *Local) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
+// WaitRun returns at once a synthetic successful run with that id: a
+// local repository has no environments, so its runs never wait for a
+// review.
+func (l *Local) WaitRun(ctx context.Context, id int64, _ bool) (trains.Run, error) {
 	return l.synthetic(id, "", "workflow_dispatch"), ctx.Err()
+}
+
+// PendingDeployments returns none: local runs never wait for a review.
+func (l *Local) PendingDeployments(ctx context.Context, _ int64) ([]trains.PendingDeployment, error) {
+	return nil, ctx.Err()
+}
+
+// DeploymentReviews returns none: local runs are never reviewed.
+func (l *Local) DeploymentReviews(ctx context.Context, _ int64) ([]trains.DeploymentReview, error) {
+	return nil, ctx.Err()
 }
 
 // DeployRuns returns none: nothing deploys from a local repository.

@@ -159,8 +159,15 @@ func TestLocal(t *testing.T) {
 	if err != nil || !run.Succeeded() || run.Ref != "v0.1.0-dev.2" || run.ID != 1 {
 		t.Errorf("FindDeployRun = %+v, %v", run, err)
 	}
-	if r, err := l.WaitRun(ctx, run.ID); err != nil || !r.Succeeded() || r.ID != run.ID {
+	if r, err := l.WaitRun(ctx, run.ID, false); err != nil || !r.Succeeded() || r.ID != run.ID {
 		t.Errorf("WaitRun = %+v, %v", r, err)
+	}
+	// A local repository has no environments: its runs never wait.
+	if p, err := l.PendingDeployments(ctx, run.ID); err != nil || len(p) != 0 {
+		t.Errorf("PendingDeployments = %+v, %v", p, err)
+	}
+	if r, err := l.DeploymentReviews(ctx, run.ID); err != nil || len(r) != 0 {
+		t.Errorf("DeploymentReviews = %+v, %v", r, err)
 	}
 	if runs, err := l.DeployRuns(ctx, start); err != nil || len(runs) != 0 {
 		t.Errorf("DeployRuns = %+v, %v", runs, err)

@@ -109,6 +109,15 @@ func TestPathParametersEscaped(t *testing.T) {
 	if got, want := lastRaw(t, fake), repo+"actions/runs/424242/pending_deployments"; got != want {
 		t.Errorf("ReviewDeployment went to %s, want %s", got, want)
 	}
+	// The hand-built reads of the Environments gate.
+	_, _ = g.PendingDeployments(ctx, 424242)
+	if got, want := lastRaw(t, fake), repo+"actions/runs/424242/pending_deployments"; got != want {
+		t.Errorf("PendingDeployments went to %s, want %s", got, want)
+	}
+	_, _ = g.DeploymentReviews(ctx, 424242)
+	if got, want := lastRaw(t, fake), repo+"actions/runs/424242/approvals"; got != want {
+		t.Errorf("DeploymentReviews went to %s, want %s", got, want)
+	}
 	for _, r := range fake.Requests() {
 		if !strings.HasPrefix(r.RawPath, repo) {
 			t.Errorf("a request left the repository: %s %s", r.Method, r.RawPath)

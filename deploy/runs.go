@@ -252,16 +252,25 @@ func (g *GitHub) FindDeployRun(ctx context.Context, tag string, since time.Time)
 	return run, nil
 }
 
-// WaitRun follows a run until it completes and returns it, polling it
-// with conditional requests for at most Config.RunTimeout. A run waiting
-// for a deployment review stays waiting until someone (or
-// ReviewDeployment) reviews it. ErrNotFound: no such run.
+// WaitRun follows a run until it completes, or until whether its status
+// is "waiting" (a deployment review: a job references a GitHub
+// Environment whose required reviewers have not reviewed it) differs from
+// waiting, and returns it. It polls the run with conditional requests for
+// at most Config.RunTimeout, or, with waiting true, for as long as GitHub
+// lets a run wait for a review (30 days, then it fails the run): a run
+// waiting for a review stays waiting until one of the environment's
+// reviewers reviews it on GitHub; trainbot never does. ErrNotFound: no
+// such run.
 //
 // GitHub API docs: https://docs.github.com/rest/actions/workflow-runs#get-a-workflow-run
-func (g *GitHub) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
+func (g *GitHub) WaitRun(ctx context.Context, id int64, waiting bool) (trains.Run, error) {
 	var run trains.Run
 	prev := ""
-	done, err := g.poll(ctx, g.cfg.RunTimeout, func(ctx context.Context) (bool, error) {
+	bound := g.cfg.RunTimeout
+	if waiting {
+		bound = max(bound, reviewTimeout)
+	}
+	done, err := g.poll(ctx, bound, func(ctx context.Context) (bool, error) {
 		cctx, cancel := g.call(ctx)
 		r, _, err := g.c.Actions.GetWorkflowRunByID(cctx, g.owner, g.name, id)
 		cancel()
@@ -273,16 +282,21 @@ func (g *GitHub) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
 			g.log.InfoContext(ctx, "workflow run", slog.Int64("run", id), slog.String("status", run.Status), slog.String("url", run.URL))
 			prev = run.Status
 		}
-		return run.Completed(), nil
+		return run.Completed() || run.Waiting() != waiting, nil
 	})
 	if err != nil {
 		return run, fmt.Errorf("follow run %d: %w", id, err)
 	}
 	if !done {
-		return run, fmt.Errorf("run %d is still %s after %s: see %s", id, run.Status, g.cfg.RunTimeout, run.URL)
+		return run, fmt.Errorf("run %d is still %s after %s: see %s", id, run.Status, bound, run.URL)
 	}
 	return run, nil
 }
+
+// reviewTimeout is how long GitHub lets a job wait for a deployment
+// review before it fails it ("If a job is not approved within 30 days, it
+// will automatically fail"), and a day more.
+const reviewTimeout = 31 * 24 * time.Hour
 
 // DeployRuns lists the deploy workflow's runs created at or after since,
 // oldest first, every page (GitHub stops at 1000).
@@ -322,6 +336,13 @@ type pendingDeployment struct {
 		Name string `json:"name"`
 	} `json:"environment"`
 	CurrentUserCanApprove bool `json:"current_user_can_approve"`
+	Reviewers             []struct {
+		Type     string `json:"type"` // User or Team
+		Reviewer struct {
+			Login string `json:"login"`
+			Name  string `json:"name"`
+		} `json:"reviewer"`
+	} `json:"reviewers"`
 }
 
 // ReviewDeployment approves or rejects, with comment, every deployment the

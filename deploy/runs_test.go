@@ -37,7 +37,7 @@ func cut(ctx context.Context, r trains.Repo, clock trains.Clock, tag, commit str
 	if err != nil {
 		return run, err
 	}
-	return r.WaitRun(ctx, run.ID)
+	return r.WaitRun(ctx, run.ID, false)
 }
 
 func TestTrainRequestCost(t *testing.T) {
@@ -263,12 +263,12 @@ func TestPendingDeploymentApproval(t *testing.T) {
 	if err := e.gh.ReviewDeployment(t.Context(), run.ID, true, "LGTM, train v0.1.0-dev.1"); err != nil {
 		t.Fatal(err)
 	}
-	want := []githubfake.Review{{RunID: run.ID, EnvironmentIDs: []int64{env.ID}, State: "approved", Comment: "LGTM, train v0.1.0-dev.1"}}
+	want := []githubfake.Review{{RunID: run.ID, EnvironmentIDs: []int64{env.ID}, State: "approved", Comment: "LGTM, train v0.1.0-dev.1", User: githubfake.APIUser}}
 	if diff := cmp.Diff(want, e.fake.Reviews()); diff != "" {
 		t.Errorf("reviews (-want +got):\n%s", diff)
 	}
 	e.fake.SetRunSteps(1)
-	done, err := e.gh.WaitRun(t.Context(), run.ID)
+	done, err := e.gh.WaitRun(t.Context(), run.ID, false)
 	if err != nil || !done.Succeeded() {
 		t.Errorf("WaitRun = %+v, %v", done, err)
 	}
@@ -290,12 +290,12 @@ func TestWaitRun(t *testing.T) {
 	id := e.fake.StartRun("deploy-simple.yaml", "v0.1.0-dev.1", e.fake.Head("main"), "workflow_dispatch")
 	e.fake.SetConclusion("deploy-simple.yaml", "failure")
 	e.fake.SetRunSteps(3)
-	run, err := e.gh.WaitRun(t.Context(), id)
+	run, err := e.gh.WaitRun(t.Context(), id, false)
 	if err != nil || !run.Completed() || run.Conclusion != "success" || run.ID != id {
 		// The run was started before the conclusion changed: it keeps success.
 		t.Errorf("got %+v, %v", run, err)
 	}
-	if _, err := e.gh.WaitRun(t.Context(), 424242); !errors.Is(err, trains.ErrNotFound) {
+	if _, err := e.gh.WaitRun(t.Context(), 424242, false); !errors.Is(err, trains.ErrNotFound) {
 		t.Errorf("unknown run: %v", err)
 	}
 
@@ -303,7 +303,7 @@ func TestWaitRun(t *testing.T) {
 	e.fake.SetRunSteps(0)
 	e2 := e.gh
 	e2.cfg.RunTimeout = 10 * time.Minute
-	run, err = e2.WaitRun(t.Context(), stuck)
+	run, err = e2.WaitRun(t.Context(), stuck, false)
 	if err == nil || !strings.Contains(err.Error(), "still queued after 10m0s") || run.ID != stuck {
 		t.Errorf("a stuck run: %+v, %v", run, err)
 	}

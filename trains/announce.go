@@ -92,13 +92,17 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	if p.Track != "" {
 		t.Candidate = p.Candidate()
 	}
-	head := fmt.Sprintf("%s %s %s", stateIcon[t.State], t.Track.Title(), t.Tag)
+	icon, state := stateIcon[t.State], string(t.State)
+	if t.Gate != nil && !t.State.Final() {
+		icon, state = "⏳", state+" — waiting for approval"
+	}
+	head := fmt.Sprintf("%s %s %s", icon, t.Track.Title(), t.Tag)
 	if s.cfg.DryRun {
 		head += " (dry run)"
 	}
 	fields := []Field{
 		{Label: "Train", Value: Text{T(string(t.ID))}},
-		{Label: "State", Value: Text{T(string(t.State))}},
+		{Label: "State", Value: Text{T(state)}},
 		{Label: "Ships", Value: candidateText(t.Candidate)},
 		{Label: "Cut by", Value: person(t.CutBy)},
 	}
@@ -110,6 +114,16 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	}
 	if t.DeployURL != "" {
 		fields = append(fields, Field{Label: "Deploy run", Value: Text{L(fmt.Sprintf("run %d", t.DeployRunID), t.DeployURL)}})
+	}
+	if g := t.Gate; g != nil && !t.State.Final() {
+		v := append(g.where(), T(" since "), D(g.Since), T(" — "+g.who()+" can approve"))
+		if t.DeployURL != "" {
+			v = append(v, T(": "), L("review", t.DeployURL))
+		}
+		fields = append(fields, Field{Label: "Waiting for approval", Value: v})
+	}
+	if t.Waited > 0 {
+		fields = append(fields, Field{Label: "Waited for approval", Value: Text{T(Duration(t.Waited))}})
 	}
 	m := Message{Blocks: []Block{{Kind: Header, Text: Text{T(head)}}, {Kind: Fields, Fields: fields}}}
 	var notes []Text

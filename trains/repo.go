@@ -65,6 +65,11 @@ func (r Run) Title() string { return Commit{Message: r.Message}.Title() }
 // Completed reports whether the run has finished.
 func (r Run) Completed() bool { return r.Status == "completed" }
 
+// Waiting reports whether the run waits for a deployment review: a job
+// of it references a GitHub Environment whose required reviewers have not
+// yet approved or rejected it.
+func (r Run) Waiting() bool { return r.Status == "waiting" }
+
 // Succeeded reports whether the run finished with success.
 func (r Run) Succeeded() bool { return r.Completed() && r.Conclusion == "success" }
 
@@ -135,8 +140,19 @@ type Repo interface {
 	// since (a dispatch returns no run id) and returns it; ErrRunNotFound
 	// when none appears in time.
 	FindDeployRun(ctx context.Context, tag string, since time.Time) (Run, error)
-	// WaitRun follows a run until it completes and returns it.
-	WaitRun(ctx context.Context, id int64) (Run, error)
+	// WaitRun follows a run until it completes, or until whether it waits
+	// for a deployment review (Run.Waiting) differs from waiting, and
+	// returns it. With waiting false it returns a run that starts to wait
+	// for a review, so that the caller may say so; with waiting true, a
+	// run that no longer waits (reviewed, or ended). A repository whose
+	// runs never wait returns the completed run.
+	WaitRun(ctx context.Context, id int64, waiting bool) (Run, error)
+	// PendingDeployments returns the environments run id waits on for a
+	// review, with who may review each; none when it waits on none.
+	PendingDeployments(ctx context.Context, id int64) ([]PendingDeployment, error)
+	// DeploymentReviews returns the reviews of run id's deployments made
+	// so far, oldest first.
+	DeploymentReviews(ctx context.Context, id int64) ([]DeploymentReview, error)
 	// DeployRuns lists the deploy workflow's runs created at or after since.
 	DeployRuns(ctx context.Context, since time.Time) ([]Run, error)
 }

@@ -281,9 +281,23 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 		}
 		s.replyQuiet(ctx, t.Message, Say(T("👀 Following the deploy run: "), L(fmt.Sprintf("run %d", run.ID), run.URL)))
 	}
-	run, err := s.repo.WaitRun(ctx, t.DeployRunID)
+	run, err := s.repo.WaitRun(ctx, t.DeployRunID, t.Gate != nil)
 	if err != nil {
 		return err
+	}
+	switch {
+	case t.Gate == nil && run.Waiting():
+		return s.gateWaits(ctx, t, run, fence)
+	case t.Gate != nil && !run.Waiting():
+		if err := s.gateReviewed(ctx, t, run, fence); err != nil {
+			if run.Completed() {
+				s.recordDeploy(ctx, run, t.Track)
+			}
+			return err
+		}
+	}
+	if !run.Completed() {
+		return nil // follow it again, from the state it is in
 	}
 	s.recordDeploy(ctx, run, t.Track)
 	if !run.Succeeded() {

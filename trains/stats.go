@@ -20,6 +20,11 @@ type Stats struct {
 	OffSchedule int
 	// Deployed and Failed count trains by outcome.
 	Deployed, Failed int
+	// ApprovalWaits counts trains whose deploy run waited for a GitHub
+	// Environment's reviewers, and ApprovalWait is how long they waited in
+	// all (a wait still going on counts up to To).
+	ApprovalWaits int
+	ApprovalWait  time.Duration
 }
 
 // TueWedShare is the share of deploys on Tuesday or Wednesday, from 0 to 1,
@@ -64,6 +69,10 @@ func ComputeStats(from, to time.Time, deploys []DeployRecord, trains []Train) St
 		if t.OffSchedule {
 			s.OffSchedule++
 		}
+		if waited := t.Waited + t.gateWait(to); waited > 0 {
+			s.ApprovalWaits++
+			s.ApprovalWait += waited
+		}
 		switch t.State {
 		case Skipped:
 			s.Skipped++
@@ -74,4 +83,13 @@ func ComputeStats(from, to time.Time, deploys []DeployRecord, trains []Train) St
 		}
 	}
 	return s
+}
+
+// gateWait is how long t's deploy run has waited, up to now, for the
+// review it waits on; 0 when it waits on none.
+func (t Train) gateWait(now time.Time) time.Duration {
+	if t.Gate == nil || t.State.Final() {
+		return 0
+	}
+	return max(now.Sub(t.Gate.Since), 0)
 }

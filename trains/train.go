@@ -105,6 +105,12 @@ type Train struct {
 	DispatchedAt time.Time `json:"dispatched_at,omitzero"`
 	DeployRunID  int64     `json:"deploy_run_id,omitempty"`
 	DeployURL    string    `json:"deploy_url,omitempty"`
+	// Gate is the GitHub Environment review the deploy run waits on, while
+	// it waits; nil otherwise. It is stored before the thread is told, so
+	// that the thread is told once.
+	Gate *Gate `json:"gate,omitempty"`
+	// Waited is how long the deploy run waited for reviews, in all.
+	Waited time.Duration `json:"waited,omitempty"`
 	// Error says why a failed train failed.
 	Error string `json:"error,omitempty"`
 

@@ -25,6 +25,9 @@ type workflow struct {
 type Environment struct {
 	ID   int64
 	Name string
+	// Reviewers may approve or reject its deployments (up to six, as on
+	// GitHub); none: the user the API token belongs to (APIUser) alone.
+	Reviewers []Reviewer
 }
 
 type run struct {
@@ -94,6 +97,9 @@ type Review struct {
 	EnvironmentIDs []int64
 	State          string // approved or rejected
 	Comment        string
+	// User is the login of who reviewed: APIUser through the API,
+	// or whom the test named to ReviewAs.
+	User string
 }
 
 // AddWorkflow declares a workflow file that can be dispatched with the
@@ -552,75 +558,4 @@ func (f *Fake) getRun(ex *exchange, id string) {
 	}
 	writeJSON(ex, http.StatusOK, f.runJSON(ex, r))
 	f.read(r)
-}
-
-func (f *Fake) envJSON(e *Environment) map[string]any {
-	return map[string]any{
-		"id":       e.ID,
-		"node_id":  "EN_" + strconv.FormatInt(e.ID, 10),
-		"name":     e.Name,
-		"url":      "https://api.github.com/repos/" + f.owner + "/" + f.name + "/environments/" + e.Name,
-		"html_url": f.htmlURL("deployments/activity_log?environments_filter=" + e.Name),
-	}
-}
-
-func (f *Fake) getPending(ex *exchange, id string) {
-	r := f.runByPath(ex, id)
-	if r == nil {
-		return
-	}
-	out := []map[string]any{}
-	if r.status == "waiting" && r.approval != nil && !r.reviewed {
-		out = append(out, map[string]any{
-			"environment":              f.envJSON(r.approval),
-			"wait_timer":               0,
-			"wait_timer_started_at":    nil,
-			"current_user_can_approve": true,
-			"reviewers": []map[string]any{
-				{"type": "User", "reviewer": map[string]any{"login": "octocat", "id": 1}},
-			},
-		})
-	}
-	writeJSON(ex, http.StatusOK, out)
-}
-
-func (f *Fake) reviewPending(ex *exchange, id string) {
-	r := f.runByPath(ex, id)
-	if r == nil {
-		return
-	}
-	var req struct {
-		EnvironmentIDs []int64 `json:"environment_ids"`
-		State          string  `json:"state"`
-		Comment        string  `json:"comment"`
-	}
-	if !decode(ex, &req) {
-		return
-	}
-	if req.State != "approved" && req.State != "rejected" {
-		writeError(ex.w, http.StatusUnprocessableEntity, "Invalid request.\n\nstate must be approved or rejected")
-		return
-	}
-	if r.status != "waiting" || r.approval == nil || r.reviewed ||
-		len(req.EnvironmentIDs) != 1 || req.EnvironmentIDs[0] != r.approval.ID {
-		writeError(ex.w, http.StatusUnprocessableEntity, "No pending deployment requests to approve or reject")
-		return
-	}
-	f.reviews = append(f.reviews, Review{RunID: r.id, EnvironmentIDs: req.EnvironmentIDs, State: req.State, Comment: req.Comment})
-	r.reviewed = true
-	if req.State == "approved" {
-		r.status = "in_progress"
-	} else {
-		r.status, r.conclusion = "completed", "failure"
-	}
-	r.updated = f.now()
-	writeJSON(ex, http.StatusOK, []map[string]any{{
-		"id":          r.id*10 + 1,
-		"sha":         r.sha,
-		"ref":         r.branch,
-		"task":        "deploy",
-		"environment": r.approval.Name,
-		"created_at":  r.created.Format(time.RFC3339),
-		"updated_at":  r.updated.Format(time.RFC3339),
-	}})
 }

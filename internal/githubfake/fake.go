@@ -423,6 +423,8 @@ func (f *Fake) route(ex *exchange) {
 		} else {
 			writeError(ex.w, http.StatusNotFound, "Not Found")
 		}
+	case m == http.MethodGet && len(seg) == 4 && seg[0] == "actions" && seg[1] == "runs" && seg[3] == "approvals":
+		f.getApprovals(ex, seg[2])
 	case f.routeFiles(ex): // contents, ref updates, pull requests: answered
 	default:
 		f.t.Errorf("githubfake: no route for %s %s", m, ex.r.URL.Path)

@@ -76,6 +76,7 @@ func Run(t *testing.T, newHarness NewHarness) {
 		{"Audit", testAudit},
 		{"AuditBounded", testAuditBounded},
 		{"Deploys", testDeploys},
+		{"TrainGate", testTrainGate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

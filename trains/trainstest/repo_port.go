@@ -296,10 +296,23 @@ func (r *Repo) FindDeployRun(ctx context.Context, tag string, since time.Time) (
 	return run, nil
 }
 
-// WaitRun returns run id at once. ErrNotFound: no such run. A run still in
+// PendingDeployments returns none: the in-memory repository's runs never
+// wait on an environment.
+func (r *Repo) PendingDeployments(ctx context.Context, id int64) ([]trains.PendingDeployment, error) {
+	return nil, ctx.Err()
+}
+
+// DeploymentReviews returns none: no run of the in-memory repository is
+// reviewed.
+func (r *Repo) DeploymentReviews(ctx context.Context, id int64) ([]trains.DeploymentReview, error) {
+	return nil, ctx.Err()
+}
+
+// WaitRun returns run id at once: runs never wait on an environment here,
+// so waiting changes nothing. ErrNotFound: no such run. A run still in
 // progress is an error that is neither, as when GitHub's run outlasts the
 // wait.
-func (r *Repo) WaitRun(ctx context.Context, id int64) (trains.Run, error) {
+func (r *Repo) WaitRun(ctx context.Context, id int64, waiting bool) (trains.Run, error) {
 	unlock, err := r.enter(ctx, "WaitRun", fmt.Sprint(id))
 	if err != nil {
 		return trains.Run{}, err

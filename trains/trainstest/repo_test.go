@@ -243,14 +243,14 @@ func TestRepoRuns(t *testing.T) {
 	}
 
 	push := r.StartRun(trainstest.DeployWorkflow, "main", head, "push")
-	if _, err := r.WaitRun(ctx, push); err == nil || errors.Is(err, trains.ErrNotFound) {
+	if _, err := r.WaitRun(ctx, push, false); err == nil || errors.Is(err, trains.ErrNotFound) {
 		t.Errorf("waiting on a run in progress: %v", err)
 	}
 	r.CompleteRun(push, "success")
-	if got, err := r.WaitRun(ctx, push); err != nil || !got.Succeeded() {
+	if got, err := r.WaitRun(ctx, push, false); err != nil || !got.Succeeded() {
 		t.Errorf("wait run = %+v, %v", got, err)
 	}
-	if _, err := r.WaitRun(ctx, 1); !errors.Is(err, trains.ErrNotFound) {
+	if _, err := r.WaitRun(ctx, 1, false); !errors.Is(err, trains.ErrNotFound) {
 		t.Errorf("wait on no run: %v", err)
 	}
 	runs, err := r.DeployRuns(ctx, since.Add(time.Second))
