@@ -262,6 +262,9 @@ func (c *chaos) leaser(ctx context.Context, name, holder string) {
 		doubt    bool      // a call on the held lease failed since then
 		renewals int
 		lastTry  error // how the last TryLease ended
+		// unclearTry: a TryLease since the lease was last known not to be
+		// ours answered ErrUnclear, so it may have been granted.
+		unclearTry bool
 	)
 	for {
 		start := time.Now()
@@ -276,13 +279,21 @@ func (c *chaos) leaser(ctx context.Context, name, holder string) {
 				held, acked, doubt, renewals = l, time.Now(), false, 0
 			case o == "ok" && l.Holder == holder:
 				// Ours, though we were not told: an earlier TryLease that
-				// failed was applied.
-				if lastTry != nil && outcome(lastTry) == "unavailable" {
+				// failed was applied. Only one that answered ErrUnclear may
+				// have been; the last one answering ErrUnavailable is a
+				// finding unless an unclear one came before it.
+				if lastTry != nil && outcome(lastTry) == "unavailable" && !unclearTry {
 					c.find("d", "TryLease %s by %s answered ErrUnavailable, yet %s was granted (token %d): %v", name, holder, holder, l.Token, lastTry)
 				}
 				held, acked, doubt, renewals = l, time.Now(), true, 0
 			case o != "ok" && o != "unavailable" && o != "unclear":
 				c.find("other", "TryLease %s: %v", name, err)
+			}
+			switch {
+			case o == "unclear":
+				unclearTry = true
+			case o == "ok": // granted, found ours, or found another's: known now
+				unclearTry = false
 			}
 			lastTry = err
 		case renewals < 3:
