@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/go-github/v62/github"
 
@@ -40,8 +41,9 @@ func (g *GitHub) Branch(ctx context.Context, name string) (trains.Commit, error)
 // behind or identical: the branch contains it); then lists the branches
 // and returns one whose head is sha; then compares the others' heads with
 // sha in the order GitHub lists them, each head once, until one contains
-// it. Branches are compared by their heads' shas, not their names, which
-// the compare endpoint would need escaped.
+// it. Other branches are compared by their heads' shas, not their names,
+// which the compare endpoint would need escaped; the release branch by its
+// name unless it holds a "/".
 //
 // ErrNotFound: no branch contains sha, e.g. a commit of a fork, which
 // GitHub's commit and compare endpoints still answer. ErrRefused: the
@@ -53,13 +55,26 @@ func (g *GitHub) Branch(ctx context.Context, name string) (trains.Commit, error)
 // and https://docs.github.com/rest/branches/branches#list-branches
 func (g *GitHub) BranchContaining(ctx context.Context, sha string) (string, error) {
 	contains := func(head string) (bool, error) { return g.Contains(ctx, sha, head) }
-	// Compared by its head's sha, not its name, as the other branches:
-	// the compare endpoint reads an escaped "/" in a name as GitHub sees fit.
-	release, err := g.ref(ctx, "heads/"+g.cfg.Branch)
-	if err != nil {
-		return "", fmt.Errorf("read the release branch %s (TRAINBOT_BRANCH): %w", g.cfg.Branch, withoutNotFound(err))
+	// The release branch is compared by its name when the name has no "/"
+	// (the compare endpoint reads an escaped "/" as GitHub sees fit): one
+	// request; else by its head's sha, read first.
+	releaseHead := g.cfg.Branch
+	if strings.Contains(releaseHead, "/") {
+		release, err := g.ref(ctx, "heads/"+g.cfg.Branch)
+		if err != nil {
+			return "", fmt.Errorf("read the release branch %s (TRAINBOT_BRANCH): %w", g.cfg.Branch, withoutNotFound(err))
+		}
+		releaseHead = release.commit
 	}
-	if in, err := contains(release.commit); err != nil {
+	in, err := contains(releaseHead)
+	if errors.Is(err, trains.ErrNotFound) && releaseHead == g.cfg.Branch {
+		// sha is known (it was read before), so the branch may be missing:
+		// say which, as reading it does.
+		if _, rerr := g.ref(ctx, "heads/"+g.cfg.Branch); rerr != nil {
+			return "", fmt.Errorf("read the release branch %s (TRAINBOT_BRANCH): %w", g.cfg.Branch, withoutNotFound(rerr))
+		}
+	}
+	if err != nil {
 		return "", err
 	} else if in {
 		return g.cfg.Branch, nil
@@ -80,7 +95,9 @@ func (g *GitHub) BranchContaining(ctx context.Context, sha string) (string, erro
 			switch {
 			case b.GetCommit().GetSHA() == sha:
 				return b.GetName(), nil
-			case b.GetName() != g.cfg.Branch:
+			case b.GetName() == g.cfg.Branch:
+				releaseHead = b.GetCommit().GetSHA() // compared already
+			default:
 				others = append(others, branch{b.GetName(), b.GetCommit().GetSHA()})
 			}
 		}
@@ -90,7 +107,7 @@ func (g *GitHub) BranchContaining(ctx context.Context, sha string) (string, erro
 		}
 		opts.Page = resp.NextPage
 	}
-	compared := map[string]bool{release.commit: true}
+	compared := map[string]bool{releaseHead: true}
 	for _, b := range others {
 		if compared[b.head] {
 			continue

@@ -56,7 +56,7 @@ func TestBranchContaining(t *testing.T) {
 		compares        int // compare requests made
 	}{
 		{"on the release branch", onMain[0], "main", 1},
-		{"the release branch's head", onMain[2], "main", 0},
+		{"the release branch's head", onMain[2], "main", 1}, // compared by name: no read of its ref
 		{"on another branch", rel, "release/1", 2},
 		{"another branch's head", relTop, "release/1", 1},
 		{"a head listed last", hotHead, "zz-hot", 1},
@@ -68,6 +68,9 @@ func TestBranchContaining(t *testing.T) {
 		}
 		if n := e.fake.Count("GET", "compare/"); n != tt.compares {
 			t.Errorf("%s: %d compares, want %d", tt.name, n, tt.compares)
+		}
+		if n := e.fake.Count("GET", "git/ref/heads/main"); n != 0 {
+			t.Errorf("%s: the release branch's ref read %d times: it is compared by name", tt.name, n)
 		}
 	}
 
@@ -148,5 +151,34 @@ func TestDryRunPassesBranchesThrough(t *testing.T) {
 	}
 	if b, err := r.BranchContaining(t.Context(), head); err != nil || b != "main" {
 		t.Errorf("BranchContaining = %q, %v", b, err)
+	}
+}
+
+// A release branch whose name holds a "/" is compared by its head's sha,
+// read first; a missing release branch is named as a setting to fix.
+func TestBranchContainingReleaseBranchNames(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.Branch = "release/2026" })
+	ctx := t.Context()
+	e.fake.AddBranch("release/2026", e.fake.Head("main"))
+	on := e.fake.AddCommit("release/2026", "fix on the release branch", e.clock.Now())
+	e.fake.AddCommit("release/2026", "later", e.clock.Now())
+	if got, err := e.gh.BranchContaining(ctx, on); err != nil || got != "release/2026" {
+		t.Errorf("BranchContaining on release/2026 = %q, %v", got, err)
+	}
+	if n := e.fake.Count("GET", "git/ref/heads/release/2026"); n != 1 {
+		t.Errorf("release/2026's ref read %d times, want 1 (compared by sha)", n)
+	}
+	for _, r := range e.fake.Requests() {
+		if strings.HasPrefix(r.Route, "compare/") && strings.Contains(r.Route, "release") {
+			t.Errorf("compared by a name holding a slash: %s", r.Route)
+		}
+	}
+
+	gone := newEnv(t, func(c *Config) { c.Branch = "trunk" })
+	sha := gone.fake.Head("main")
+	_, err := gone.gh.BranchContaining(ctx, sha)
+	if err == nil || errors.Is(err, trains.ErrNotFound) || !strings.Contains(err.Error(), "read the release branch trunk (TRAINBOT_BRANCH)") {
+		t.Errorf("a missing release branch: %v; want it named as the setting, not as a commit on no branch", err)
 	}
 }

@@ -147,13 +147,25 @@ func trainCosts(t testing.TB, w world) costs {
 		})
 	}
 	restart()
+	// Each hotfix is a fix on a branch cut from the staging tag, as a
+	// hotfix in scope is (one of main would ship more than its fix).
+	staging, ok := fake.Tag(fmt.Sprintf("v0.%d.0-staging.3", w.lines))
+	if !ok {
+		t.Fatalf("%s: no staging tag v0.%d.0-staging.3 after two staging trains", w.name, w.lines)
+	}
 	for i := range 2 {
-		fix := fake.AddCommits("main", 1)[0]
+		branch := fmt.Sprintf("hotfix/panic-%d", i+1)
+		fake.AddBranch(branch, staging.Commit)
+		fix := fake.AddCommit(branch, "fix: panic", time.Time{})
 		out.hotfix[i] = measure(t, fake, func() {
-			if _, err := st.Svc.Hotfix(ctx, trains.HotfixRequest{Ref: fix, Reason: "panic", By: trainstack.Validator}); err != nil {
-				t.Fatalf("%s hotfix %d: %v", w.name, i+1, err)
+			res, err := st.Svc.Hotfix(ctx, trains.HotfixRequest{Ref: fix, Reason: "panic", By: trainstack.Validator})
+			if err != nil || res.Outcome != trains.CutStarted {
+				t.Fatalf("%s hotfix %d: %v, %v", w.name, i+1, res.Outcome, err)
 			}
 			st.Svc.Wait()
+			if tr := st.Train(res.Train.ID); tr.State != trains.Deployed {
+				t.Fatalf("%s hotfix %d ended %s, want deployed", w.name, i+1, tr.State)
+			}
 		})
 	}
 	return out
