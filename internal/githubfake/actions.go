@@ -375,6 +375,7 @@ func (f *Fake) runJSON(ex *exchange, r *run) map[string]any {
 		conclusion = r.conclusion
 	}
 	name := strings.TrimSuffix(strings.TrimSuffix(r.workflow, ".yaml"), ".yml")
+	runURL := f.apiURL(ex, "actions/runs/"+strconv.FormatInt(r.id, 10))
 	return map[string]any{
 		"id":               r.id,
 		"name":             name,
@@ -389,7 +390,7 @@ func (f *Fake) runJSON(ex *exchange, r *run) map[string]any {
 		"status":           r.status,
 		"conclusion":       conclusion,
 		"workflow_id":      w.id,
-		"url":              f.apiURL(ex, "actions/runs/"+strconv.FormatInt(r.id, 10)),
+		"url":              runURL,
 		"html_url":         f.runURL(r),
 		"created_at":       r.created.Format(time.RFC3339),
 		"updated_at":       r.updated.Format(time.RFC3339),
@@ -397,6 +398,16 @@ func (f *Fake) runJSON(ex *exchange, r *run) map[string]any {
 		"head_commit":      f.headCommitJSON(r.sha),
 		"actor":            userJSON(r.actor),
 		"triggering_actor": userJSON(r.trigger),
+		"pull_requests":    []any{},
+		"repository":       f.repoJSON(ex),
+		"head_repository":  f.repoJSON(ex),
+		"jobs_url":         runURL + "/jobs",
+		"logs_url":         runURL + "/logs",
+		"check_suite_url":  f.apiURL(ex, "check-suites/"+strconv.FormatInt(r.id+1000000, 10)),
+		"artifacts_url":    runURL + "/artifacts",
+		"cancel_url":       runURL + "/cancel",
+		"rerun_url":        runURL + "/rerun",
+		"workflow_url":     f.apiURL(ex, "actions/workflows/"+strconv.FormatInt(w.id, 10)),
 	}
 }
 
@@ -577,7 +588,7 @@ func (f *Fake) getPending(ex *exchange, id string) {
 			"wait_timer_started_at":    nil,
 			"current_user_can_approve": true,
 			"reviewers": []map[string]any{
-				{"type": "User", "reviewer": map[string]any{"login": "octocat", "id": 1}},
+				{"type": "User", "reviewer": userJSON("octocat")},
 			},
 		})
 	}
@@ -614,13 +625,22 @@ func (f *Fake) reviewPending(ex *exchange, id string) {
 		r.status, r.conclusion = "completed", "failure"
 	}
 	r.updated = f.now()
+	depID := r.id*10 + 1
+	depURL := f.apiURL(ex, "deployments/"+strconv.FormatInt(depID, 10))
 	writeJSON(ex, http.StatusOK, []map[string]any{{
-		"id":          r.id*10 + 1,
-		"sha":         r.sha,
-		"ref":         r.branch,
-		"task":        "deploy",
-		"environment": r.approval.Name,
-		"created_at":  r.created.Format(time.RFC3339),
-		"updated_at":  r.updated.Format(time.RFC3339),
+		"id":             depID,
+		"node_id":        "DE_" + strconv.FormatInt(depID, 10),
+		"url":            depURL,
+		"statuses_url":   depURL + "/statuses",
+		"repository_url": strings.TrimSuffix(f.apiURL(ex, ""), "/"),
+		"sha":            r.sha,
+		"ref":            r.branch,
+		"task":           "deploy",
+		"payload":        map[string]any{},
+		"description":    nil,
+		"environment":    r.approval.Name,
+		"creator":        userJSON(r.actor),
+		"created_at":     r.created.Format(time.RFC3339),
+		"updated_at":     r.updated.Format(time.RFC3339),
 	}})
 }
