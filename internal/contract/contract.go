@@ -389,6 +389,29 @@ func describe(what string, err error) []string {
 		case *openapi3.SchemaError:
 			ptr := "/" + strings.Join(e.JSONPointer(), "/")
 			out = append(out, fmt.Sprintf("%s at %s: %s", prefix, ptr, e.Reason))
+			// For a value that matches no alternative, say why it fails
+			// each: kin-openapi does not for anyOf.
+			if e.Schema == nil || !strings.Contains(e.Reason, "doesn't match any schema") {
+				return
+			}
+			alts, kind := e.Schema.OneOf, "oneOf"
+			if strings.Contains(e.Reason, "anyOf") {
+				alts, kind = e.Schema.AnyOf, "anyOf"
+			}
+			for i, alt := range alts {
+				if alt.Value == nil {
+					continue
+				}
+				name := alt.Ref[strings.LastIndex(alt.Ref, "/")+1:]
+				if sub := alt.Value.VisitJSON(e.Value, openapi3.MultiErrors()); sub != nil {
+					before := len(out)
+					walk(fmt.Sprintf("%s, as %s #%d %s,", prefix, kind, i, name), sub)
+					// The alternative's pointers are relative to the value.
+					for j := before; j < len(out); j++ {
+						out[j] = strings.Replace(out[j], ", at /", " at "+strings.TrimSuffix(ptr, "/")+"/", 1)
+					}
+				}
+			}
 		default:
 			if inner := errors.Unwrap(err); inner != nil && prefix != what {
 				walk(prefix, inner)

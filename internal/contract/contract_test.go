@@ -133,3 +133,24 @@ func TestUnknownRouteAndBadErrorBodyFail(t *testing.T) {
 		t.Errorf("an error body that is no basic-error: got %v", err)
 	}
 }
+
+func TestNoAlternativeMatchesSaysWhy(t *testing.T) {
+	v := mustGitHub(t)
+	body := `[{"environment":{"id":1,"node_id":"EN_1","name":"prod","url":"https://api.github.com/x","html_url":"https://github.com/x"},
+		"wait_timer":0,"wait_timer_started_at":null,"current_user_can_approve":true,
+		"reviewers":[{"type":"User","reviewer":{"login":"octocat","id":1}}]}]`
+	err := v.Check(Exchange{
+		Method: http.MethodGet, Path: "/repos/acme/chain/actions/runs/9/pending_deployments", Header: http.Header{},
+		Status: http.StatusOK, ResponseHeader: jsonHeader(), ResponseBody: []byte(body),
+	})
+	if err == nil {
+		t.Fatal("a reviewer with only login and id passed")
+	}
+	for _, want := range []string{`at /0/reviewers/0/reviewer: doesn't match any schema from "anyOf"`,
+		`answer, as anyOf #0 simple-user at /0/reviewers/0/reviewer/avatar_url: property "avatar_url" is missing`,
+		`answer, as anyOf #1 team at /0/reviewers/0/reviewer/slug: property "slug" is missing`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}
