@@ -45,6 +45,11 @@
 //     so (AdvanceRun, CompleteRun, SetRunStatus) or, after SetRunSteps(n),
 //     by one state every n reads of the run (a 304 counts as a read).
 //     There are no timers.
+//   - Every exchange under /repos/ — the request and the fake's answer —
+//     is checked against GitHub's own OpenAPI description
+//     (internal/contract); a mismatch beyond contract.Quirks fails the
+//     test, naming method, path, operation and field. WithoutContract
+//     turns the check off. See docs/contracts.md.
 //   - Fail queues fault responses for a route: 5xx, rate limits (primary,
 //     secondary, 429) and 422s, returned before the request is processed
 //     or, with Fault.AfterApply, after it (a 5xx that still created the
