@@ -1,8 +1,9 @@
 // Package contract holds the test servers to the vendors' own API
 // descriptions: an exchange with internal/githubfake — the request trainbot
 // sent and the answer the fake gave — is checked against GitHub's OpenAPI
-// description of its REST API (spec/github-rest-subset.json), with
-// github.com/getkin/kin-openapi.
+// description of its REST API (spec/github-rest-subset.json), and one with
+// internal/slackfake's Web API against Slack's (spec/slack_web_openapi_v2.json,
+// see Slack), with github.com/getkin/kin-openapi.
 //
 // GitHub loads the description once per test binary; Validator.Check
 // routes an exchange to its operation and validates the request
