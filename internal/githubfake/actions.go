@@ -381,6 +381,7 @@ func (f *Fake) runJSON(ex *exchange, r *run) map[string]any {
 		conclusion = r.conclusion
 	}
 	name := strings.TrimSuffix(strings.TrimSuffix(r.workflow, ".yaml"), ".yml")
+	runURL := f.apiURL(ex, "actions/runs/"+strconv.FormatInt(r.id, 10))
 	return map[string]any{
 		"id":               r.id,
 		"name":             name,
@@ -395,7 +396,7 @@ func (f *Fake) runJSON(ex *exchange, r *run) map[string]any {
 		"status":           r.status,
 		"conclusion":       conclusion,
 		"workflow_id":      w.id,
-		"url":              f.apiURL(ex, "actions/runs/"+strconv.FormatInt(r.id, 10)),
+		"url":              runURL,
 		"html_url":         f.runURL(r),
 		"created_at":       r.created.Format(time.RFC3339),
 		"updated_at":       r.updated.Format(time.RFC3339),
@@ -403,6 +404,16 @@ func (f *Fake) runJSON(ex *exchange, r *run) map[string]any {
 		"head_commit":      f.headCommitJSON(r.sha),
 		"actor":            userJSON(r.actor),
 		"triggering_actor": userJSON(r.trigger),
+		"pull_requests":    []any{},
+		"repository":       f.repoJSON(ex),
+		"head_repository":  f.repoJSON(ex),
+		"jobs_url":         runURL + "/jobs",
+		"logs_url":         runURL + "/logs",
+		"check_suite_url":  f.apiURL(ex, "check-suites/"+strconv.FormatInt(r.id+1000000, 10)),
+		"artifacts_url":    runURL + "/artifacts",
+		"cancel_url":       runURL + "/cancel",
+		"rerun_url":        runURL + "/rerun",
+		"workflow_url":     f.apiURL(ex, "actions/workflows/"+strconv.FormatInt(w.id, 10)),
 	}
 }
 

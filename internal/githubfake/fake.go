@@ -45,6 +45,11 @@
 //     so (AdvanceRun, CompleteRun, SetRunStatus) or, after SetRunSteps(n),
 //     by one state every n reads of the run (a 304 counts as a read).
 //     There are no timers.
+//   - Every exchange under /repos/ — the request and the fake's answer —
+//     is checked against GitHub's own OpenAPI description
+//     (internal/contract); a mismatch beyond contract.Quirks fails the
+//     test, naming method, path, operation and field. WithoutContract
+//     turns the check off. See docs/contracts.md.
 //   - Fail queues fault responses for a route: 5xx, rate limits (primary,
 //     secondary, 429) and 422s, returned before the request is processed
 //     or, with Fault.AfterApply, after it (a 5xx that still created the
@@ -54,10 +59,12 @@
 package githubfake
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -69,6 +76,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/trainbot/trainbot/internal/contract"
 	"github.com/trainbot/trainbot/trains"
 )
 
@@ -94,6 +102,11 @@ func WithRepo(owner, name string) Option {
 // does not carry "Authorization: Bearer <token>". By default any token,
 // or none, is accepted.
 func WithToken(token string) Option { return func(f *Fake) { f.token = token } }
+
+// WithoutContract turns off the check of every exchange against GitHub's
+// OpenAPI description (see internal/contract), for a test that sends
+// requests GitHub's description forbids on purpose.
+func WithoutContract() Option { return func(f *Fake) { f.noContract = true } }
 
 // DefaultBranch is the branch New creates with one root commit.
 const DefaultBranch = "main"
@@ -129,7 +142,9 @@ type Fake struct {
 	faults      []*queuedFault
 	nextRunID   int64
 	nextWorkflo int64
-	tokenUser   string // the login runs started through the API are by
+	tokenUser   string   // the login runs started through the API are by
+	noContract  bool     // WithoutContract: exchanges are not checked
+	allow       []string // deviations from GitHub the answer being written documents (contract.Exchange.Allow)
 }
 
 // New starts a fake GitHub for the test and closes it when the test ends.
@@ -151,6 +166,11 @@ func New(t testing.TB, opts ...Option) *Fake {
 		nextRunID:   9000,
 		nextWorkflo: 100,
 		tokenUser:   "octocat",
+	}
+	if _, bench := t.(*testing.B); bench {
+		// A benchmark measures trainbot, not the checker; tests check the
+		// same exchanges.
+		f.noContract = true
 	}
 	for _, o := range opts {
 		o(f)
@@ -296,10 +316,11 @@ func (f *Fake) SetRefsPageSize(n int) {
 	f.refsPage = n
 }
 
-// recorder captures the status written.
+// recorder captures the status and body written.
 type recorder struct {
 	http.ResponseWriter
 	status int
+	body   bytes.Buffer
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -313,6 +334,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
+	r.body.Write(b)
 	return r.ResponseWriter.Write(b)
 }
 
@@ -326,12 +348,15 @@ type exchange struct {
 
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
+	reqBody, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(reqBody))
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	path := r.URL.Path
 	route := ""
 	defer func() {
 		f.requests = append(f.requests, Request{Method: r.Method, Path: path, RawPath: r.URL.EscapedPath(), Route: route, Query: r.URL.RawQuery, Status: rec.status})
+		f.checkContract(r, reqBody, rec)
 		close(f.changed)
 		f.changed = make(chan struct{})
 	}()
@@ -366,6 +391,32 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.route(ex)
+}
+
+// checkContract fails the test when the exchange — r, with body reqBody,
+// and the answer rec recorded — does not match GitHub's OpenAPI
+// description, beyond contract.Quirks. Off with WithoutContract.
+func (f *Fake) checkContract(r *http.Request, reqBody []byte, rec *recorder) {
+	defer func() { f.allow = nil }()
+	if f.noContract || !strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/repos/") {
+		return // off, or a path the fake does not serve and has failed the test for already
+	}
+	v, err := contract.GitHub()
+	if err != nil {
+		f.t.Errorf("githubfake: %v", err)
+		return
+	}
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	err = v.Check(contract.Exchange{
+		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header, Body: reqBody,
+		Status: status, ResponseHeader: rec.Header(), ResponseBody: rec.body.Bytes(), Allow: f.allow,
+	})
+	if err != nil {
+		f.t.Errorf("githubfake: contract: %v", err)
+	}
 }
 
 // discard swallows a response.

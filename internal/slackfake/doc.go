@@ -35,4 +35,9 @@
 //	_, err = fake.Click(ctx, "U1", msg, "approve")
 //
 // A benchmark uses New and Close instead of NewForTest, and Stats.
+//
+// On a server made by NewForTest, every Web API call — the request and the
+// fake's answer — is checked against Slack's own description of the Web
+// API (internal/contract), and a mismatch beyond contract.SlackQuirks
+// fails the test. See docs/contracts.md.
 package slackfake
