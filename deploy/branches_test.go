@@ -182,3 +182,28 @@ func TestBranchContainingReleaseBranchNames(t *testing.T) {
 		t.Errorf("a missing release branch: %v; want it named as the setting, not as a commit on no branch", err)
 	}
 }
+
+// An orphan branch (gh-pages) shares no history with the others: GitHub
+// answers its compares 404 "No common ancestor", which means "not
+// contained", not a failure, so a commit on a branch listed after it is
+// still found.
+func TestBranchContainingPastAnOrphanBranch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	e.fake.AddOrphanCommit("aa-gh-pages", "site")
+	e.fake.AddBranch("zz-fix", e.fake.Head("main"))
+	fix := e.fake.AddCommit("zz-fix", "fix", e.clock.Now())
+	e.fake.AddCommit("zz-fix", "later", e.clock.Now())
+	if got, err := e.gh.BranchContaining(ctx, fix); err != nil || got != "zz-fix" {
+		t.Errorf("BranchContaining past an orphan branch = %q, %v; want zz-fix", got, err)
+	}
+	pages := e.fake.Head("aa-gh-pages")
+	if in, err := e.gh.Contains(ctx, pages, "main"); err != nil || in {
+		t.Errorf("Contains(orphan, main) = %v, %v; want false", in, err)
+	}
+	_, err := e.gh.Compare(ctx, pages, e.fake.Head("main"))
+	if !errors.Is(err, trains.ErrRefused) || !strings.Contains(err.Error(), "share no history") {
+		t.Errorf("Compare(orphan, main) = %v; want a refusal saying they share no history", err)
+	}
+}

@@ -511,6 +511,10 @@ func (g *GitHub) Compare(ctx context.Context, base, head string) (trains.Compari
 	cctx, cancel := g.call(ctx)
 	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.owner, g.name, base, head, nil)
 	cancel()
+	if unrelated(err) {
+		return trains.Comparison{}, fmt.Errorf("compare %s with %s: they share no history (one is on an unrelated branch, such as an orphan gh-pages): %w",
+			trains.ShortSHA(base), trains.ShortSHA(head), trains.ErrRefused)
+	}
 	if err != nil {
 		return trains.Comparison{}, g.explain("compare "+base+" with "+head, readContents, err)
 	}
@@ -543,6 +547,14 @@ func (g *GitHub) Log(ctx context.Context, ref string, limit int) ([]trains.Commi
 	return out, resp.NextPage != 0, nil
 }
 
+// unrelated reports whether err is GitHub's answer to a compare of two
+// histories with no common ancestor: 404 "No common ancestor between …".
+func unrelated(err error) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound &&
+		strings.HasPrefix(er.Message, "No common ancestor")
+}
+
 // Contains reports whether ancestor is reachable from descendant: the
 // comparison ancestor...descendant is identical or ahead. ErrNotFound:
 // either is unknown.
@@ -555,6 +567,9 @@ func (g *GitHub) Contains(ctx context.Context, ancestor, descendant string) (boo
 	cctx, cancel := g.call(ctx)
 	cmp, _, err := g.c.Repositories.CompareCommits(cctx, g.owner, g.name, ancestor, descendant, &github.ListOptions{PerPage: 1})
 	cancel()
+	if unrelated(err) {
+		return false, nil // no common history: neither contains the other
+	}
 	if err != nil {
 		return false, g.explain("check whether "+trains.ShortSHA(ancestor)+" is in "+trains.ShortSHA(descendant), readContents, err)
 	}
