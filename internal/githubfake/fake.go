@@ -316,28 +316,6 @@ func (f *Fake) SetRefsPageSize(n int) {
 	f.refsPage = n
 }
 
-// recorder captures the status and body written.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
-}
-
 // exchange is one request being answered, under f.mu.
 type exchange struct {
 	w      http.ResponseWriter
@@ -347,7 +325,7 @@ type exchange struct {
 }
 
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &recorder{ResponseWriter: w}
+	rec := &contract.Recorder{ResponseWriter: w}
 	reqBody, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(reqBody))
 	f.mu.Lock()
@@ -355,7 +333,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	route := ""
 	defer func() {
-		f.requests = append(f.requests, Request{Method: r.Method, Path: path, RawPath: r.URL.EscapedPath(), Route: route, Query: r.URL.RawQuery, Status: rec.status})
+		f.requests = append(f.requests, Request{Method: r.Method, Path: path, RawPath: r.URL.EscapedPath(), Route: route, Query: r.URL.RawQuery, Status: rec.Status})
 		f.checkContract(r, reqBody, rec)
 		close(f.changed)
 		f.changed = make(chan struct{})
@@ -396,7 +374,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // checkContract fails the test when the exchange — r, with body reqBody,
 // and the answer rec recorded — does not match GitHub's OpenAPI
 // description, beyond contract.Quirks. Off with WithoutContract.
-func (f *Fake) checkContract(r *http.Request, reqBody []byte, rec *recorder) {
+func (f *Fake) checkContract(r *http.Request, reqBody []byte, rec *contract.Recorder) {
 	if f.noContract || !strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/repos/") {
 		return // off, or a path the fake does not serve and has failed the test for already
 	}
@@ -405,13 +383,13 @@ func (f *Fake) checkContract(r *http.Request, reqBody []byte, rec *recorder) {
 		f.t.Errorf("githubfake: %v", err)
 		return
 	}
-	status := rec.status
+	status := rec.Status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	err = v.Check(contract.Exchange{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header, Body: reqBody,
-		Status: status, ResponseHeader: rec.Header(), ResponseBody: rec.body.Bytes(),
+		Status: status, ResponseHeader: rec.Header(), ResponseBody: rec.Body.Bytes(),
 	})
 	if err != nil {
 		f.t.Errorf("githubfake: contract: %v", err)
