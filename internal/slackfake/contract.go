@@ -13,8 +13,8 @@ import (
 // NewForTest, checks the exchange against Slack's description
 // (internal/contract), failing the test on a mismatch.
 func (s *Server) serveAPIChecked(w http.ResponseWriter, r *http.Request) {
-	t := s.contractT
-	if t == nil {
+	tp := s.contractT.Load()
+	if tp == nil {
 		s.serveAPI(w, r)
 		return
 	}
@@ -22,7 +22,7 @@ func (s *Server) serveAPIChecked(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(reqBody))
 	rec := &contract.Recorder{ResponseWriter: w}
 	s.serveAPI(rec, r)
-	checkSlack(t, r, reqBody, rec)
+	checkSlack(*tp, r, reqBody, rec)
 }
 
 func checkSlack(t testing.TB, r *http.Request, reqBody []byte, rec *contract.Recorder) {

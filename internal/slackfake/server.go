@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,8 +132,10 @@ type Server struct {
 	responses map[string]*responseURL // by path
 	respSeq   int
 
-	stats     Stats
-	contractT testing.TB // NewForTest: Web API exchanges are checked against Slack's description
+	stats Stats
+	// contractT, set by NewForTest once the server already serves, is the
+	// test Web API exchanges are checked for against Slack's description.
+	contractT atomic.Pointer[testing.TB]
 }
 
 // New starts a fake Slack server. Close it when done.
@@ -204,7 +207,7 @@ func NewForTest(t testing.TB, opts Options) *Server {
 		// A benchmark measures trainbot, not the checker (checking a
 		// 500-member group's answer costs more than serving it); tests
 		// check the same exchanges.
-		s.contractT = t
+		s.contractT.Store(&t)
 	}
 	t.Cleanup(s.Close)
 	return s
