@@ -113,6 +113,10 @@ type Train struct {
 	Waited time.Duration `json:"waited,omitempty"`
 	// Error says why a failed train failed.
 	Error string `json:"error,omitempty"`
+	// Live is whether the deployed tag was seen live (Verification), and
+	// Instances how many instances reported it.
+	Live      Verification `json:"live,omitempty"`
+	Instances int          `json:"instances,omitempty"`
 
 	// Candidate is what the train ships (or would, before its cut): shown
 	// in reminders and announcements.
