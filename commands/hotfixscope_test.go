@@ -60,13 +60,24 @@ func TestHotfixOfMoreThanTheFix(t *testing.T) {
 		t.Errorf("forced hotfix recorded as forced %v, reason %q; want forced, the reason without the flag", hf.Forced, hf.Reason)
 	}
 
-	// The way the refusal shows: a branch from the staging tag, the fix
-	// cherry-picked onto it.
-	h.GH.AddBranch("hotfix/empty-block", staging)
-	pick := h.GH.AddCommit("hotfix/empty-block", "fix: panic on empty block", h.Clock.Now())
-	got, refused = h.do(t, validator, "hotfix hotfix/empty-block fix the panic, without the rest")
+	// A fix on a branch from the staging tag now lacks what the forced
+	// hotfix shipped: deploying it would take that out of production.
+	h.GH.AddBranch("hotfix/from-staging", staging)
+	h.GH.AddCommit("hotfix/from-staging", "fix: another panic", h.Clock.Now())
+	got, refused = h.do(t, validator, "hotfix hotfix/from-staging another panic")
+	if !refused {
+		t.Fatalf("a hotfix leaving out v0.5.0-hotfix.1 went through: %s", got)
+	}
+	mustContain(t, got, "It does not build on the last hotfix, v0.5.0-hotfix.1: it lacks the fix of v0.5.0-hotfix.1",
+		"cut a branch from v0.5.0-hotfix.1", "--force", "Nothing was tagged or dispatched")
+
+	// The way the refusal shows: a branch from the newest hotfix, the
+	// fix on it.
+	h.GH.AddBranch("hotfix/empty-block", fix)
+	pick := h.GH.AddCommit("hotfix/empty-block", "fix: another panic", h.Clock.Now())
+	got, refused = h.do(t, validator, "hotfix hotfix/empty-block another panic, without the rest")
 	if refused {
-		t.Fatalf("a hotfix off the staging tag was refused: %s", got)
+		t.Fatalf("a hotfix off the last hotfix was refused: %s", got)
 	}
 	mustContain(t, got, "v0.5.0-hotfix.2", pick[:7], "is on its way")
 	for _, w := range []string{"Forced", "not yet in", "--force"} {

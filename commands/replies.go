@@ -154,7 +154,7 @@ func hotfixReply(r trains.HotfixResult, ref string) trains.Message {
 		}
 		text = append(text, trains.T(". "))
 		text = append(text, scopeText(r.Scope)...)
-		text = append(text, trains.T("\nA hotfix is an emergency patch off the staging tag: cut a branch from "), trains.C(r.Scope.Staging),
+		text = append(text, trains.T("\nA hotfix is an emergency patch off the staging tag: cut a branch from "), trains.C(r.Scope.Base()),
 			trains.T(", cherry-pick the fix onto it, and "), trains.C("/train hotfix <that branch> <reason>"),
 			trains.T(". To ship all of it anyway: "), trains.C("/train hotfix "+ref+" <reason> --force"),
 			trains.T(". Nothing was tagged or dispatched."))
@@ -168,7 +168,7 @@ func hotfixReply(r trains.HotfixResult, ref string) trains.Message {
 			if t.Forced {
 				text = append(text, trains.T("\nWith --force it goes ahead, announced as forced."))
 			} else {
-				text = append(text, trains.T("\nSo a real hotfix of it needs --force; or cut a branch from "), trains.C(r.Scope.Staging),
+				text = append(text, trains.T("\nSo a real hotfix of it needs --force; or cut a branch from "), trains.C(r.Scope.Base()),
 					trains.T(", cherry-pick the fix onto it, and hotfix that branch."))
 			}
 		}
@@ -220,6 +220,13 @@ func scopeText(sc trains.HotfixScope) trains.Text {
 		text = append(text, trains.T("It does not build on "), trains.C(sc.Staging),
 			trains.T(fmt.Sprintf(": it lacks %d commit%s staging has, which this deploy would take off staging.", sc.Behind, trains.Plural(sc.Behind, "", "s"))))
 	}
+	if sc.Lacks != "" {
+		if len(text) > 0 {
+			text = append(text, trains.T("\n"))
+		}
+		text = append(text, trains.T("It does not build on the last hotfix, "), trains.C(sc.Lacks),
+			trains.T(": it lacks the fix of "), trains.C(sc.Lacks), trains.T(", which this deploy would take out of production again."))
+	}
 	return text
 }
 
@@ -231,6 +238,9 @@ func forcedText(sc trains.HotfixScope) string {
 	}
 	if sc.Behind > 0 {
 		parts = append(parts, fmt.Sprintf("it lacks %d commit%s of %s", sc.Behind, trains.Plural(sc.Behind, "", "s"), sc.Staging))
+	}
+	if sc.Lacks != "" {
+		parts = append(parts, "it lacks the fix of "+sc.Lacks)
 	}
 	return strings.Join(parts, ", and ")
 }

@@ -61,6 +61,14 @@ func hotfixScopeText(c Candidate, staging string) Text {
 		}
 		out = append(out, T(fmt.Sprintf(" it lacks %d commit%s of %s, which leave staging with this deploy", c.Behind, Plural(c.Behind, "", "s"), staging)))
 	}
+	if c.Lacks != "" {
+		if len(out) > 0 {
+			out = append(out, T(", and"))
+		} else {
+			out = append(out, T("this hotfix does not build on "+c.Lacks+":"))
+		}
+		out = append(out, T(" it lacks the fix of "+c.Lacks+", which leaves production with this deploy"))
+	}
 	return append(out, T("."))
 }
 

@@ -72,7 +72,7 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 	}
 	if !sc.Clean() && !req.Force {
 		res.Outcome, res.Train = CutExtraCommits, t
-		s.log.Info("hotfix refused: it ships more than the fix", "tag", t.Tag, "user", req.By, "extra", sc.Extras, "behind", sc.Behind)
+		s.log.Info("hotfix refused: it ships more than the fix", "tag", t.Tag, "user", req.By, "extra", sc.Extras, "behind", sc.Behind, "lacks", sc.Lacks)
 		s.audit(ctx, req.By, "hotfix", "", hotfixDetail(t), userErr("%s; it needs --force", sc.Summary()))
 		return res, nil
 	}
@@ -130,7 +130,7 @@ func (s *Service) hotfixTrain(ctx context.Context, req HotfixRequest, now time.T
 		return t, sc, err
 	}
 	t.Candidate.Commits, t.Candidate.CompareURL = cmp.Total, cmp.URL
-	t.Candidate.Extra, t.Candidate.Behind = sc.Extras, sc.Behind
+	t.Candidate.Extra, t.Candidate.Behind, t.Candidate.Lacks = sc.Extras, sc.Behind, sc.Lacks
 	if !sc.Clean() {
 		t.Candidate.Beyond = sc.Beyond()
 	}
@@ -148,7 +148,7 @@ func hotfixDetail(t Train) string {
 	}
 	if t.Forced {
 		c := t.Candidate
-		d += " (forced: " + scopeSummary(c.Extra, c.Beyond, c.Behind, t.Previous) + ")"
+		d += " (forced: " + scopeSummary(c.Extra, c.Beyond, c.Behind, t.Previous, c.Lacks) + ")"
 	}
 	return d
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // A hotfix is "an emergency patch off the current staging tag" (RFC, tag
@@ -35,6 +36,11 @@ type HotfixScope struct {
 	// Behind counts the commits of the staging tag that the hotfix commit
 	// lacks: it does not build on the staging tag.
 	Behind int
+	// Lacks is the newest hotfix tag since the staging tag when the hotfix
+	// commit does not build on it: deploying it takes that hotfix's fix
+	// (and every earlier one on it) out of production again. Empty when
+	// there is no such hotfix or the commit builds on it.
+	Lacks string
 	// CompareURL is the compare view of the staging tag and the hotfix
 	// commit, empty when there is none.
 	CompareURL string
@@ -42,7 +48,7 @@ type HotfixScope struct {
 
 // Clean reports whether the hotfix ships its fix and nothing else: no
 // extra commit, and built on the staging tag.
-func (sc HotfixScope) Clean() bool { return sc.Extras == 0 && sc.Behind == 0 }
+func (sc HotfixScope) Clean() bool { return sc.Extras == 0 && sc.Behind == 0 && sc.Lacks == "" }
 
 // Beyond names what the extra commits are not in yet: the staging tag, or
 // it and the newest hotfix since.
@@ -53,36 +59,54 @@ func (sc HotfixScope) Beyond() string {
 	return sc.Staging + " or " + sc.Since
 }
 
-// Summary says in one line, for the audit log, what the hotfix ships
-// beyond the fix: "ships 3 commit(s) not yet in v0.5.0-staging.1 besides
-// the fix; lacks 2 commit(s) of v0.5.0-staging.1". Empty when Clean.
-func (sc HotfixScope) Summary() string {
-	return scopeSummary(sc.Extras, sc.Beyond(), sc.Behind, sc.Staging)
+// Base is the tag a hotfix branch should be cut from to ship its fix and
+// nothing else: the newest hotfix since the staging tag when the scope
+// knows of one, else the staging tag.
+func (sc HotfixScope) Base() string {
+	switch {
+	case sc.Lacks != "":
+		return sc.Lacks
+	case sc.Since != "":
+		return sc.Since
+	}
+	return sc.Staging
 }
 
-// scopeSummary is HotfixScope.Summary of extras commits not yet in beyond
-// and behind commits of staging lacking.
-func scopeSummary(extras int, beyond string, behind int, staging string) string {
-	s := ""
+// Summary says in one line, for the audit log, what the hotfix ships
+// beyond the fix: "ships 3 commit(s) not yet in v0.5.0-staging.1 besides
+// the fix; lacks 2 commit(s) of v0.5.0-staging.1; lacks the fix of
+// v0.5.0-hotfix.1". Empty when Clean.
+func (sc HotfixScope) Summary() string {
+	return scopeSummary(sc.Extras, sc.Beyond(), sc.Behind, sc.Staging, sc.Lacks)
+}
+
+// scopeSummary is HotfixScope.Summary of extras commits not yet in beyond,
+// behind commits of staging lacking, and the hotfix tag lacks whose fix
+// is missing.
+func scopeSummary(extras int, beyond string, behind int, staging, lacks string) string {
+	var parts []string
 	if extras > 0 {
-		s = fmt.Sprintf("ships %d commit(s) not yet in %s besides the fix", extras, beyond)
+		parts = append(parts, fmt.Sprintf("ships %d commit(s) not yet in %s besides the fix", extras, beyond))
 	}
 	if behind > 0 {
-		if s != "" {
-			s += "; "
-		}
-		s += fmt.Sprintf("lacks %d commit(s) of %s", behind, staging)
+		parts = append(parts, fmt.Sprintf("lacks %d commit(s) of %s", behind, staging))
 	}
-	return s
+	if lacks != "" {
+		parts = append(parts, "lacks the fix of "+lacks)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // hotfixScope measures what commit head ships beyond the staging tag and
 // the newest hotfix made since it (see HotfixScope). It compares the
 // staging tag with head, and, when head carries more than itself, the
 // newest hotfix tag since staging with head: a commit is extra when
-// neither holds it. Compare lists at most 250 commits (the newest); beyond
-// that the count is the smaller comparison's total, which is exact when
-// the hotfix tag builds on the staging tag, as one cut from it does.
+// neither holds it, and head lacks that hotfix when the second comparison
+// is behind. When head is the fix alone on the staging tag, one ancestry
+// check says whether it builds on that hotfix. Compare lists at most 250
+// commits (the newest); beyond that the count is the smaller comparison's
+// total, which is exact when the hotfix tag builds on the staging tag, as
+// one cut from it does.
 func (s *Service) hotfixScope(ctx context.Context, tags []TrainTag, staging TrainTag, head string) (HotfixScope, Comparison, error) {
 	sc := HotfixScope{Staging: staging.String()}
 	base, err := s.repo.Compare(ctx, staging.Commit, head)
@@ -90,16 +114,30 @@ func (s *Service) hotfixScope(ctx context.Context, tags []TrainTag, staging Trai
 		return sc, base, fmt.Errorf("compare %s with the hotfix commit %s: %w", staging, ShortSHA(head), err)
 	}
 	sc.Behind, sc.CompareURL = base.Behind, base.URL
+	since, ok := newestHotfixSince(tags, staging)
+	ok = ok && since.Commit != head
 	if base.Total <= 1 { // nothing new, or the fix alone
+		if ok {
+			in, err := s.repo.Contains(ctx, since.Commit, head)
+			if err != nil {
+				return sc, base, fmt.Errorf("check whether the hotfix commit %s builds on %s: %w", ShortSHA(head), since, err)
+			}
+			if !in {
+				sc.Lacks = since.String()
+			}
+		}
 		return sc, base, nil
 	}
 	cmps := []Comparison{base}
-	if since, ok := newestHotfixSince(tags, staging); ok && since.Commit != head {
+	if ok {
 		c, err := s.repo.Compare(ctx, since.Commit, head)
 		if err != nil {
 			return sc, base, fmt.Errorf("compare %s with the hotfix commit %s: %w", since, ShortSHA(head), err)
 		}
 		sc.Since = since.String()
+		if c.Behind > 0 {
+			sc.Lacks = since.String()
+		}
 		cmps = append(cmps, c)
 	}
 	sc.Extra, sc.Extras = extraCommits(head, cmps)

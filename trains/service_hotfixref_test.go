@@ -77,7 +77,7 @@ func TestHotfixOfABranchAndOfACommitOffTheReleaseBranch(t *testing.T) {
 		t.Fatalf("hotfix of a commit of release/0.5 (not its head): %+v, %v", res.Train, err)
 	}
 	e.svc.Wait()
-	e.gh.AddBranch("hotfix/panic", e.gh.Head("main")) // cut from the staging tag
+	e.gh.AddBranch("hotfix/panic", onRelease) // cut from the last hotfix, so it keeps its fix
 	head := e.gh.AddCommit("hotfix/panic", "fix: panic", e.clock.Now())
 	res, err = e.svc.Hotfix(t.Context(), trains.HotfixRequest{Ref: "hotfix/panic", Reason: "second", By: validator})
 	if err != nil || res.Train.Commit != head {

@@ -220,3 +220,61 @@ func short(sha string) string {
 	}
 	return sha
 }
+
+// A second hotfix cut from the staging tag, not from the first hotfix,
+// would take the first fix out of production when it deploys: it is
+// refused like any hotfix that ships more than itself, naming the hotfix it
+// lacks, and goes with --force.
+func TestHotfixThatLeavesOutThePreviousHotfixIsRefused(t *testing.T) {
+	t.Parallel()
+	e, staging, _, _ := hotfixScopeEnv(t)
+	ctx := t.Context()
+	e.gh.AddBranch("hotfix/a", staging)
+	e.gh.AddCommit("hotfix/a", "fix: panic", e.clock.Now())
+	res, err := e.svc.Hotfix(ctx, trains.HotfixRequest{Ref: "hotfix/a", Reason: "panic", By: validator})
+	if err != nil || res.Outcome != trains.CutStarted {
+		t.Fatalf("first hotfix = %v, %v", res.Outcome, err)
+	}
+	e.svc.Wait()
+
+	for _, name := range []string{"hotfix/b", "hotfix/c"} {
+		e.gh.AddBranch(name, staging)
+	}
+	// hotfix/b: the fix alone on the staging tag. hotfix/c: the fix on top
+	// of 2 commits of main, so ships extras as well.
+	fixB := e.gh.AddCommit("hotfix/b", "fix: the other panic", e.clock.Now())
+	e.gh.AddCommits("hotfix/c", 2)
+	e.gh.AddCommit("hotfix/c", "fix: the other panic, again", e.clock.Now())
+	cases := []struct {
+		ref    string
+		extras int
+	}{{"hotfix/b", 0}, {"hotfix/c", 2}}
+	for _, c := range cases {
+		res, err := e.svc.Hotfix(ctx, trains.HotfixRequest{Ref: c.ref, Reason: "other panic", By: validator})
+		if err != nil || res.Outcome != trains.CutExtraCommits {
+			t.Fatalf("%s: hotfix lacking v0.5.0-hotfix.1 = %v %+v, %v; want CutExtraCommits", c.ref, res.Outcome, res.Scope, err)
+		}
+		if res.Scope.Lacks != "v0.5.0-hotfix.1" || res.Scope.Clean() || res.Scope.Extras != c.extras {
+			t.Errorf("%s: scope = %+v, want it to lack v0.5.0-hotfix.1", c.ref, res.Scope)
+		}
+		if !strings.Contains(res.Scope.Summary(), "lacks the fix of v0.5.0-hotfix.1") {
+			t.Errorf("%s: summary = %q", c.ref, res.Scope.Summary())
+		}
+	}
+	if len(e.gh.Dispatches()) != 1 {
+		t.Fatalf("a refused hotfix dispatched: %v", e.gh.Dispatches())
+	}
+
+	res, err = e.svc.Hotfix(ctx, trains.HotfixRequest{Ref: "hotfix/b", Reason: "other panic", By: validator, Force: true})
+	if err != nil || res.Outcome != trains.CutStarted {
+		t.Fatalf("forced = %v, %v", res.Outcome, err)
+	}
+	e.svc.Wait()
+	tr := e.train(res.Train.ID)
+	if !tr.Forced || tr.Candidate.Lacks != "v0.5.0-hotfix.1" || e.tag("v0.5.0-hotfix.2") != fixB {
+		t.Errorf("train = %+v", tr)
+	}
+	if p, _ := e.ann.Find("Hotfix v0.5.0-hotfix.2"); !strings.Contains(p.Text(), "lacks the fix of v0.5.0-hotfix.1") {
+		t.Errorf("announcement does not say which fix leaves production: %q", p.Text())
+	}
+}

@@ -150,6 +150,9 @@ type Candidate struct {
 	Extra  int    `json:"extra,omitempty"`
 	Beyond string `json:"beyond,omitempty"`
 	Behind int    `json:"behind,omitempty"`
+	// Lacks is the newest hotfix tag since the staging tag that a hotfix
+	// does not build on: deploying it takes that fix out of production.
+	Lacks string `json:"lacks,omitempty"`
 	// Nothing says why there is nothing to ship, when there is not.
 	Nothing string `json:"nothing,omitempty"`
 }

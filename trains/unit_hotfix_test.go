@@ -167,7 +167,7 @@ func TestUnitHotfixOfABranchAndOfACommitOffTheReleaseBranch(t *testing.T) {
 		t.Fatalf("hotfix of a commit of release/0.5 (not its head): %+v, %v", res.Train, err)
 	}
 	e.svc.Wait()
-	e.repo.AddBranch("hotfix/panic", e.repo.HeadOf("main")) // cut from the staging tag
+	e.repo.AddBranch("hotfix/panic", onRelease) // cut from the last hotfix, so it keeps its fix
 	head := e.repo.AddCommit("hotfix/panic", "fix: panic", time.Time{})
 	res, err = e.svc.Hotfix(t.Context(), trains.HotfixRequest{Ref: "hotfix/panic", Reason: "second", By: validator})
 	if err != nil || res.Train.Commit != head {

@@ -110,7 +110,7 @@ func TestE2EHotfixOnlyWhatIsOnABranch(t *testing.T) {
 
 	contains(t, e.slash(eRel, "hotfix "+offMain[:9]+" validators paged"), "v0.5.0-hotfix.1")
 	e.channelMessage("Hotfix v0.5.0-hotfix.1", "deployed")
-	e.gh.AddBranch("hotfix/panic", e.gh.Head("main")) // cut from the staging tag
+	e.gh.AddBranch("hotfix/panic", offMain) // cut from the last hotfix, so it keeps its fix
 	head := e.gh.AddCommit("hotfix/panic", "fix: panic", time.Time{})
 	contains(t, e.slash(eRel, "hotfix hotfix/panic validators paged again"), "v0.5.0-hotfix.2")
 	e.channelMessage("Hotfix v0.5.0-hotfix.2", "deployed")
