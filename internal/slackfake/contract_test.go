@@ -75,3 +75,57 @@ func TestAnswersWithIDsSlackNeverGivesFail(t *testing.T) {
 		t.Errorf("a Slack-shaped member (U0RITA) was reported: %s", got)
 	}
 }
+
+// TestIDsGivenToTheFakeAreChecked: ids that reach trainbot by no checked
+// answer — a workspace's users (users.info's user is one of the schemas the
+// check reads as any), Socket Mode payloads — are checked where the test
+// gives them: a seeded user, a group set later, a slash command and a click
+// from ids Slack never gives each fail the test, naming the id.
+func TestIDsGivenToTheFakeAreChecked(t *testing.T) {
+	t.Parallel()
+	tb := &captureTB{TB: t}
+	opts := workspace
+	opts.Users = append([]slackfake.User{{ID: "U1", Name: "one"}}, workspace.Users...)
+	fake := slackfake.NewForTest(tb, opts)
+	fake.SetUserGroup("S02", "U0RITA", "U0x1")
+	fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C1", Text: "status"})
+	if _, err := fake.NewBlockAction(slackfake.BlockAction{UserID: "u01", ChannelID: "C0CHANNEL1", MessageTS: "1.2", ActionID: "x", BlockID: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(tb.reported(), "slackfake: contract: ")
+	want := []string{
+		"",
+		`Options: ids Slack never gives (use Slack-shaped ids, e.g. U0RITA, C0VALIDATR, S0RELEASE; see docs/contracts.md):` +
+			"\n\t" + `"U1" is no User ID: Slack's description (defs_user_id) wants "^[UW][A-Z0-9]{2,}$"` + "\n",
+		`SetUserGroup: ids Slack never gives`,
+		`SlashCommand: ids Slack never gives`,
+		`BlockAction: ids Slack never gives`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("reported %q, want 4 reports: Options, SetUserGroup, SlashCommand, BlockAction", tb.reported())
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("report %d = %q, want it to start %q", i, got[i], w)
+		}
+	}
+	for _, id := range []string{`"U0x1" is no User ID`, `"C1" is no Channel-like conversation ID`, `"u01" is no User ID`} {
+		if !strings.Contains(tb.reported(), id) {
+			t.Errorf("reported %q, want it to name %s", tb.reported(), id)
+		}
+	}
+	if strings.Contains(tb.reported(), "U0RITA") && !strings.Contains(tb.reported(), "e.g. U0RITA") {
+		t.Errorf("a Slack-shaped id was reported: %s", tb.reported())
+	}
+
+	// Many bad ids: the first five, and how many more.
+	tb2 := &captureTB{TB: t}
+	members := make([]string, 12)
+	for i := range members {
+		members[i] = fmt.Sprintf("U%d", i)
+	}
+	slackfake.NewForTest(tb2, slackfake.Options{UserGroups: map[string][]string{"S01": members}})
+	if r := tb2.reported(); strings.Count(r, "is no User ID") != 5 || !strings.Contains(r, "… and 5 more") {
+		t.Errorf("12 bad members (U10, U11 fine) reported as %q, want five and \"… and 5 more\"", r)
+	}
+}

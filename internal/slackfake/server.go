@@ -208,6 +208,7 @@ func NewForTest(t testing.TB, opts Options) *Server {
 		// 500-member group's answer costs more than serving it); tests
 		// check the same exchanges.
 		s.contractT.Store(&t)
+		s.checkIDs("Options", optionIDs(s.opts))
 	}
 	t.Cleanup(s.Close)
 	return s
@@ -250,6 +251,7 @@ func (s *Server) BotUserID() string { return s.opts.BotUserID }
 
 // SetUserGroup sets the members of user group id (e.g. "S01"), creating it.
 func (s *Server) SetUserGroup(id string, members ...string) {
+	s.checkIDs("SetUserGroup", groupIDs(id, members))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[id] = append([]string(nil), members...)
