@@ -30,17 +30,17 @@ func TestAnnouncerPostReplyEdit(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	fake := slackfake.NewForTest(t, workspace())
-	a := NewAnnouncer(newAPI(fake), "C1")
+	a := NewAnnouncer(newAPI(fake), "C0CHANNEL1")
 
 	cut := trains.Message{Blocks: []trains.Block{
 		{Kind: trains.Header, Text: trains.Text{trains.T("Dev train v0.5.0-dev.4")}},
-		{Kind: trains.Section, Text: trains.Text{trains.T("Cut by "), trains.U("U1"), trains.T(" at "), trains.D(slot)}},
+		{Kind: trains.Section, Text: trains.Text{trains.T("Cut by "), trains.U("U01"), trains.T(" at "), trains.D(slot)}},
 	}}
 	ref, err := a.Post(ctx, cut)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ref.Channel != "C1" || ref.TS == "" {
+	if ref.Channel != "C0CHANNEL1" || ref.TS == "" {
 		t.Fatalf("Post returned %+v", ref)
 	}
 	step, err := a.Reply(ctx, ref, trains.Say(trains.T("Tagged "), trains.C("v0.5.0-dev.4")))
@@ -51,7 +51,7 @@ func TestAnnouncerPostReplyEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	top := fake.Messages("C1")
+	top := fake.Messages("C0CHANNEL1")
 	if len(top) != 1 {
 		t.Fatalf("channel holds %d messages, want 1: %+v", len(top), top)
 	}
@@ -63,7 +63,7 @@ func TestAnnouncerPostReplyEdit(t *testing.T) {
 	if !strings.Contains(string(m.Edits[0].Blocks), `"type":"header"`) || !strings.Contains(posted, "<!date^1796824800^") {
 		t.Errorf("posted blocks = %s", m.Edits[0].Blocks)
 	}
-	thread := fake.Thread("C1", ref.TS)
+	thread := fake.Thread("C0CHANNEL1", ref.TS)
 	if len(thread) != 2 || thread[1].TS != step.TS || thread[1].ThreadTS != ref.TS || !strings.Contains(thread[1].AllText(), "`v0.5.0-dev.4`") {
 		t.Errorf("thread = %+v", thread)
 	}
@@ -74,7 +74,7 @@ func TestAnnouncerWaitsOutRateLimits(t *testing.T) {
 	ctx := testContext(t)
 	fake := slackfake.NewForTest(t, workspace())
 	var s sleeps
-	a := NewAnnouncer(newAPI(fake), "C1", WithSleeper(s.sleep))
+	a := NewAnnouncer(newAPI(fake), "C0CHANNEL1", WithSleeper(s.sleep))
 
 	fake.FailNext("chat.postMessage", 2, slackfake.RateLimited(3*time.Second))
 	if _, err := a.Post(ctx, trains.Say(trains.T("hello"))); err != nil {
@@ -86,13 +86,13 @@ func TestAnnouncerWaitsOutRateLimits(t *testing.T) {
 	if fmt.Sprint(s.d) != "[3s 3s]" {
 		t.Errorf("waited %v, want [3s 3s]", s.d)
 	}
-	if n := len(fake.Messages("C1")); n != 1 {
+	if n := len(fake.Messages("C0CHANNEL1")); n != 1 {
 		t.Errorf("%d messages posted, want 1", n)
 	}
 
 	// A limit that outlasts the retries is an error saying so.
 	fake.FailNext("chat.update", -1, slackfake.RateLimited(time.Second))
-	err := a.Edit(ctx, trains.MessageRef{Channel: "C1", TS: fake.Messages("C1")[0].TS}, trains.Say(trains.T("x")))
+	err := a.Edit(ctx, trains.MessageRef{Channel: "C0CHANNEL1", TS: fake.Messages("C0CHANNEL1")[0].TS}, trains.Say(trains.T("x")))
 	if err == nil || !strings.Contains(err.Error(), "rate limited by Slack: chat.update 4 times") {
 		t.Errorf("Edit under a lasting rate limit: %v", err)
 	}
@@ -104,12 +104,12 @@ func TestAnnouncerExplainsSlackErrors(t *testing.T) {
 	fake := slackfake.NewForTest(t, workspace())
 	api := newAPI(fake)
 
-	_, err := NewAnnouncer(api, "C2").Post(ctx, trains.Say(trains.T("hello")))
-	want := "post to channel C2: Slack says not_in_channel: invite the bot to the channel with /invite @trainbot"
+	_, err := NewAnnouncer(api, "C0CHANNEL2").Post(ctx, trains.Say(trains.T("hello")))
+	want := "post to channel C0CHANNEL2: Slack says not_in_channel: invite the bot to the channel with /invite @trainbot"
 	if err == nil || err.Error() != want {
 		t.Errorf("Post to a channel the bot is not in: %v\nwant: %s", err, want)
 	}
-	err = NewAnnouncer(api, "C1").Edit(ctx, trains.MessageRef{Channel: "C1", TS: "1.000999"}, trains.Say(trains.T("x")))
+	err = NewAnnouncer(api, "C0CHANNEL1").Edit(ctx, trains.MessageRef{Channel: "C0CHANNEL1", TS: "1.000999"}, trains.Say(trains.T("x")))
 	if err == nil || !strings.Contains(err.Error(), "message_not_found") || !strings.Contains(err.Error(), "nothing to edit") {
 		t.Errorf("Edit of a missing message: %v", err)
 	}
@@ -127,11 +127,11 @@ func TestAnnouncerContinuesLongPostsInThread(t *testing.T) {
 	for i := range 70 {
 		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Section, Text: trains.Text{trains.T(fmt.Sprintf("line %d", i))}})
 	}
-	ref, err := NewAnnouncer(newAPI(fake), "C1").Post(ctx, m)
+	ref, err := NewAnnouncer(newAPI(fake), "C0CHANNEL1").Post(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	thread := fake.Thread("C1", ref.TS)
+	thread := fake.Thread("C0CHANNEL1", ref.TS)
 	if len(thread) != 2 || !strings.Contains(thread[1].AllText(), "line 69") {
 		t.Errorf("thread of a 70-block post = %d messages", len(thread))
 	}

@@ -18,9 +18,9 @@ func TestConsoleRunsAScript(t *testing.T) {
 	t.Parallel()
 	var out syncbuf.Buffer
 	c := &Console{
-		In:   strings.NewReader("/train cut dev\n\n  history 2  \npause 1h a <b> & <@U2>\nexit\ncut staging\n"),
+		In:   strings.NewReader("/train cut dev\n\n  history 2  \npause 1h a <b> & <@U02>\nexit\ncut staging\n"),
 		Out:  &out,
-		User: "U1",
+		User: "U01",
 	}
 	ann := c.Announcer("rel")
 	var got []commands.Request
@@ -42,20 +42,20 @@ func TestConsoleRunsAScript(t *testing.T) {
 	}
 
 	want := []commands.Request{
-		{User: "U1", Text: "cut dev", Channel: "console"},
-		{User: "U1", Text: "history 2", Channel: "console"},
-		{User: "U1", Text: "pause 1h a &lt;b&gt; &amp; <@U2>", Channel: "console"},
+		{User: "U01", Text: "cut dev", Channel: "console"},
+		{User: "U01", Text: "history 2", Channel: "console"},
+		{User: "U01", Text: "pause 1h a &lt;b&gt; &amp; <@U02>", Channel: "console"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 	wantOut := `trainbot> #rel [1] ▸ Dev train v0.5.0-dev.4
-           cut by <@U1> at 2026-12-09 14:00 UTC
+           cut by <@U01> at 2026-12-09 14:00 UTC
   ↳ [1] tagged v0.5.0-dev.4
 ✎ [1] Dev train v0.5.0-dev.4 deployed
 Cutting dev: v0.5.0-dev.4
 trainbot> trainbot> ok: history 2
-trainbot> ok: pause 1h a &lt;b&gt; &amp; <@U2>
+trainbot> ok: pause 1h a &lt;b&gt; &amp; <@U02>
 trainbot> `
 	if diff := cmp.Diff(wantOut, out.String()); diff != "" {
 		t.Errorf("console output (-want +got):\n%s", diff)
@@ -68,7 +68,7 @@ func TestConsoleEndsAtEOFAndOnCancel(t *testing.T) {
 	echo := handlerFunc(func(_ context.Context, r commands.Request) commands.Reply {
 		return commands.Reply{Message: trains.Say(trains.T(r.Text))}
 	})
-	c := &Console{In: strings.NewReader("help"), Out: &out, User: "U1", Handler: echo, Prompt: "> "}
+	c := &Console{In: strings.NewReader("help"), Out: &out, User: "U01", Handler: echo, Prompt: "> "}
 	if err := c.Run(t.Context()); err != nil {
 		t.Fatalf("Run at EOF: %v", err)
 	}
@@ -79,7 +79,7 @@ func TestConsoleEndsAtEOFAndOnCancel(t *testing.T) {
 	// Input that never ends: cancelling ctx ends Run.
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	blocked := &Console{In: blockingReader{}, Out: &out, User: "U1", Handler: echo}
+	blocked := &Console{In: blockingReader{}, Out: &out, User: "U01", Handler: echo}
 	if err := blocked.Run(ctx); err != context.Canceled {
 		t.Errorf("Run after cancel = %v, want context.Canceled", err)
 	}

@@ -67,28 +67,28 @@ func (e *groupsEnv) warnings() int {
 func TestGroupsFreshThenRefreshed(t *testing.T) {
 	t.Parallel()
 	e := newGroupsEnv(t, GroupsConfig{})
-	e.is("S1", "U1", true)
-	e.is("S1", "W2", true)
-	e.is("S1", "U3", false)
+	e.is("S01", "U01", true)
+	e.is("S01", "W02", true)
+	e.is("S01", "U03", false)
 	e.calls(1)
-	members, err := e.g.Members(e.ctx, "S1")
+	members, err := e.g.Members(e.ctx, "S01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"U1", "W2"}, members); diff != "" {
+	if diff := cmp.Diff([]string{"U01", "W02"}, members); diff != "" {
 		t.Errorf("Members (-want +got):\n%s", diff)
 	}
 	members[0] = "changed" // the caller owns the slice
 
-	e.fake.SetUserGroup("S1", "U1", "U3")
+	e.fake.SetUserGroup("S01", "U01", "U03")
 	e.clock.Advance(3*time.Minute + 59*time.Second)
-	e.is("S1", "W2", true) // fresh, not yet due for a refresh: not asked again
+	e.is("S01", "W02", true) // fresh, not yet due for a refresh: not asked again
 	e.calls(1)
 	e.clock.Advance(time.Minute + time.Second)
-	e.is("S1", "W2", false) // past the TTL: asked again
-	e.is("S1", "U3", true)
+	e.is("S01", "W02", false) // past the TTL: asked again
+	e.is("S01", "U03", true)
 	e.calls(2)
-	if members, _ := e.g.Members(e.ctx, "S1"); !cmp.Equal(members, []string{"U1", "U3"}) {
+	if members, _ := e.g.Members(e.ctx, "S01"); !cmp.Equal(members, []string{"U01", "U03"}) {
 		t.Errorf("Members after refresh = %v", members)
 	}
 }
@@ -96,50 +96,50 @@ func TestGroupsFreshThenRefreshed(t *testing.T) {
 func TestGroupsFailClosed(t *testing.T) {
 	t.Parallel()
 	e := newGroupsEnv(t, GroupsConfig{}) // TTL 5m, MaxStale 1h
-	e.is("S1", "U1", true)               // the last good read, at 0
+	e.is("S01", "U01", true)             // the last good read, at 0
 
-	// Slack fails, and U1 leaves the group meanwhile.
+	// Slack fails, and U01 leaves the group meanwhile.
 	e.fake.FailNext(groupsMethod, -1, slackfake.APIError("fatal_error"))
-	e.fake.SetUserGroup("S1", "W2")
+	e.fake.SetUserGroup("S01", "W02")
 	e.clock.Advance(6 * time.Minute)
-	e.is("S1", "U1", true) // stale, within the hour
+	e.is("S01", "U01", true) // stale, within the hour
 	e.calls(2)
 	if n := e.warnings(); n != 1 {
 		t.Errorf("%d warnings after one failed refresh, want 1:\n%s", n, e.logs)
 	}
 	e.clock.Set(slot.Add(59 * time.Minute))
-	e.is("S1", "U1", true) // still within the hour
-	if members, err := e.g.Members(e.ctx, "S1"); err != nil || !cmp.Equal(members, []string{"U1", "W2"}) {
-		t.Errorf("Members at 59m = %v, %v; want the cached U1 W2", members, err)
+	e.is("S01", "U01", true) // still within the hour
+	if members, err := e.g.Members(e.ctx, "S01"); err != nil || !cmp.Equal(members, []string{"U01", "W02"}) {
+		t.Errorf("Members at 59m = %v, %v; want the cached U01 W02", members, err)
 	}
 	e.calls(4)
 
 	// Past an hour after the last good read: refused, with the reason.
 	e.clock.Set(slot.Add(61 * time.Minute))
-	ok, err := e.g.IsMember(e.ctx, "S1", "U1")
+	ok, err := e.g.IsMember(e.ctx, "S01", "U01")
 	if ok || !errors.Is(err, trains.ErrRoleUnknown) {
 		t.Fatalf("IsMember at 61m = %t, %v; want an error wrapping trains.ErrRoleUnknown", ok, err)
 	}
-	for _, want := range []string{"user group S1 cannot be read since 2026-12-09 14:06 UTC", "read at 2026-12-09 14:00 UTC", "more than 1h old", "fatal_error"} {
+	for _, want := range []string{"user group S01 cannot be read since 2026-12-09 14:06 UTC", "read at 2026-12-09 14:00 UTC", "more than 1h old", "fatal_error"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if _, err := e.g.IsMember(e.ctx, "S1", "W2"); !errors.Is(err, trains.ErrRoleUnknown) {
-		t.Errorf("IsMember(W2) at 61m: %v, want trains.ErrRoleUnknown", err)
+	if _, err := e.g.IsMember(e.ctx, "S01", "W02"); !errors.Is(err, trains.ErrRoleUnknown) {
+		t.Errorf("IsMember(W02) at 61m: %v, want trains.ErrRoleUnknown", err)
 	}
-	if m, err := e.g.Members(e.ctx, "S1"); m != nil || !errors.Is(err, trains.ErrRoleUnknown) {
+	if m, err := e.g.Members(e.ctx, "S01"); m != nil || !errors.Is(err, trains.ErrRoleUnknown) {
 		t.Errorf("Members at 61m = %v, %v; want trains.ErrRoleUnknown", m, err)
 	}
 
-	// Slack answers again: fresh members, U1 is out.
+	// Slack answers again: fresh members, U01 is out.
 	e.fake.ClearFaults(groupsMethod)
 	calls := e.fake.Calls(groupsMethod)
-	e.is("S1", "U1", false)
-	e.is("S1", "W2", true)
+	e.is("S01", "U01", false)
+	e.is("S01", "W02", true)
 	e.calls(calls + 1)
 	e.clock.Advance(2 * time.Minute)
-	e.is("S1", "W2", true) // fresh again
+	e.is("S01", "W02", true) // fresh again
 	e.calls(calls + 1)
 }
 
@@ -157,9 +157,9 @@ func TestGroupsNeverReadFailsAtOnce(t *testing.T) {
 			t.Parallel()
 			e := newGroupsEnv(t, GroupsConfig{})
 			e.fake.FailNext(groupsMethod, 1, tc.fault)
-			_, err := e.g.IsMember(e.ctx, "S9", "U1")
-			if !errors.Is(err, trains.ErrRoleUnknown) || !strings.Contains(err.Error(), "user group S9 cannot be read: "+tc.want) {
-				t.Errorf("IsMember(S9) error = %v, want trains.ErrRoleUnknown naming S9 and %q", err, tc.want)
+			_, err := e.g.IsMember(e.ctx, "S09", "U01")
+			if !errors.Is(err, trains.ErrRoleUnknown) || !strings.Contains(err.Error(), "user group S09 cannot be read: "+tc.want) {
+				t.Errorf("IsMember(S09) error = %v, want trains.ErrRoleUnknown naming S09 and %q", err, tc.want)
 			}
 		})
 	}
@@ -174,7 +174,7 @@ func TestGroupsCoalesce(t *testing.T) {
 		t.Run(fmt.Sprintf("failing=%t", failing), func(t *testing.T) {
 			t.Parallel()
 			e := newGroupsEnv(t, GroupsConfig{})
-			e.is("S1", "U1", true)
+			e.is("S01", "U01", true)
 			e.clock.Advance(10 * time.Minute)
 
 			release := e.fake.Hold(groupsMethod)
@@ -189,7 +189,7 @@ func TestGroupsCoalesce(t *testing.T) {
 					defer done.Done()
 					ready.Done()
 					<-start
-					ok, err := e.g.IsMember(e.ctx, "S1", "U1")
+					ok, err := e.g.IsMember(e.ctx, "S01", "U01")
 					if err == nil && !ok {
 						err = errors.New("not a member")
 					}
@@ -239,7 +239,7 @@ func TestGroupsCallerGivesUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	gaveUp := make(chan error, 1)
 	go func() {
-		_, err := e.g.IsMember(ctx, "S1", "U1")
+		_, err := e.g.IsMember(ctx, "S01", "U01")
 		gaveUp <- err
 	}()
 	if err := e.fake.WaitHeld(e.ctx, groupsMethod, 1); err != nil {
@@ -253,9 +253,9 @@ func TestGroupsCallerGivesUp(t *testing.T) {
 	// The read goes on and serves the next caller.
 	next := make(chan error, 1)
 	go func() {
-		ok, err := e.g.IsMember(e.ctx, "S1", "U1")
+		ok, err := e.g.IsMember(e.ctx, "S01", "U01")
 		if err == nil && !ok {
-			err = errors.New("U1 is not a member")
+			err = errors.New("U01 is not a member")
 		}
 		next <- err
 	}()
@@ -266,7 +266,7 @@ func TestGroupsCallerGivesUp(t *testing.T) {
 	if err := <-next; err != nil {
 		t.Fatal(err)
 	}
-	e.is("S1", "W2", true)
+	e.is("S01", "W02", true)
 	e.calls(1)
 }
 
@@ -276,7 +276,7 @@ func TestGroupsReadTimeout(t *testing.T) {
 	e := newGroupsEnv(t, GroupsConfig{ReadTimeout: 50 * time.Millisecond})
 	release := e.fake.Hold(groupsMethod) // Slack never answers
 	defer release()
-	_, err := e.g.IsMember(e.ctx, "S1", "U1") // e.ctx has 20 s
+	_, err := e.g.IsMember(e.ctx, "S01", "U01") // e.ctx has 20 s
 	if !errors.Is(err, trains.ErrRoleUnknown) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("IsMember with Slack silent: %v, want trains.ErrRoleUnknown and context.DeadlineExceeded", err)
 	}
@@ -289,16 +289,16 @@ func BenchmarkGroupsWarmCheck(b *testing.B) {
 	for i := range members {
 		members[i] = fmt.Sprintf("U%08d", i)
 	}
-	fake := slackfake.NewForTest(b, slackfake.Options{UserGroups: map[string][]string{"S1": members}})
+	fake := slackfake.NewForTest(b, slackfake.Options{UserGroups: map[string][]string{"S01": members}})
 	g := NewGroups(newAPI(fake), GroupsConfig{Clock: trainstest.NewClock(slot)})
 	ctx := b.Context()
 	user := members[12_345]
-	if ok, err := g.IsMember(ctx, "S1", user); err != nil || !ok {
+	if ok, err := g.IsMember(ctx, "S01", user); err != nil || !ok {
 		b.Fatalf("IsMember = %t, %v", ok, err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if ok, _ := g.IsMember(ctx, "S1", user); !ok {
+		if ok, _ := g.IsMember(ctx, "S01", user); !ok {
 			b.Fatal("not a member")
 		}
 	}
@@ -309,28 +309,28 @@ func BenchmarkGroupsWarmCheck(b *testing.B) {
 func TestGroupsRefreshAhead(t *testing.T) {
 	t.Parallel()
 	e := newGroupsEnv(t, GroupsConfig{}) // TTL 5m: refreshed from 4m
-	e.is("S1", "U1", true)
+	e.is("S01", "U01", true)
 	e.clock.Advance(3*time.Minute + 59*time.Second)
-	e.is("S1", "U1", true)
+	e.is("S01", "U01", true)
 	e.calls(1) // not yet due
 
-	e.fake.SetUserGroup("S1", "W2")
+	e.fake.SetUserGroup("S01", "W02")
 	release := e.fake.Hold(groupsMethod)
 	defer release()
 	e.clock.Advance(time.Second)
-	e.is("S1", "U1", true) // served at once while Slack is held
+	e.is("S01", "U01", true) // served at once while Slack is held
 	if err := e.fake.WaitHeld(e.ctx, groupsMethod, 1); err != nil {
 		t.Fatalf("no background read at 80%% of the TTL: %v", err)
 	}
-	e.is("S1", "U1", true) // the refresh in flight is not started again
+	e.is("S01", "U01", true) // the refresh in flight is not started again
 	e.calls(2)
 	release()
 
 	// Past the first read's TTL the caller gets the refreshed members,
 	// waiting for the read in flight if it has not landed yet.
 	e.clock.Advance(time.Minute + time.Second)
-	e.is("S1", "U1", false)
-	e.is("S1", "W2", true)
+	e.is("S01", "U01", false)
+	e.is("S01", "W02", true)
 	e.calls(2)
 }
 
@@ -339,8 +339,8 @@ func TestGroupsRefreshAhead(t *testing.T) {
 func TestGroupsQueuedReadHasItsOwnTimeout(t *testing.T) {
 	t.Parallel()
 	e := newGroupsEnv(t, GroupsConfig{ReadTimeout: 100 * time.Millisecond, ConcurrentReads: 1})
-	e.fake.SetUserGroup("S2", "U5")
-	d := NewDirectory([]string{"S1", "S2"}, nil, nil, e.g)
+	e.fake.SetUserGroup("S02", "U05")
+	d := NewDirectory([]string{"S01", "S02"}, nil, nil, e.g)
 	release := e.fake.Hold(groupsMethod) // Slack never answers
 	defer release()
 	if _, err := d.Has(e.ctx, "U404", trains.Releaser); !errors.Is(err, context.DeadlineExceeded) {

@@ -27,9 +27,9 @@ import (
 func workspace() slackfake.Options {
 	return slackfake.Options{
 		PingInterval: 50 * time.Millisecond,
-		Channels:     []slackfake.Channel{{ID: "C1", Name: "rel"}, {ID: "C2", Name: "private", NotMember: true}},
-		Users:        []slackfake.User{{ID: "U1", Name: "ana"}, {ID: "U2", Name: "bob"}},
-		UserGroups:   map[string][]string{"S1": {"U1", "W2"}},
+		Channels:     []slackfake.Channel{{ID: "C0CHANNEL1", Name: "rel"}, {ID: "C0CHANNEL2", Name: "private", NotMember: true}},
+		Users:        []slackfake.User{{ID: "U01", Name: "ana"}, {ID: "U02", Name: "bob"}},
+		UserGroups:   map[string][]string{"S01": {"U01", "W02"}},
 	}
 }
 

@@ -56,7 +56,7 @@ func goldenMessages() map[string]trains.Message {
 				trains.T("<!channel> re-roll <https://evil.example|mtest-val-01> & <@U999> *now*"),
 			}},
 			{Kind: trains.Fields, Fields: []trains.Field{{Label: "Reason <b>", Value: trains.Text{trains.T("a & b <!here>")}}}},
-			{Kind: trains.Context, Text: trains.Text{trains.C("<!everyone> `x`"), trains.T(" "), trains.B("<@U1>")}},
+			{Kind: trains.Context, Text: trains.Text{trains.C("<!everyone> `x`"), trains.T(" "), trains.B("<@U01>")}},
 			{Kind: trains.Header, Text: trains.Text{trains.T("<!channel> & " + strings.Repeat("long header ", 20))}},
 		}},
 		"over_50_blocks":   many,
@@ -145,10 +145,10 @@ func checkLimits(t *testing.T, blocks []slack.Block) {
 
 func TestRenderEscapesUserText(t *testing.T) {
 	t.Parallel()
-	m := trains.Say(trains.T("<!channel> <https://x|y> & <@U1>"))
+	m := trains.Say(trains.T("<!channel> <https://x|y> & <@U01>"))
 	blocks, fallback := Render(m)
 	text := blocks[0].(*slack.SectionBlock).Text
-	want := "&lt;!channel&gt; &lt;https://x|y&gt; &amp; &lt;@U1&gt;"
+	want := "&lt;!channel&gt; &lt;https://x|y&gt; &amp; &lt;@U01&gt;"
 	if text.Text != want || !text.Verbatim {
 		t.Errorf("section text = %q (verbatim %v), want %q verbatim", text.Text, text.Verbatim, want)
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
 
-// team is a role of groups of members on slackfake: groups S0…, each of
-// members users U<group>x<member>, none in two groups.
+// team is a role of groups of members on slackfake: groups S00…, each of
+// members users U<group>X<member>, none in two groups.
 type team struct {
 	groups, members int
 	ids             []string
@@ -31,7 +31,7 @@ func newTeam(tb testing.TB, groups, members int) *team {
 	opts := slackfake.Options{UserGroups: map[string][]string{}}
 	var ids []string
 	for i := range groups {
-		id := fmt.Sprintf("S%d", i)
+		id := fmt.Sprintf("S%02d", i)
 		ids = append(ids, id)
 		for j := range members {
 			opts.UserGroups[id] = append(opts.UserGroups[id], teamUser(i, j))
@@ -43,7 +43,7 @@ func newTeam(tb testing.TB, groups, members int) *team {
 	return tm
 }
 
-func teamUser(group, member int) string { return fmt.Sprintf("U%dx%d", group, member) }
+func teamUser(group, member int) string { return fmt.Sprintf("U%dX%d", group, member) }
 
 // last is the last member of the last group: a check finds it last.
 func (tm *team) last() string { return teamUser(tm.groups-1, tm.members-1) }
@@ -144,7 +144,7 @@ func TestDirectoryWarmAllocs(t *testing.T) {
 func TestDirectoryFollowsGroups(t *testing.T) {
 	t.Parallel()
 	e := newGroupsEnv(t, GroupsConfig{})
-	d := NewDirectory(nil, nil, []string{"U9", "S1"}, e.g)
+	d := NewDirectory(nil, nil, []string{"U09", "S01"}, e.g)
 	has := func(user string, want bool) {
 		t.Helper()
 		if ok, err := d.Has(e.ctx, user, trains.Validator); ok != want || err != nil {
@@ -157,36 +157,36 @@ func TestDirectoryFollowsGroups(t *testing.T) {
 			t.Errorf("at %s: Members = %v, %v; want %v", e.clock.Now().Sub(slot), got, err, want)
 		}
 	}
-	has("U1", true)
-	members("U1", "U9", "W2")
-	e.fake.SetUserGroup("S1", "W2", "U3")
+	has("U01", true)
+	members("U01", "U09", "W02")
+	e.fake.SetUserGroup("S01", "W02", "U03")
 
 	e.clock.Advance(4 * time.Minute) // due: refreshed in the background
 	release := e.fake.Hold(groupsMethod)
-	has("U1", true)
-	has("U3", false)
+	has("U01", true)
+	has("U03", false)
 	if err := e.fake.WaitHeld(e.ctx, groupsMethod, 1); err != nil {
 		t.Fatal(err)
 	}
 	release()
 	e.clock.Advance(time.Minute) // past the first read's TTL
-	has("U1", false)
-	has("U3", true)
-	members("U3", "U9", "W2")
+	has("U01", false)
+	has("U03", true)
+	members("U03", "U09", "W02")
 	e.calls(2)
 
 	// Slack fails from now: the index serves no longer than the groups.
 	e.fake.FailNext(groupsMethod, -1, slackfake.APIError("fatal_error"))
 	e.clock.Advance(50 * time.Minute)
-	has("U3", true) // stale, within the hour
+	has("U03", true) // stale, within the hour
 	e.clock.Advance(11 * time.Minute)
-	if ok, err := d.Has(e.ctx, "U3", trains.Validator); ok || err == nil {
-		t.Errorf("Has(U3) past MaxStale = %t, %v; want refused", ok, err)
+	if ok, err := d.Has(e.ctx, "U03", trains.Validator); ok || err == nil {
+		t.Errorf("Has(U03) past MaxStale = %t, %v; want refused", ok, err)
 	}
 	if m, err := d.Members(e.ctx, trains.Validator); m != nil || err == nil {
 		t.Errorf("Members past MaxStale = %v, %v; want refused", m, err)
 	}
-	has("U9", true) // listed by id
+	has("U09", true) // listed by id
 }
 
 // BenchmarkRoleCheck is a validator check (the last member of the last

@@ -14,9 +14,9 @@ import (
 func TestDirectory(t *testing.T) {
 	t.Parallel()
 	e := newGroupsEnv(t, GroupsConfig{})
-	e.fake.SetUserGroup("S2", "U5")
-	// Releasers: U9 by id, groups S1 (U1 W2) and S2 (U5).
-	d := NewDirectory([]string{"S1", "U9", "S2"}, nil, []string{"S2"}, e.g)
+	e.fake.SetUserGroup("S02", "U05")
+	// Releasers: U09 by id, groups S01 (U01 W02) and S02 (U05).
+	d := NewDirectory([]string{"S01", "U09", "S02"}, nil, []string{"S02"}, e.g)
 	has := func(user string, role trains.Role) (bool, error) {
 		return d.Has(e.ctx, user, role)
 	}
@@ -24,19 +24,19 @@ func TestDirectory(t *testing.T) {
 	t.Run("listed by id: no group read", func(t *testing.T) {
 		e.fake.FailNext(groupsMethod, -1, slackfake.APIError("fatal_error"))
 		defer e.fake.ClearFaults(groupsMethod)
-		if ok, err := has("U9", trains.Releaser); !ok || err != nil {
-			t.Errorf("Has(U9) = %t, %v", ok, err)
+		if ok, err := has("U09", trains.Releaser); !ok || err != nil {
+			t.Errorf("Has(U09) = %t, %v", ok, err)
 		}
 		e.calls(0)
 	})
 	t.Run("all groups failing", func(t *testing.T) {
 		e.fake.FailNext(groupsMethod, -1, slackfake.APIError("fatal_error"))
 		defer e.fake.ClearFaults(groupsMethod)
-		ok, err := has("U1", trains.Releaser)
+		ok, err := has("U01", trains.Releaser)
 		if ok || !errors.Is(err, trains.ErrRoleUnknown) {
-			t.Fatalf("Has(U1) = %t, %v; want an error wrapping trains.ErrRoleUnknown", ok, err)
+			t.Fatalf("Has(U01) = %t, %v; want an error wrapping trains.ErrRoleUnknown", ok, err)
 		}
-		for _, want := range []string{"cannot check the releaser role now", "user group S1 cannot be read", "user group S2 cannot be read", "fatal_error"} {
+		for _, want := range []string{"cannot check the releaser role now", "user group S01 cannot be read", "user group S02 cannot be read", "fatal_error"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q lacks %q", err, want)
 			}
@@ -46,52 +46,52 @@ func TestDirectory(t *testing.T) {
 		}
 	})
 	t.Run("a group member", func(t *testing.T) {
-		for user, want := range map[string]bool{"U1": true, "W2": true, "U5": true, "U7": false} {
+		for user, want := range map[string]bool{"U01": true, "W02": true, "U05": true, "U07": false} {
 			if ok, err := has(user, trains.Releaser); ok != want || err != nil {
 				t.Errorf("Has(%s) = %t, %v; want %t", user, ok, err, want)
 			}
 		}
-		if ok, err := has("U1", trains.Validator); ok || err != nil {
-			t.Errorf("Has(U1, validator) = %t, %v; want false", ok, err)
+		if ok, err := has("U01", trains.Validator); ok || err != nil {
+			t.Errorf("Has(U01, validator) = %t, %v; want false", ok, err)
 		}
-		if ok, err := has("U9", trains.ChainOps); ok || err != nil {
-			t.Errorf("Has(U9, chain ops) = %t, %v; want false", ok, err)
+		if ok, err := has("U09", trains.ChainOps); ok || err != nil {
+			t.Errorf("Has(U09, chain ops) = %t, %v; want false", ok, err)
 		}
 		members, err := d.Members(e.ctx, trains.Releaser)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{"U1", "U5", "U9", "W2"}, members); diff != "" {
+		if diff := cmp.Diff([]string{"U01", "U05", "U09", "W02"}, members); diff != "" {
 			t.Errorf("Members (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("one group failing, another says yes", func(t *testing.T) {
 		g := newGroupsEnv(t, GroupsConfig{})
-		g.fake.SetUserGroup("S2", "U5")
-		// S9 is no group Slack knows: it cannot be read. The groups are
+		g.fake.SetUserGroup("S02", "U05")
+		// S09 is no group Slack knows: it cannot be read. The groups are
 		// read concurrently, so which request a fault would hit is not
 		// known; a missing group fails every time.
-		d := NewDirectory([]string{"S9", "S2"}, nil, nil, g.g)
-		if ok, err := d.Has(g.ctx, "U5", trains.Releaser); !ok || err != nil {
-			t.Errorf("Has(U5) = %t, %v; want true from S2", ok, err)
+		d := NewDirectory([]string{"S09", "S02"}, nil, nil, g.g)
+		if ok, err := d.Has(g.ctx, "U05", trains.Releaser); !ok || err != nil {
+			t.Errorf("Has(U05) = %t, %v; want true from S02", ok, err)
 		}
-		ok, err := d.Has(g.ctx, "U7", trains.Releaser)
-		if ok || !errors.Is(err, trains.ErrRoleUnknown) || !strings.Contains(err.Error(), "S9") || strings.Contains(err.Error(), "S2") {
-			t.Errorf("Has(U7) = %t, %v; want an error wrapping trains.ErrRoleUnknown naming S9 only", ok, err)
+		ok, err := d.Has(g.ctx, "U07", trains.Releaser)
+		if ok || !errors.Is(err, trains.ErrRoleUnknown) || !strings.Contains(err.Error(), "S09") || strings.Contains(err.Error(), "S02") {
+			t.Errorf("Has(U07) = %t, %v; want an error wrapping trains.ErrRoleUnknown naming S09 only", ok, err)
 		}
 	})
 }
 
 func TestDirectoryWithoutSlack(t *testing.T) {
 	t.Parallel()
-	d := NewDirectory([]string{"U1", "S1"}, nil, nil, nil)
-	if ok, err := d.Has(t.Context(), "U1", trains.Releaser); !ok || err != nil {
-		t.Errorf("Has(U1) = %t, %v", ok, err)
+	d := NewDirectory([]string{"U01", "S01"}, nil, nil, nil)
+	if ok, err := d.Has(t.Context(), "U01", trains.Releaser); !ok || err != nil {
+		t.Errorf("Has(U01) = %t, %v", ok, err)
 	}
-	if ok, err := d.Has(t.Context(), "U2", trains.Releaser); ok || err != nil {
-		t.Errorf("Has(U2) = %t, %v; want false: groups match nobody without Slack", ok, err)
+	if ok, err := d.Has(t.Context(), "U02", trains.Releaser); ok || err != nil {
+		t.Errorf("Has(U02) = %t, %v; want false: groups match nobody without Slack", ok, err)
 	}
-	if m, err := d.Members(t.Context(), trains.Releaser); err != nil || !cmp.Equal(m, []string{"U1"}) {
+	if m, err := d.Members(t.Context(), trains.Releaser); err != nil || !cmp.Equal(m, []string{"U01"}) {
 		t.Errorf("Members = %v, %v", m, err)
 	}
 }

@@ -22,7 +22,7 @@ func TestSlashCommandIsAckedAndHandled(t *testing.T) {
 	h := newRecorder()
 	r := startBot(t, Config{Workers: 1}, h, redisStore(t))
 
-	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev &lt;now&gt;"})
+	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "cut dev &lt;now&gt;"})
 	ack, err := r.fake.Deliver(ctx, env)
 	if err != nil {
 		t.Fatal(err)
@@ -35,16 +35,16 @@ func TestSlashCommandIsAckedAndHandled(t *testing.T) {
 	if p.ResponseType != "ephemeral" {
 		t.Errorf("reply response_type = %q, want ephemeral", p.ResponseType)
 	}
-	want := []commands.Request{{User: "U1", Text: "cut dev &lt;now&gt;", Channel: "C1"}}
+	want := []commands.Request{{User: "U01", Text: "cut dev &lt;now&gt;", Channel: "C0CHANNEL1"}}
 	if diff := cmp.Diff(want, received(t, acked, h.requests()...)); diff != "" {
 		t.Errorf("handler requests (-want +got):\n%s", diff)
 	}
-	if eph := r.fake.Ephemerals("U1"); len(eph) != 1 || eph[0].Via != slackfake.ViaResponseURL {
-		t.Errorf("ephemerals shown to U1 = %+v, want the one reply through response_url", eph)
+	if eph := r.fake.Ephemerals("U01"); len(eph) != 1 || eph[0].Via != slackfake.ViaResponseURL {
+		t.Errorf("ephemerals shown to U01 = %+v, want the one reply through response_url", eph)
 	}
 	// A command's ack is measured before it is queued; one worker takes
 	// jobs in order, so once a later command has replied both are done.
-	later := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "help"})
+	later := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "help"})
 	if _, err := r.fake.Deliver(ctx, later); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestAckIsSentBeforeTheHandlerFinishes(t *testing.T) {
 	h.gate = make(chan struct{})
 	r := startBot(t, Config{}, h, redisStore(t))
 
-	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut staging"})
+	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "cut staging"})
 	ack, err := r.fake.Deliver(ctx, env) // returns only once acked
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func testRedeliveryRunsOnce(t *testing.T, store Store) {
 	h := newRecorder()
 	r := startBot(t, Config{Workers: 1}, h, store)
 
-	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev"})
+	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "cut dev"})
 	if _, err := r.fake.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func testRedeliveryRunsOnce(t *testing.T, store Store) {
 	}
 	// One worker takes jobs in order: once a later command has replied,
 	// the redelivery has been dealt with.
-	later := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U2", ChannelID: "C1", Text: "history"})
+	later := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U02", ChannelID: "C0CHANNEL1", Text: "history"})
 	if _, err := r.fake.Deliver(ctx, later); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestStoreUnavailableRunsNothing(t *testing.T) {
 	h := newRecorder()
 	r := startBot(t, Config{}, h, deadStore(t))
 
-	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev"})
+	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "cut dev"})
 	if _, err := r.fake.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestFullQueueAnswersBusy(t *testing.T) {
 	var lastAck slackfake.Ack
 	send := func(text string) slackfake.Envelope {
 		t.Helper()
-		env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: text})
+		env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: text})
 		ack, err := r.fake.Deliver(ctx, env)
 		if err != nil {
 			t.Fatal(err)
@@ -180,7 +180,7 @@ func TestFullQueueAnswersBusy(t *testing.T) {
 	if !strings.Contains(string(lastAck.Payload), "trainbot is busy, try again in a minute") || lastAck.Errors != nil {
 		t.Errorf("ack of a command the queue had no room for = %s %v", lastAck.Payload, lastAck.Errors)
 	}
-	if e := r.fake.Ephemerals("U1"); len(e) == 0 || !strings.Contains(e[len(e)-1].Text, "trainbot is busy") {
+	if e := r.fake.Ephemerals("U01"); len(e) == 0 || !strings.Contains(e[len(e)-1].Text, "trainbot is busy") {
 		t.Errorf("the user was not shown busy: %+v", e)
 	}
 
@@ -201,7 +201,7 @@ func TestButtonClickRunsTheButtonsCommand(t *testing.T) {
 	h := newRecorder()
 	r := startBot(t, Config{}, h, redisStore(t))
 
-	ann := NewAnnouncer(r.api, "C1")
+	ann := NewAnnouncer(r.api, "C0CHANNEL1")
 	ref, err := ann.Post(ctx, trains.Message{Blocks: []trains.Block{
 		{Kind: trains.Section, Text: trains.Text{trains.T("Staging train at "), trains.D(slot)}},
 		{Kind: trains.Actions, Buttons: []trains.Button{
@@ -216,11 +216,11 @@ func TestButtonClickRunsTheButtonsCommand(t *testing.T) {
 	if !ok {
 		t.Fatalf("posted message %+v not in the fake", ref)
 	}
-	if _, err := r.fake.Click(ctx, "U2", msg, "approve"); err != nil {
+	if _, err := r.fake.Click(ctx, "U02", msg, "approve"); err != nil {
 		t.Fatal(err)
 	}
 	got := received(t, time.Now(), <-h.started)[0]
-	want := commands.Request{User: "U2", Text: "approve staging-2026-12-09", Channel: "C1", Button: "approve"}
+	want := commands.Request{User: "U02", Text: "approve staging-2026-12-09", Channel: "C0CHANNEL1", Button: "approve"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("request from the click (-want +got):\n%s", diff)
 	}
@@ -236,14 +236,14 @@ func TestReplyFallsBackToPostEphemeral(t *testing.T) {
 	r := startBot(t, Config{}, newRecorder(), redisStore(t))
 	r.fake.FailNext("response_url", 1, slackfake.APIError("expired_url"))
 
-	if _, err := r.fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "stats"}); err != nil {
+	if _, err := r.fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "stats"}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := r.fake.WaitMessage(ctx, func(m slackfake.Message) bool { return m.Via == slackfake.ViaPostEphemeral })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Recipient != "U1" || m.Channel != "C1" || !strings.Contains(m.AllText(), "done: `stats`") {
+	if m.Recipient != "U01" || m.Channel != "C0CHANNEL1" || !strings.Contains(m.AllText(), "done: `stats`") {
 		t.Errorf("ephemeral fallback = %+v", m)
 	}
 }
@@ -253,7 +253,7 @@ func TestHandlerPanicRepliesWithRef(t *testing.T) {
 	ctx := testContext(t)
 	h := handlerFunc(func(context.Context, commands.Request) commands.Reply { panic("boom") })
 	r := startBot(t, Config{}, h, redisStore(t))
-	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev"})
+	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "cut dev"})
 	if _, err := r.fake.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestLongReplySpansSeveralMessages(t *testing.T) {
 		return commands.Reply{Message: m}
 	})
 	r := startBot(t, Config{}, h, redisStore(t))
-	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "changes v1.0.0-dev.1"})
+	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "changes v1.0.0-dev.1"})
 	if _, err := r.fake.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestRunDrainsRunningCommandsOnShutdown(t *testing.T) {
 	h.gate = make(chan struct{})
 	r := startBot(t, Config{}, h, redisStore(t))
 
-	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev"})
+	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "cut dev"})
 	if _, err := r.fake.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestReconnectUpdatesStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A command on the new socket is served.
-	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "help"})
+	env := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "help"})
 	if _, err := r.fake.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -408,8 +408,8 @@ func TestSlowCommandDoesNotHoldOthers(t *testing.T) {
 		return commands.Reply{Message: trains.Say(trains.T("done: " + r.Text))}
 	})
 	r := startBot(t, Config{Workers: 2, StallAfter: time.Millisecond}, h, boltStore(t))
-	slow := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "slow"})
-	quick := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "quick"})
+	slow := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "slow"})
+	quick := r.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "quick"})
 	for _, env := range []slackfake.Envelope{slow, quick} {
 		if _, err := r.fake.Deliver(ctx, env); err != nil {
 			t.Fatal(err)

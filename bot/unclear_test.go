@@ -19,7 +19,7 @@ func TestEnvelopeClaimReplyLostStillRuns(t *testing.T) {
 	h := newRecorder()
 	b := startBot(t, Config{Workers: 1}, h, store)
 
-	env := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev"})
+	env := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "cut dev"})
 	fired := proxy.DropReplyAfter(func(cmd []string) bool { return slices.Contains(cmd, r.Prefix+"claim:envelope:"+env.ID) })
 	if _, err := b.fake.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
@@ -29,7 +29,7 @@ func TestEnvelopeClaimReplyLostStillRuns(t *testing.T) {
 	if _, err := b.fake.Deliver(ctx, env.Retry("timeout")); err != nil {
 		t.Fatal(err)
 	}
-	later := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U2", ChannelID: "C1", Text: "history"})
+	later := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U02", ChannelID: "C0CHANNEL1", Text: "history"})
 	if _, err := b.fake.Deliver(ctx, later); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestUnconfirmedEnvelopeClaimDoesNotSwallowTheRedelivery(t *testing.T) {
 	h := newRecorder()
 	b := startBot(t, Config{Workers: 1}, h, store)
 
-	env := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "cut dev"})
+	env := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "cut dev"})
 	key := r.Prefix + "claim:envelope:" + env.ID
 	// Blocked as the claim goes out: the store cannot read it back.
 	proxy.DropReplyAfterAndBlock(func(cmd []string) bool { return slices.Contains(cmd, key) })
@@ -82,7 +82,7 @@ func TestUnconfirmedEnvelopeClaimDoesNotSwallowTheRedelivery(t *testing.T) {
 	if _, err := b.fake.Deliver(ctx, env.Retry("timeout")); err != nil { // a third delivery: handled already
 		t.Fatal(err)
 	}
-	later := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U2", ChannelID: "C1", Text: "history"})
+	later := b.fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U02", ChannelID: "C0CHANNEL1", Text: "history"})
 	if _, err := b.fake.Deliver(ctx, later); err != nil {
 		t.Fatal(err)
 	}

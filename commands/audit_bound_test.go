@@ -50,7 +50,7 @@ func TestAuditStreamBoundedUnderRefusedCommands(t *testing.T) {
 	user := func(i int) string { return fmt.Sprintf("USTR%05d", i) }
 	start := time.Now()
 	for i := range refusals {
-		reply := cmds.Handle(ctx, commands.Request{User: user(i), Text: "cut dev", Channel: "C1"})
+		reply := cmds.Handle(ctx, commands.Request{User: user(i), Text: "cut dev", Channel: "C0CHANNEL1"})
 		if !reply.Refused || !strings.Contains(reply.Message.Plain(), "Only releasers may do that") {
 			t.Fatalf("cut dev by %s: got %q (refused %v), want a refusal", user(i), reply.Message.Plain(), reply.Refused)
 		}

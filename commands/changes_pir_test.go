@@ -27,7 +27,7 @@ func TestChangesOfAFirstTag(t *testing.T) {
 	}
 
 	// As Markdown, the 100 commits spread over blocks Slack can show.
-	r := h.cmds.Handle(t.Context(), commands.Request{User: stranger, Text: "changes v0.5.0-dev.1 --markdown", Channel: "C1"})
+	r := h.cmds.Handle(t.Context(), commands.Request{User: stranger, Text: "changes v0.5.0-dev.1 --markdown", Channel: "C0CHANNEL1"})
 	var pre strings.Builder
 	blocks := 0
 	for _, b := range r.Message.Blocks {
@@ -72,7 +72,7 @@ func TestChangesAsMarkdown(t *testing.T) {
 	}
 	h.Svc.Wait()
 
-	r := h.cmds.Handle(t.Context(), commands.Request{User: stranger, Text: "changes v0.5.0-dev.1 --markdown", Channel: "C1"})
+	r := h.cmds.Handle(t.Context(), commands.Request{User: stranger, Text: "changes v0.5.0-dev.1 --markdown", Channel: "C0CHANNEL1"})
 	if r.Refused {
 		t.Fatalf("refused: %s", r.Message.Plain())
 	}

@@ -35,7 +35,7 @@ func newHarness(t *testing.T, now string) *harness {
 // do runs text as user and returns the reply as plain text.
 func (h *harness) do(t *testing.T, user, text string) (string, bool) {
 	t.Helper()
-	r := h.cmds.Handle(t.Context(), commands.Request{User: user, Text: text, Channel: "C1"})
+	r := h.cmds.Handle(t.Context(), commands.Request{User: user, Text: text, Channel: "C0CHANNEL1"})
 	return r.Message.Plain(), r.Refused
 }
 
@@ -110,7 +110,7 @@ func TestRolesRefusedAndAudited(t *testing.T) {
 	for _, tt := range []struct{ text, need string }{
 		{"cut dev", "releasers"},
 		{"line 0.9.0", "releasers"},
-		{"oncall rotation <@U1> <@U2>", "releasers"},
+		{"oncall rotation <@U01> <@U02>", "releasers"},
 		{"pause 2h chain upgrade", "chain ops or releasers"},
 		{"resume", "chain ops or releasers"},
 		{"approve next-staging", "validators"},
@@ -222,7 +222,7 @@ func TestStagingThroughCommands(t *testing.T) {
 	}
 	got, _ = h.do(t, releaser, "cut staging")
 	mustContain(t, got, "not counted: <@UREL> is the person cutting the train")
-	got, refused = h.do(t, validator, "approve <@U0|x>")
+	got, refused = h.do(t, validator, "approve <@U00|x>")
 	if !refused {
 		t.Errorf("approving a mention: %s", got)
 	}

@@ -52,7 +52,7 @@ func parseMention(s string) (string, bool) {
 }
 
 // humanText turns text Slack sent (escaping on) into what the user meant
-// to write, with no Slack markup left in it: <@U1|ana> → @ana, <!channel> →
+// to write, with no Slack markup left in it: <@U01|ana> → @ana, <!channel> →
 // @channel, <https://x|y> → y (https://x), and &amp; &lt; &gt; unescaped.
 // Renderers escape it again, so it can ping nobody and link nowhere.
 func humanText(s string) string {

@@ -34,9 +34,9 @@ func TestHumanText(t *testing.T) {
 		"ping <!channel> and <!here>":          "ping @channel and @here",
 		"see <https://x.example|y>":            "see y (https://x.example)",
 		"see <https://x.example>":              "see https://x.example",
-		"ask <@U1|ana> or <@U2>":               "ask @ana or @U2",
-		"in <#C1|ops>":                         "in #ops",
-		"group <!subteam^S1|@oncall>":          "group @oncall",
+		"ask <@U01|ana> or <@U02>":             "ask @ana or @U02",
+		"in <#C0CHANNEL1|ops>":                 "in #ops",
+		"group <!subteam^S01|@oncall>":         "group @oncall",
 		"typed &lt;!channel&gt; by hand":       "typed <!channel> by hand",
 		"at <!date^1765296000^{date}|Dec 9th>": "at Dec 9th",
 		"unbalanced < and > stay":              "unbalanced < and > stay",
@@ -51,12 +51,12 @@ func TestHumanText(t *testing.T) {
 
 func TestParseMention(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"<@U123|ana>": "U123", "<@U123>": "U123", "<@W9>": "W9", "U77": "U77", "@U77": "U77"} {
+	for in, want := range map[string]string{"<@U123|ana>": "U123", "<@U123>": "U123", "<@W09>": "W09", "U77": "U77", "@U77": "U77"} {
 		if got, ok := parseMention(in); !ok || got != want {
 			t.Errorf("parseMention(%q) = %q, %v", in, got, ok)
 		}
 	}
-	for _, in := range []string{"@ana", "<!channel>", "<#C1|x>", "u123", "<@U123", ""} {
+	for _, in := range []string{"@ana", "<!channel>", "<#C0CHANNEL1|x>", "u123", "<@U123", ""} {
 		if got, ok := parseMention(in); ok {
 			t.Errorf("parseMention(%q) = %q", in, got)
 		}

@@ -93,8 +93,8 @@ func run(n, c, rounds int, rss bool, redisURL string, texts []string) error {
 		cmd := exec.CommandContext(ctx, bin, "serve")
 		cmd.Env = append(os.Environ(),
 			"SLACK_APP_TOKEN="+fake.AppToken(), "SLACK_BOT_TOKEN="+fake.BotToken(), "SLACK_API_URL="+fake.APIURL(),
-			"GITHUB_TOKEN=x", "GITHUB_API_URL="+gh.URL+"/", "TRAINBOT_REPO=acme/chain", "TRAINBOT_CHANNEL=C1",
-			"TRAINBOT_RELEASERS=U1", "TRAINBOT_DATA_DIR="+filepath.Join(dir, "data"), "REDIS_URL="+redisURL,
+			"GITHUB_TOKEN=x", "GITHUB_API_URL="+gh.URL+"/", "TRAINBOT_REPO=acme/chain", "TRAINBOT_CHANNEL=C0CHANNEL1",
+			"TRAINBOT_RELEASERS=U01", "TRAINBOT_DATA_DIR="+filepath.Join(dir, "data"), "REDIS_URL="+redisURL,
 			"TRAINBOT_REDIS_PREFIX={trainbot-bench}:", "TRAINBOT_HTTP_ADDR=127.0.0.1:0", "TRAINBOT_LOG_LEVEL=error")
 		return cmd
 	}
@@ -152,8 +152,8 @@ var rate float64
 // With idleRSS it first reads the idle client's resident memory (KiB).
 func measure(ctx context.Context, n, c int, texts []string, sinkURL string, start func(*slackfake.Server) *exec.Cmd, idleRSS bool) ([]time.Duration, int, error) {
 	fake := slackfake.New(slackfake.Options{
-		Channels:        []slackfake.Channel{{ID: "C1", Name: "validators"}},
-		Users:           []slackfake.User{{ID: "U1", Name: "ana"}},
+		Channels:        []slackfake.Channel{{ID: "C0CHANNEL1", Name: "validators"}},
+		Users:           []slackfake.User{{ID: "U01", Name: "ana"}},
 		ResponseURLBase: sinkURL,
 	})
 	defer fake.Close()
@@ -210,7 +210,7 @@ func send(ctx context.Context, fake *slackfake.Server, n, c int, texts []string)
 			}
 			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			ack, err := fake.SlashCommand(sctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: texts[i%len(texts)]})
+			ack, err := fake.SlashCommand(sctx, slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: texts[i%len(texts)]})
 			lat[i], errs[i] = ack.Latency, err
 		}()
 	}

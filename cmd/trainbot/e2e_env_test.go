@@ -26,7 +26,7 @@ const (
 	eVal   = "UVAL"
 	eOps   = "UOPS"
 	eOther = "UOTHER"
-	eChan  = "C1"
+	eChan  = "C0CHANNEL1"
 )
 
 type e2e struct {

@@ -79,7 +79,7 @@ func TestEveryCommandHasAMetricLabelAndHelp(t *testing.T) {
 		t.Errorf("%s has series %v before any command, want one per command and other", commandDuration, start)
 	}
 	do := func(text string) string {
-		return cmds.Handle(t.Context(), commands.Request{User: trainstack.Stranger, Text: text, Channel: "C1"}).Message.Plain()
+		return cmds.Handle(t.Context(), commands.Request{User: trainstack.Stranger, Text: text, Channel: "C0CHANNEL1"}).Message.Plain()
 	}
 	all := do("help")
 	for i, name := range names {
@@ -125,11 +125,11 @@ func TestButtonClickIsLabelledWithItsCommand(t *testing.T) {
 	defer cancel()
 	fake := slackfake.NewForTest(t, slackfake.Options{
 		PingInterval: 50 * time.Millisecond,
-		Channels:     []slackfake.Channel{{ID: "C1", Name: "validators"}},
+		Channels:     []slackfake.Channel{{ID: "C0CHANNEL1", Name: "validators"}},
 		Users:        []slackfake.User{{ID: trainstack.Releaser, Name: "rel"}},
 	})
 	api := slack.New(fake.BotToken(), slack.OptionAppLevelToken(fake.AppToken()), slack.OptionAPIURL(fake.APIURL()))
-	st := trainstack.New(t, trainstack.At("2026-12-01 10:00"), trainstack.Options{Announcer: bot.NewAnnouncer(api, "C1")})
+	st := trainstack.New(t, trainstack.At("2026-12-01 10:00"), trainstack.Options{Announcer: bot.NewAnnouncer(api, "C0CHANNEL1")})
 	reg := prometheus.NewRegistry()
 	metrics := newMetrics(reg, "test", "abc123")
 	cmds, err := commandsFor(st.Svc, trainstack.Logger(t), metrics)
@@ -159,7 +159,7 @@ func TestButtonClickIsLabelledWithItsCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	reminder, err := fake.WaitMessage(ctx, func(m slackfake.Message) bool {
-		return m.Channel == "C1" && strings.Contains(m.AllText(), "dev-2026-12-01") && strings.Contains(m.AllText(), "I'm on it")
+		return m.Channel == "C0CHANNEL1" && strings.Contains(m.AllText(), "dev-2026-12-01") && strings.Contains(m.AllText(), "I'm on it")
 	})
 	if err != nil {
 		t.Fatalf("no reminder with buttons: %v", err)

@@ -61,8 +61,8 @@ type Exchange struct {
 	ResponseBody []byte
 	// Allow lists mismatches the caller knows of and accepts for this one
 	// exchange — a deviation of a fake that it documents — each a
-	// substring of the problem line, e.g. slackfake's test-chosen ids:
-	// `doesn't match the regular expression "^`.
+	// substring of the problem line (e.g. `at /user/id:`). No fake uses
+	// it today.
 	Allow []string
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -43,6 +44,13 @@ var SlackQuirks = []Quirk{
 // SlackValidator checks exchanges against Slack's Web API description.
 type SlackValidator struct {
 	router routers.Router
+	ids    map[string]slackID // by definition name: defs_user_id, defs_channel, …
+}
+
+// slackID is one of the description's id definitions.
+type slackID struct {
+	title string
+	re    *regexp.Regexp
 }
 
 var (
@@ -106,7 +114,34 @@ func loadSlack(spec []byte) (*SlackValidator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("contract: route Slack description: %w", err)
 	}
-	return &SlackValidator{router: router}, nil
+	ids := map[string]slackID{}
+	for name, ref := range doc.Components.Schemas {
+		if !strings.HasPrefix(name, "defs_") || ref.Value == nil || ref.Value.Pattern == "" {
+			continue
+		}
+		re, err := regexp.Compile(ref.Value.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("contract: Slack description's %s: %w", name, err)
+		}
+		ids[name] = slackID{title: ref.Value.Title, re: re}
+	}
+	return &SlackValidator{router: router, ids: ids}, nil
+}
+
+// CheckID checks id against the pattern Slack's description gives the id
+// definition def (defs_user_id, defs_channel, defs_subteam_id, …), for ids
+// that reach trainbot by no checked answer (Socket Mode payloads, users.info's
+// user, whose schema is one of the "items lists"). The error names the id,
+// the definition and its pattern.
+func (v *SlackValidator) CheckID(def, id string) error {
+	d, ok := v.ids[def]
+	if !ok {
+		return fmt.Errorf("contract: Slack's description has no id definition %q (one with a pattern, named defs_…)", def)
+	}
+	if !d.re.MatchString(id) {
+		return fmt.Errorf("%q is no %s: Slack's description (%s) wants %q", id, d.title, def, d.re.String())
+	}
+	return nil
 }
 
 // Check validates ex (a Web API call, path /api/{method}) against Slack's

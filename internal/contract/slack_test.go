@@ -60,3 +60,26 @@ func TestSlackBadRequestFails(t *testing.T) {
 		t.Errorf("a chat.postMessage without channel: got %v", err)
 	}
 }
+
+func TestSlackCheckID(t *testing.T) {
+	v := mustSlack(t)
+	for _, tc := range []struct{ def, id, want string }{
+		{"defs_user_id", "U0RITA", ""},
+		{"defs_user_id", "W0123ABCD", ""},
+		{"defs_user_id", "U1", `"U1" is no User ID: Slack's description (defs_user_id) wants "^[UW][A-Z0-9]{2,}$"`},
+		{"defs_user_id", "U0x1", `"U0x1" is no User ID`},
+		{"defs_channel", "C0VALIDATR", ""},
+		{"defs_channel", "C1", `"C1" is no Channel-like conversation ID: Slack's description (defs_channel) wants "^[CGD][A-Z0-9]{8,}$"`},
+		{"defs_subteam_id", "S0RELEASE", ""},
+		{"defs_subteam_id", "S1", `"S1" is no Subteam ID`},
+		{"defs_workspace_id", "T0TEAM0001", ""},
+		{"defs_workspace_id", "T1", `"T1" is no Team or Enterprise ID`},
+		{"defs_bot_id", "B1", `"B1" is no Bot User ID`},
+		{"defs_nothing", "X", `no id definition "defs_nothing"`},
+	} {
+		err := v.CheckID(tc.def, tc.id)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("CheckID(%s, %q) = %v, want %q", tc.def, tc.id, err, tc.want)
+		}
+	}
+}

@@ -13,7 +13,7 @@ import (
 // BenchmarkSlashCommandAck measures a round trip through the fake and a bare
 // slack-go client that only acks: the floor under any bot's ack latency.
 func BenchmarkSlashCommandAck(b *testing.B) {
-	fake := slackfake.New(slackfake.Options{Channels: []slackfake.Channel{{ID: "C1"}}})
+	fake := slackfake.New(slackfake.Options{Channels: []slackfake.Channel{{ID: "C0CHANNEL1"}}})
 	defer fake.Close()
 	api := newAPI(fake)
 	sm := socketmode.New(api)
@@ -23,7 +23,7 @@ func BenchmarkSlashCommandAck(b *testing.B) {
 	defer func() { cancel(); <-done }()
 	var total time.Duration
 	for b.Loop() {
-		ack, err := fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "status"})
+		ack, err := fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "status"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -19,20 +19,20 @@
 // A bot test:
 //
 //	fake := slackfake.NewForTest(t, slackfake.Options{
-//		Channels:   []slackfake.Channel{{ID: "C1", Name: "rel"}},
-//		Users:      []slackfake.User{{ID: "U1", Name: "ana"}},
-//		UserGroups: map[string][]string{"S1": {"U1"}},
+//		Channels:   []slackfake.Channel{{ID: "C0CHANNEL1", Name: "rel"}},
+//		Users:      []slackfake.User{{ID: "U01", Name: "ana"}},
+//		UserGroups: map[string][]string{"S01": {"U01"}},
 //	})
 //	api := slack.New(fake.BotToken(), slack.OptionAppLevelToken(fake.AppToken()),
 //		slack.OptionAPIURL(fake.APIURL()))
 //	sm := socketmode.New(api)
 //	go runBot(ctx, api, sm) // the code under test
-//	ack, err := fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "start staging"})
+//	ack, err := fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "start staging"})
 //	// ack.Payload is the reply; ack.Latency how long the bot took.
 //	msg, err := fake.WaitMessage(ctx, func(m slackfake.Message) bool {
-//		return m.Channel == "C1" && strings.Contains(m.AllText(), "staging")
+//		return m.Channel == "C0CHANNEL1" && strings.Contains(m.AllText(), "staging")
 //	})
-//	_, err = fake.Click(ctx, "U1", msg, "approve")
+//	_, err = fake.Click(ctx, "U01", msg, "approve")
 //
 // A benchmark uses New and Close instead of NewForTest, and Stats.
 //

@@ -204,6 +204,7 @@ type SlashCommand struct {
 // NewSlashCommand builds a slash_commands envelope as Slack sends it, with a
 // fresh envelope_id and a response_url served by the fake.
 func (s *Server) NewSlashCommand(cmd SlashCommand) Envelope {
+	s.checkIDs("SlashCommand", []slackID{{"defs_user_id", cmd.UserID}, {"defs_channel", cmd.ChannelID}})
 	if cmd.Command == "" {
 		cmd.Command = "/train"
 	}

@@ -14,8 +14,8 @@ import (
 // plays the user's side and inspects what the bot posted.
 func Example() {
 	fake := slackfake.New(slackfake.Options{
-		Channels: []slackfake.Channel{{ID: "C1", Name: "rel"}},
-		Users:    []slackfake.User{{ID: "U1", Name: "ana"}},
+		Channels: []slackfake.Channel{{ID: "C0CHANNEL1", Name: "rel"}},
+		Users:    []slackfake.User{{ID: "U01", Name: "ana"}},
 	})
 	defer fake.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -35,17 +35,17 @@ func Example() {
 		}
 	}()
 
-	ack, err := fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "staging"})
+	ack, err := fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "staging"})
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(string(ack.Payload))
-	msg, err := fake.WaitMessage(ctx, func(m slackfake.Message) bool { return m.Channel == "C1" && !m.Ephemeral })
+	msg, err := fake.WaitMessage(ctx, func(m slackfake.Message) bool { return m.Channel == "C0CHANNEL1" && !m.Ephemeral })
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(msg.Text)
-	fmt.Println(fake.Ephemerals("U1")[0].Text)
+	fmt.Println(fake.Ephemerals("U01")[0].Text)
 	cancel()
 	<-done
 	// Output:

@@ -19,7 +19,7 @@ func TestHold(t *testing.T) {
 	errs := make(chan error, 3)
 	for range 3 {
 		go func() {
-			_, err := api.GetUserGroupMembersContext(ctx, "S1")
+			_, err := api.GetUserGroupMembersContext(ctx, "S01")
 			errs <- err
 		}()
 	}
@@ -51,7 +51,7 @@ func TestHold(t *testing.T) {
 		t.Errorf("%d held calls failed, %d still held; want 1 and 0", failed, fake.Held(method))
 	}
 	// Released: new calls go through.
-	if _, err := api.GetUserGroupMembersContext(ctx, "S1"); err != nil {
+	if _, err := api.GetUserGroupMembersContext(ctx, "S01"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -60,7 +60,7 @@ func TestHold(t *testing.T) {
 	defer release()
 	cctx, cancel := context.WithCancel(ctx)
 	go func() {
-		_, err := api.GetUserGroupMembersContext(cctx, "S1")
+		_, err := api.GetUserGroupMembersContext(cctx, "S01")
 		errs <- err
 	}()
 	if err := fake.WaitHeld(ctx, method, 1); err != nil {
@@ -84,7 +84,7 @@ func TestHoldReleasedOnClose(t *testing.T) {
 	fake.Hold("usergroups.users.list")
 	errs := make(chan error, 1)
 	go func() {
-		_, err := api.GetUserGroupMembersContext(ctx, "S1")
+		_, err := api.GetUserGroupMembersContext(ctx, "S01")
 		errs <- err
 	}()
 	if err := fake.WaitHeld(ctx, "usergroups.users.list", 1); err != nil {

@@ -33,6 +33,7 @@ type BlockAction struct {
 // sends it, with a response_url served by the fake that edits the clicked
 // message on replace_original. It fails when the element cannot be found.
 func (s *Server) NewBlockAction(a BlockAction) (Envelope, error) {
+	s.checkIDs("BlockAction", []slackID{{"defs_user_id", a.UserID}, {"defs_channel", a.ChannelID}})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.envSeq++

@@ -16,7 +16,7 @@ func TestResponseURL(t *testing.T) {
 	ctx := testContext(t)
 	fake := slackfake.NewForTest(t, workspace)
 	api := newAPI(fake)
-	env := fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "status"})
+	env := fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "status"})
 	u := env.ResponseURL
 
 	_, _, err := api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(u, slack.ResponseTypeEphemeral),
@@ -26,7 +26,7 @@ func TestResponseURL(t *testing.T) {
 	}
 	// match may call the fake: it runs without the fake's lock.
 	p, err := fake.WaitResponse(ctx, u, func(p slackfake.ResponsePost) bool {
-		return p.Text == "all quiet" && len(fake.ResponsePosts(u)) == 1 && len(fake.Ephemerals("U1")) == 1
+		return p.Text == "all quiet" && len(fake.ResponsePosts(u)) == 1 && len(fake.Ephemerals("U01")) == 1
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestResponseURL(t *testing.T) {
 	if p.ResponseType != "ephemeral" || p.ReplaceOriginal || p.Error != "" || p.URL != u {
 		t.Errorf("post = %+v", p)
 	}
-	if e := fake.Ephemerals("U1"); len(e) != 1 || e[0].Text != "all quiet" || e[0].Via != slackfake.ViaResponseURL {
+	if e := fake.Ephemerals("U01"); len(e) != 1 || e[0].Text != "all quiet" || e[0].Via != slackfake.ViaResponseURL {
 		t.Errorf("ephemerals = %+v", e)
 	}
 
@@ -43,7 +43,7 @@ func TestResponseURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := fake.Messages("C1"); len(m) != 1 || m[0].Text != "for everyone" {
+	if m := fake.Messages("C0CHANNEL1"); len(m) != 1 || m[0].Text != "for everyone" {
 		t.Errorf("channel = %+v", m)
 	}
 
@@ -70,7 +70,7 @@ func TestResponseURL(t *testing.T) {
 		t.Errorf("recorded %d posts, want 7", n)
 	}
 
-	resp, err := http.Post(fake.URL()+"/response/commands/T1/999/nope", "application/json", strings.NewReader(`{"text":"x"}`))
+	resp, err := http.Post(fake.URL()+"/response/commands/T0TEAM0001/999/nope", "application/json", strings.NewReader(`{"text":"x"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,12 +85,12 @@ func TestResponseURLDeleteOriginal(t *testing.T) {
 	ctx := testContext(t)
 	fake := slackfake.NewForTest(t, workspace)
 	api := newAPI(fake)
-	ts, err := api.PostEphemeralContext(ctx, "C1", "U1", slack.MsgOptionBlocks(
+	ts, err := api.PostEphemeralContext(ctx, "C0CHANNEL1", "U01", slack.MsgOptionBlocks(
 		slack.NewActionBlock("b1", slack.NewButtonBlockElement("dismiss", "x", slack.NewTextBlockObject(slack.PlainTextType, "OK", false, false)))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := fake.NewBlockAction(slackfake.BlockAction{UserID: "U1", ChannelID: "C1", MessageTS: ts, ActionID: "dismiss"})
+	env, err := fake.NewBlockAction(slackfake.BlockAction{UserID: "U01", ChannelID: "C0CHANNEL1", MessageTS: ts, ActionID: "dismiss"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,10 +100,10 @@ func TestResponseURLDeleteOriginal(t *testing.T) {
 	if _, _, err := api.PostMessageContext(ctx, "", slack.MsgOptionDeleteOriginal(env.ResponseURL)); err != nil {
 		t.Fatal(err)
 	}
-	if e := fake.Ephemerals("U1"); len(e) != 0 {
+	if e := fake.Ephemerals("U01"); len(e) != 0 {
 		t.Errorf("ephemerals after delete = %+v", e)
 	}
-	if m, ok := fake.Message("C1", ts); !ok || !m.Deleted {
+	if m, ok := fake.Message("C0CHANNEL1", ts); !ok || !m.Deleted {
 		t.Errorf("message = %+v", m)
 	}
 }
@@ -113,7 +113,7 @@ func TestResponseURLFault(t *testing.T) {
 	ctx := testContext(t)
 	fake := slackfake.NewForTest(t, workspace)
 	api := newAPI(fake)
-	env := fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1"})
+	env := fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1"})
 	fake.FailNext("response_url", 1, slackfake.HTTPStatus(http.StatusServiceUnavailable))
 	var sc slack.StatusCodeError
 	_, _, err := api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(env.ResponseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText("x", false))

@@ -20,11 +20,11 @@ import (
 const (
 	DefaultBotToken  = "xoxb-slackfake-bot"
 	DefaultAppToken  = "xapp-1-slackfake-app"
-	DefaultTeamID    = "T1"
+	DefaultTeamID    = "T0TEAM0001"
 	DefaultTeamName  = "trainbot-test"
 	DefaultAppID     = "A1"
 	DefaultBotUserID = "U0B"
-	DefaultBotID     = "B1"
+	DefaultBotID     = "B0TRAINBOT"
 	DefaultBotName   = "trainbot"
 )
 
@@ -39,7 +39,7 @@ var ErrClosed = errors.New("slackfake: server closed")
 // Channel is a conversation the fake knows. Posting to a channel it does not
 // know answers channel_not_found.
 type Channel struct {
-	// ID is the channel ID, e.g. "C1".
+	// ID is the channel ID, e.g. "C0CHANNEL1".
 	ID string
 	// Name is the channel name without '#', e.g. "rel".
 	Name string
@@ -50,7 +50,7 @@ type Channel struct {
 
 // User is a workspace member the fake knows, returned by users.info.
 type User struct {
-	// ID is the user ID, e.g. "U1".
+	// ID is the user ID, e.g. "U01".
 	ID string
 	// Name is the handle, e.g. "ana".
 	Name string
@@ -208,6 +208,7 @@ func NewForTest(t testing.TB, opts Options) *Server {
 		// 500-member group's answer costs more than serving it); tests
 		// check the same exchanges.
 		s.contractT.Store(&t)
+		s.checkIDs("Options", optionIDs(s.opts))
 	}
 	t.Cleanup(s.Close)
 	return s
@@ -248,8 +249,9 @@ func (s *Server) AppToken() string { return s.opts.AppToken }
 // BotUserID is the bot's user ID, the author of every message it posts.
 func (s *Server) BotUserID() string { return s.opts.BotUserID }
 
-// SetUserGroup sets the members of user group id (e.g. "S1"), creating it.
+// SetUserGroup sets the members of user group id (e.g. "S01"), creating it.
 func (s *Server) SetUserGroup(id string, members ...string) {
+	s.checkIDs("SetUserGroup", groupIDs(id, members))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[id] = append([]string(nil), members...)

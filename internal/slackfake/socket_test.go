@@ -17,9 +17,9 @@ import (
 // workspace is the seed every test uses.
 var workspace = slackfake.Options{
 	PingInterval: 20 * time.Millisecond,
-	Channels:     []slackfake.Channel{{ID: "C1", Name: "rel"}, {ID: "C2", Name: "private", NotMember: true}},
-	Users:        []slackfake.User{{ID: "U1", Name: "ana", RealName: "Ana Lima", Email: "ana@example.com", TZ: "Europe/Lisbon"}},
-	UserGroups:   map[string][]string{"S1": {"U1", "W2"}},
+	Channels:     []slackfake.Channel{{ID: "C0CHANNEL1", Name: "rel"}, {ID: "C0CHANNEL2", Name: "private", NotMember: true}},
+	Users:        []slackfake.User{{ID: "U01", Name: "ana", RealName: "Ana Lima", Email: "ana@example.com", TZ: "Europe/Lisbon"}},
+	UserGroups:   map[string][]string{"S01": {"U01", "W02"}},
 }
 
 func testContext(t *testing.T) context.Context {
@@ -135,7 +135,7 @@ func TestSlashCommandAckWithPayload(t *testing.T) {
 	c := runClient(t, fake)
 
 	res := async(func() (slackfake.Ack, error) {
-		return fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "pause 6h a &lt;b&gt;"})
+		return fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "pause 6h a &lt;b&gt;"})
 	})
 	evt := c.next(t, ctx)
 	if evt.Type != socketmode.EventTypeSlashCommand {
@@ -153,7 +153,7 @@ func TestSlashCommandAckWithPayload(t *testing.T) {
 	}
 	got := slack.SlashCommand{TeamID: cmd.TeamID, ChannelID: cmd.ChannelID, ChannelName: cmd.ChannelName,
 		UserID: cmd.UserID, UserName: cmd.UserName, Command: cmd.Command, Text: cmd.Text, APIAppID: cmd.APIAppID}
-	want := slack.SlashCommand{TeamID: "T1", ChannelID: "C1", ChannelName: "rel", UserID: "U1", UserName: "ana",
+	want := slack.SlashCommand{TeamID: "T0TEAM0001", ChannelID: "C0CHANNEL1", ChannelName: "rel", UserID: "U01", UserName: "ana",
 		Command: "/train", Text: "pause 6h a &lt;b&gt;", APIAppID: "A1"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("slash command (-want +got):\n%s", diff)
@@ -178,8 +178,8 @@ func TestSlashCommandAckWithPayload(t *testing.T) {
 		t.Errorf("ack payload (-want +got):\n%s", diff)
 	}
 	// The payload is the reply: an ephemeral to the invoker.
-	eph := fake.Ephemerals("U1")
-	if len(eph) != 1 || eph[0].Text != "paused" || eph[0].Via != slackfake.ViaAck || eph[0].Channel != "C1" {
+	eph := fake.Ephemerals("U01")
+	if len(eph) != 1 || eph[0].Text != "paused" || eph[0].Via != slackfake.ViaAck || eph[0].Channel != "C0CHANNEL1" {
 		t.Errorf("ephemerals = %+v", eph)
 	}
 }
@@ -190,7 +190,7 @@ func TestRedeliveryKeepsTheEnvelopeID(t *testing.T) {
 	fake := slackfake.NewForTest(t, workspace)
 	c := runClient(t, fake)
 
-	env := fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "status"})
+	env := fake.NewSlashCommand(slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "status"})
 	for attempt := range 2 {
 		if attempt > 0 {
 			env = env.Retry("timeout")
@@ -235,22 +235,22 @@ func TestBlockActionArrivesAsInteractionCallback(t *testing.T) {
 		slack.NewActionBlock("b1", slack.NewButtonBlockElement("approve", "staging-2026-12-09",
 			slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false))),
 	)
-	_, ts, err := c.api.PostMessageContext(ctx, "C1", slack.MsgOptionText("Release staging?", false), blocks)
+	_, ts, err := c.api.PostMessageContext(ctx, "C0CHANNEL1", slack.MsgOptionText("Release staging?", false), blocks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, ok := fake.Message("C1", ts)
+	msg, ok := fake.Message("C0CHANNEL1", ts)
 	if !ok {
 		t.Fatal("posted message not stored")
 	}
 
-	res := async(func() (slackfake.Ack, error) { return fake.Click(ctx, "U1", msg, "approve") })
+	res := async(func() (slackfake.Ack, error) { return fake.Click(ctx, "U01", msg, "approve") })
 	evt := c.next(t, ctx)
 	cb, ok := evt.Data.(slack.InteractionCallback)
 	if evt.Type != socketmode.EventTypeInteractive || !ok {
 		t.Fatalf("event %q with %T", evt.Type, evt.Data)
 	}
-	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID != "U1" || cb.User.Name != "ana" || cb.Channel.ID != "C1" {
+	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID != "U01" || cb.User.Name != "ana" || cb.Channel.ID != "C0CHANNEL1" {
 		t.Errorf("callback = %+v", cb)
 	}
 	if len(cb.ActionCallback.BlockActions) != 1 {
@@ -260,7 +260,7 @@ func TestBlockActionArrivesAsInteractionCallback(t *testing.T) {
 	if a.ActionID != "approve" || a.BlockID != "b1" || a.Value != "staging-2026-12-09" || a.Text.Text != "Approve" || a.ActionTs == "" {
 		t.Errorf("action = %+v", a)
 	}
-	if cb.Container.Type != "message" || cb.Container.MessageTs != ts || cb.Container.ChannelID != "C1" || cb.Container.IsEphemeral {
+	if cb.Container.Type != "message" || cb.Container.MessageTs != ts || cb.Container.ChannelID != "C0CHANNEL1" || cb.Container.IsEphemeral {
 		t.Errorf("container = %+v", cb.Container)
 	}
 	if cb.Message.Timestamp != ts || cb.Message.Text != "Release staging?" || len(cb.Message.Blocks.BlockSet) != 2 {
@@ -275,7 +275,7 @@ func TestBlockActionArrivesAsInteractionCallback(t *testing.T) {
 
 	// replace_original through the response_url edits the clicked message.
 	_, _, err = c.api.PostMessageContext(ctx, "", slack.MsgOptionReplaceOriginal(cb.ResponseURL),
-		slack.MsgOptionText("Approved by <@U1>", false))
+		slack.MsgOptionText("Approved by <@U01>", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestBlockActionArrivesAsInteractionCallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if edited.Text != "Approved by <@U1>" || edited.Blocks != nil || edited.Via != slackfake.ViaResponseURL || edited.Edits[0].Text != "Release staging?" {
+	if edited.Text != "Approved by <@U01>" || edited.Blocks != nil || edited.Via != slackfake.ViaResponseURL || edited.Edits[0].Text != "Release staging?" {
 		t.Errorf("edited = %+v", edited)
 	}
 }
@@ -291,10 +291,10 @@ func TestBlockActionArrivesAsInteractionCallback(t *testing.T) {
 func TestBlockActionNeedsAnElement(t *testing.T) {
 	t.Parallel()
 	fake := slackfake.NewForTest(t, workspace)
-	if _, err := fake.NewBlockAction(slackfake.BlockAction{UserID: "U1", ChannelID: "C1", MessageTS: "1.2", ActionID: "x"}); err == nil {
+	if _, err := fake.NewBlockAction(slackfake.BlockAction{UserID: "U01", ChannelID: "C0CHANNEL1", MessageTS: "1.2", ActionID: "x"}); err == nil {
 		t.Error("unknown message without BlockID: no error")
 	}
-	env, err := fake.NewBlockAction(slackfake.BlockAction{UserID: "U1", ChannelID: "C1", MessageTS: "1.2", ActionID: "x", BlockID: "b", Value: "v"})
+	env, err := fake.NewBlockAction(slackfake.BlockAction{UserID: "U01", ChannelID: "C0CHANNEL1", MessageTS: "1.2", ActionID: "x", BlockID: "b", Value: "v"})
 	if err != nil || env.Type != slackfake.TypeInteractive || env.ResponseURL == "" {
 		t.Errorf("env = %+v, %v", env, err)
 	}
@@ -327,7 +327,7 @@ func TestDisconnectMakesTheClientReconnect(t *testing.T) {
 	}
 	// Envelopes go to the new connection.
 	res := async(func() (slackfake.Ack, error) {
-		return fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "help"})
+		return fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "help"})
 	})
 	evt := c.next(t, ctx)
 	if err := c.sm.Ack(*evt.Request); err != nil {
@@ -389,7 +389,7 @@ func TestEnvelopeAfterDisconnectGoesToTheNewSocket(t *testing.T) {
 	}
 	// No wait for the reconnect: SlashCommand waits for a socket itself.
 	res := async(func() (slackfake.Ack, error) {
-		return fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "help"})
+		return fake.SlashCommand(ctx, slackfake.SlashCommand{UserID: "U01", ChannelID: "C0CHANNEL1", Text: "help"})
 	})
 	evt := c.next(t, ctx)
 	if err := c.sm.Ack(*evt.Request); err != nil {
