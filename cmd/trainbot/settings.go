@@ -135,8 +135,8 @@ func LoadSettings() (Settings, error) {
 
 var (
 	repoRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$`)
-	roleIDRe = regexp.MustCompile(`^[UWS][A-Z0-9]+$`)
-	chanRe   = regexp.MustCompile(`^[CGD][A-Z0-9]+$`)
+	roleIDRe = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`) // Slack's user and user-group id patterns
+	chanRe   = regexp.MustCompile(`^[CGD][A-Z0-9]{8,}$`) // Slack's channel id pattern
 	fileRe   = regexp.MustCompile(`^[A-Za-z0-9._-]+\.ya?ml$`)
 )
 
@@ -215,8 +215,11 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	} else if strings.TrimSpace(s.DataDir) == "" {
 		bad("TRAINBOT_DATA_DIR", "must name a folder when REDIS_URL is empty")
 	}
-	if serve && !chanRe.MatchString(s.Channel) {
-		bad("TRAINBOT_CHANNEL", "required for serve: a channel id such as C0123ABCD (not its #name), got %q", s.Channel)
+	switch {
+	case serve && strings.TrimSpace(s.Channel) == "":
+		bad("TRAINBOT_CHANNEL", "required for serve: the validators' channel id such as C0123ABCD (not its #name)")
+	case serve && !chanRe.MatchString(s.Channel):
+		bad("TRAINBOT_CHANNEL", "%q is not a Slack channel id: one such as C0123ABCD (in Slack: the channel's details, at the bottom; not its #name)", s.Channel)
 	}
 	for _, r := range []struct {
 		name, val string

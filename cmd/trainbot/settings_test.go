@@ -57,13 +57,13 @@ func TestServeRequires(t *testing.T) {
 			t.Errorf("no line for %s in:\n%v", v, err)
 		}
 	}
-	s.SlackAppToken, s.SlackBotToken, s.Repo, s.Channel, s.DryRun = "xapp-1", "xoxb-1", "acme/chain", "C0123", "true"
-	s.Releasers, s.Validators = "U1, S2 ,W3,U1", "U9"
+	s.SlackAppToken, s.SlackBotToken, s.Repo, s.Channel, s.DryRun = "xapp-1", "xoxb-1", "acme/chain", "C0123ABCD", "true"
+	s.Releasers, s.Validators = "U01, S02 ,W03,U01", "U09"
 	c, err := s.Parse(ModeServe)
 	if err != nil {
 		t.Fatalf("dry-run serve without GITHUB_TOKEN: %v", err)
 	}
-	if c.Owner != "acme" || c.Repo != "chain" || !cmp.Equal(c.Releasers, []string{"U1", "S2", "W3"}) {
+	if c.Owner != "acme" || c.Repo != "chain" || !cmp.Equal(c.Releasers, []string{"U01", "S02", "W03"}) {
 		t.Errorf("parsed %+v", c)
 	}
 }
@@ -80,7 +80,7 @@ func TestEveryBadSettingReported(t *testing.T) {
 	s.GitHubPoll = "0s"
 	s.RedisURL = "http://localhost"
 	s.Releasers = "@ana"
-	s.ChainOps = "U1,#ops"
+	s.ChainOps = "U01,#ops"
 	s.Validators = "u1"
 	s.DevSlot = "Tues 2pm"
 	s.StagingSlot = "Wed 25:00"
@@ -298,15 +298,36 @@ func TestURLSettingsNeverShowCredentials(t *testing.T) {
 func TestRoleIDsNamesTheBadOnes(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ in, want string }{
-		{"U1, @ana", `"@ana" is not a Slack user`},
-		{"@ana,U1,#ops", `"@ana", "#ops" are not a Slack user`},
+		{"U01, @ana", `"@ana" is not a Slack user`},
+		{"@ana,U01,#ops", `"@ana", "#ops" are not a Slack user`},
 	} {
 		ids, err := roleIDs(tt.in)
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("roleIDs(%q) = %v, want an error starting %q", tt.in, err, tt.want)
 		}
-		if !cmp.Equal(ids, []string{"U1"}) {
-			t.Errorf("roleIDs(%q) kept %v, want [U1]", tt.in, ids)
+		if !cmp.Equal(ids, []string{"U01"}) {
+			t.Errorf("roleIDs(%q) kept %v, want [U01]", tt.in, ids)
+		}
+	}
+}
+
+// Slack's ids have a shape: a channel's name or a short made-up id is
+// refused at start-up, naming the setting, not found at the first post.
+func TestSlackIDsMustLookLikeSlacks(t *testing.T) {
+	for _, tc := range []struct {
+		channel, releasers, want string
+	}{
+		{"#validators", "U0RITA", `TRAINBOT_CHANNEL: "#validators" is not a Slack channel id`},
+		{"C1", "U0RITA", `TRAINBOT_CHANNEL: "C1" is not a Slack channel id`},
+		{"", "U0RITA", "TRAINBOT_CHANNEL: required for serve"},
+		{"C0123ABCD", "U1", `TRAINBOT_RELEASERS: "U1" is not a Slack user`},
+	} {
+		s := defaults(t)
+		s.SlackAppToken, s.SlackBotToken, s.Repo, s.DryRun = "xapp-1", "xoxb-1", "acme/chain", "true"
+		s.Channel, s.Releasers = tc.channel, tc.releasers
+		_, err := s.Parse(ModeServe)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("channel %q, releasers %q: %v, want %q", tc.channel, tc.releasers, err, tc.want)
 		}
 	}
 }
