@@ -18,6 +18,7 @@ type Metrics struct {
 	socket   prometheus.Gauge
 	ghRemain *prometheus.GaugeVec
 	ghLimit  *prometheus.GaugeVec
+	ghReset  *prometheus.GaugeVec
 
 	// GitHubRequests counts GitHub API requests by HTTP status code and
 	// method (trainbot_github_requests_total{code,method}). Its labels are
@@ -74,6 +75,10 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 			Name: "trainbot_github_rate_limit",
 			Help: "Requests allowed in GitHub's rate-limit window, from the X-RateLimit-Limit header of the latest response, by rate-limit resource.",
 		}, []string{"resource"}),
+		ghReset: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "trainbot_github_rate_limit_reset_timestamp_seconds",
+			Help: "When GitHub's current rate-limit window resets (Unix time), from the X-RateLimit-Reset header of the latest response, by rate-limit resource; once past, the remaining count is stale.",
+		}, []string{"resource"}),
 		GitHubRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trainbot_github_requests_total",
 			Help: "GitHub API requests by HTTP status code and method.",
@@ -90,7 +95,7 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 	}
 	m.command.WithLabelValues(OtherCommand)
 	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests,
-		m.leader, m.socket, m.ghRemain, m.ghLimit)
+		m.leader, m.socket, m.ghRemain, m.ghLimit, m.ghReset)
 	return m
 }
 
@@ -152,15 +157,20 @@ func (m *Metrics) socketConnected(connected bool) {
 }
 
 // GitHubRateLimit records GitHub's rate limit for resource as the latest
-// response gave it: remaining requests of limit
-// (trainbot_github_rate_limit_remaining, trainbot_github_rate_limit).
-// deploy.WatchRateLimit calls it.
-func (m *Metrics) GitHubRateLimit(resource string, remaining, limit int) {
+// response gave it: remaining requests of limit, until reset (zero: not
+// given, left as it was) (trainbot_github_rate_limit_remaining,
+// trainbot_github_rate_limit,
+// trainbot_github_rate_limit_reset_timestamp_seconds). It is a
+// deploy.RateLimitObserver.
+func (m *Metrics) GitHubRateLimit(resource string, remaining, limit int, reset time.Time) {
 	if m == nil {
 		return
 	}
 	m.ghRemain.WithLabelValues(resource).Set(float64(remaining))
 	m.ghLimit.WithLabelValues(resource).Set(float64(limit))
+	if !reset.IsZero() {
+		m.ghReset.WithLabelValues(resource).Set(float64(reset.Unix()))
+	}
 }
 
 // boolValue is 1 for true, 0 for false.

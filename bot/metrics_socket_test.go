@@ -3,6 +3,7 @@ package bot
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -41,7 +42,7 @@ func TestNilMetricsNewMethods(t *testing.T) {
 	var m *Metrics
 	m.SchedulerLeader(true)
 	m.socketConnected(true)
-	m.GitHubRateLimit("core", 1, 2)
+	m.GitHubRateLimit("core", 1, 2, time.Now())
 }
 
 // gaugeValue is the value of the unlabelled gauge name in reg.

@@ -3,18 +3,20 @@ package deploy
 import (
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // RateLimitObserver is told GitHub's rate limit after each response that
 // states it: the resource it applies to ("core", "graphql", "search" …;
 // "core" when the response does not say), the requests remaining in the
-// window and the window's limit. bot.Metrics.GitHubRateLimit is one.
-type RateLimitObserver func(resource string, remaining, limit int)
+// window, the window's limit, and when the window resets (zero when the
+// response does not say). bot.Metrics.GitHubRateLimit is one.
+type RateLimitObserver func(resource string, remaining, limit int, reset time.Time)
 
 // WatchRateLimit returns a RoundTripper that passes each request to base
 // (http.DefaultTransport when nil) and tells observe the rate limit of
-// each response that carries X-RateLimit-Remaining and X-RateLimit-Limit
-// (see
+// each response that carries X-RateLimit-Remaining and X-RateLimit-Limit,
+// with X-RateLimit-Reset when given (see
 // https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#checking-the-status-of-your-rate-limit).
 // Put it below NewTransport's conditional requests and retries, so that it
 // sees every response GitHub sends, 304s and rate-limit refusals included.
@@ -44,6 +46,10 @@ func (t rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if resource == "" {
 		resource = "core"
 	}
-	t.observe(resource, remaining, limit)
+	var reset time.Time
+	if sec, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil && sec > 0 {
+		reset = time.Unix(sec, 0)
+	}
+	t.observe(resource, remaining, limit, reset)
 	return resp, nil
 }

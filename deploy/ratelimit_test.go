@@ -18,13 +18,14 @@ type rateRecorder struct {
 	calls            int
 	resource         string
 	remaining, limit int
+	reset            time.Time
 }
 
-func (r *rateRecorder) observe(resource string, remaining, limit int) {
+func (r *rateRecorder) observe(resource string, remaining, limit int, reset time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
-	r.resource, r.remaining, r.limit = resource, remaining, limit
+	r.resource, r.remaining, r.limit, r.reset = resource, remaining, limit, reset
 }
 
 func (r *rateRecorder) last() (calls int, resource string, remaining, limit int) {
@@ -66,13 +67,17 @@ func TestWatchRateLimitReportsExhaustion(t *testing.T) {
 	gh.AddCommits("main", 1)
 	rec := &rateRecorder{}
 	c := gh.Point(github.NewClient(&http.Client{Transport: WatchRateLimit(gh.HTTPClient().Transport, rec.observe)}))
-	gh.Fail(http.MethodGet, "git/ref/*", githubfake.PrimaryRateLimit(time.Now().Add(time.Hour)))
+	reset := time.Now().Add(time.Hour).Truncate(time.Second)
+	gh.Fail(http.MethodGet, "git/ref/*", githubfake.PrimaryRateLimit(reset))
 	_, _, err := c.Git.GetRef(t.Context(), gh.Owner(), gh.Repo(), "heads/main")
 	if _, ok := errors.AsType[*github.RateLimitError](err); !ok {
 		t.Fatalf("err = %v, want a *github.RateLimitError", err)
 	}
 	if calls, resource, remaining, limit := rec.last(); calls != 1 || resource != "core" || remaining != 0 || limit != 5000 {
 		t.Errorf("after a rate limit refusal: %d reports, last %s %d of %d; want 1 report, core 0 of 5000", calls, resource, remaining, limit)
+	}
+	if rec.reset != reset {
+		t.Errorf("reset = %s, want %s", rec.reset, reset)
 	}
 
 	bare := &rateRecorder{}

@@ -31,6 +31,7 @@ func TestE2EOperationsMetrics(t *testing.T) {
 	if remaining == nil || remaining[1] == "5000" || len(remaining[1]) != 4 {
 		t.Errorf("trainbot_github_rate_limit_remaining after a train = %q, want below 5000", remaining)
 	}
+	contains(t, m, `trainbot_github_rate_limit_reset_timestamp_seconds{resource="core"} `)
 
 	second := startServeOn(t, gh, r.URL, r.Prefix, "", fast)
 	second.waitMetrics("trainbot_slack_socket_connected 1")
