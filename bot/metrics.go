@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/trainbot/trainbot/trains"
 )
 
 // Metrics are trainbot's Prometheus metrics (SPEC §8). A nil *Metrics is
@@ -94,6 +96,14 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 		m.command.WithLabelValues(c)
 	}
 	m.command.WithLabelValues(OtherCommand)
+	// Each track's deployed and failed trains are there from the start at
+	// 0, so that increase() sees a replica's first failure (the
+	// TrainbotTrainFailed alert).
+	for _, track := range trains.Tracks {
+		for _, outcome := range []trains.State{trains.Deployed, trains.Failed} {
+			m.trains.WithLabelValues(string(track), string(outcome))
+		}
+	}
 	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests,
 		m.leader, m.socket, m.ghRemain, m.ghLimit, m.ghReset)
 	return m
