@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v4"
 
@@ -262,8 +263,19 @@ func TestKubernetesProbesAreServed(t *testing.T) {
 	gh := githubfake.New(t)
 	e := startServeOn(t, gh, r.URL, r.Prefix, "", nil)
 	for path := range paths {
-		if code, body := e.get(path); code != 200 {
-			t.Errorf("GET %s = %d %s, want 200", path, code, body)
+		// As the kubelet does: ask again until it answers 200 (/readyz
+		// does once the bot has seen Slack's hello), within a bound.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			code, body := e.get(path)
+			if code == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("GET %s = %d %s, want 200", path, code, body)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 }
