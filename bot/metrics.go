@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/trainbot/trainbot/trains"
 )
 
 // Metrics are trainbot's Prometheus metrics (SPEC §8). A nil *Metrics is
@@ -14,6 +16,11 @@ type Metrics struct {
 	commands map[string]bool // the command labels; any other name is OtherCommand
 	ack      prometheus.Histogram
 	storeErr prometheus.Counter
+	leader   prometheus.Gauge
+	socket   prometheus.Gauge
+	ghRemain *prometheus.GaugeVec
+	ghLimit  *prometheus.GaugeVec
+	ghReset  *prometheus.GaugeVec
 
 	// GitHubRequests counts GitHub API requests by HTTP status code and
 	// method (trainbot_github_requests_total{code,method}). Its labels are
@@ -54,6 +61,26 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 			Name: "trainbot_store_errors_total",
 			Help: "State store calls that failed.",
 		}),
+		leader: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "trainbot_scheduler_leader",
+			Help: "1 while this replica holds the scheduler's leader lease and runs the scheduler, else 0; across replicas, max() is 1 when some replica leads.",
+		}),
+		socket: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "trainbot_slack_socket_connected",
+			Help: "1 while the Socket Mode connection to Slack is up, else 0 (connecting, reconnecting, refused, shutting down).",
+		}),
+		ghRemain: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "trainbot_github_rate_limit_remaining",
+			Help: "Requests left in GitHub's current rate-limit window, from the X-RateLimit-Remaining header of the latest response, by rate-limit resource (core, graphql, search …).",
+		}, []string{"resource"}),
+		ghLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "trainbot_github_rate_limit",
+			Help: "Requests allowed in GitHub's rate-limit window, from the X-RateLimit-Limit header of the latest response, by rate-limit resource.",
+		}, []string{"resource"}),
+		ghReset: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "trainbot_github_rate_limit_reset_timestamp_seconds",
+			Help: "When GitHub's current rate-limit window resets (Unix time), from the X-RateLimit-Reset header of the latest response, by rate-limit resource; once past, the remaining count is stale.",
+		}, []string{"resource"}),
 		GitHubRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trainbot_github_requests_total",
 			Help: "GitHub API requests by HTTP status code and method.",
@@ -69,7 +96,16 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 		m.command.WithLabelValues(c)
 	}
 	m.command.WithLabelValues(OtherCommand)
-	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests)
+	// Each track's deployed and failed trains are there from the start at
+	// 0, so that increase() sees a replica's first failure (the
+	// TrainbotTrainFailed alert).
+	for _, track := range trains.Tracks {
+		for _, outcome := range []trains.State{trains.Deployed, trains.Failed} {
+			m.trains.WithLabelValues(string(track), string(outcome))
+		}
+	}
+	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests,
+		m.leader, m.socket, m.ghRemain, m.ghLimit, m.ghReset)
 	return m
 }
 
@@ -109,4 +145,48 @@ func (m *Metrics) ObserveCommand(command string, took time.Duration) {
 		command = OtherCommand
 	}
 	m.command.WithLabelValues(command).Observe(took.Seconds())
+}
+
+// SchedulerLeader records whether this replica holds the scheduler's
+// leader lease (trainbot_scheduler_leader): trains.SchedulerConfig.Leading
+// is wired to it.
+func (m *Metrics) SchedulerLeader(leading bool) {
+	if m == nil {
+		return
+	}
+	m.leader.Set(boolValue(leading))
+}
+
+// socketConnected records whether the Socket Mode connection is up
+// (trainbot_slack_socket_connected).
+func (m *Metrics) socketConnected(connected bool) {
+	if m == nil {
+		return
+	}
+	m.socket.Set(boolValue(connected))
+}
+
+// GitHubRateLimit records GitHub's rate limit for resource as the latest
+// response gave it: remaining requests of limit, until reset (zero: not
+// given, left as it was) (trainbot_github_rate_limit_remaining,
+// trainbot_github_rate_limit,
+// trainbot_github_rate_limit_reset_timestamp_seconds). It is a
+// deploy.RateLimitObserver.
+func (m *Metrics) GitHubRateLimit(resource string, remaining, limit int, reset time.Time) {
+	if m == nil {
+		return
+	}
+	m.ghRemain.WithLabelValues(resource).Set(float64(remaining))
+	m.ghLimit.WithLabelValues(resource).Set(float64(limit))
+	if !reset.IsZero() {
+		m.ghReset.WithLabelValues(resource).Set(float64(reset.Unix()))
+	}
+}
+
+// boolValue is 1 for true, 0 for false.
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -190,6 +190,7 @@ func (b *Bot) setStatus(connected bool, reason string) {
 		b.changed = make(chan struct{})
 	}
 	b.status.Connected, b.status.Reason = connected, reason
+	b.metrics.socketConnected(connected)
 }
 
 // WaitConnected blocks until the bot is connected to Slack, or ctx ends.

@@ -33,6 +33,10 @@ type SchedulerConfig struct {
 	// only once the work of the wake before it is done (tests step the
 	// scheduler with it).
 	Wake <-chan time.Time
+	// Leading, when not nil, is told true when this replica takes the
+	// leader lease and starts running the scheduler, and false when it
+	// stops (the lease lost or given back): trainbot_scheduler_leader.
+	Leading func(leading bool)
 }
 
 // RunScheduler runs the scheduler on this replica while it holds the leader
@@ -81,11 +85,13 @@ func (s *Service) RunScheduler(ctx context.Context, cfg SchedulerConfig) {
 // cannot be renewed, then releases it.
 func (s *Service) lead(ctx context.Context, lease Lease, cfg SchedulerConfig) {
 	s.log.Info("this replica now runs the scheduler", "holder", lease.Holder, "token", lease.Token)
+	cfg.leading(true)
 	lctx, cancel := context.WithCancel(ctx)
 	stop := s.keepLease(lctx, cancel, &lease, cfg.LeaseTTL)
 	defer func() {
 		cancel()
 		stop()
+		cfg.leading(false)
 		s.release(ctx, lease)
 	}()
 	for {
@@ -106,4 +112,11 @@ func (s *Service) lead(ctx context.Context, lease Lease, cfg SchedulerConfig) {
 // ok is false, with the holder's lease, when another holds it.
 func (s *Service) lockTrack(ctx context.Context, track Track) (l Lease, ok bool, err error) {
 	return s.store.TryLease(ctx, track.LockName(), s.holder(), s.cfg.LockTTL)
+}
+
+// leading tells cfg.Leading, if set, whether this replica leads.
+func (cfg SchedulerConfig) leading(yes bool) {
+	if cfg.Leading != nil {
+		cfg.Leading(yes)
+	}
 }

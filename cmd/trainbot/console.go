@@ -80,7 +80,7 @@ func runConsole(ctx context.Context, args []string, e env) error {
 	trainsDone := make(chan struct{})
 	go func() { defer close(trainsDone); _ = svc.Run(ctx) }()
 	schedDone := make(chan struct{})
-	go func() { defer close(schedDone); runScheduler(ctx, svc, c.Tick) }()
+	go func() { defer close(schedDone); runScheduler(ctx, svc, c.Tick, nil) }()
 
 	fmt.Fprintf(e.stdout, "trainbot console: you are <@%s>; commands as in Slack without /train (help, calendar, cut dev …); exit to quit.\n", c.ConsoleUser)
 	runErr := con.Run(ctx)

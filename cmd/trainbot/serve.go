@@ -62,7 +62,10 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	sm := socketmode.New(api)
 
-	httpClient := &http.Client{Transport: promhttp.InstrumentRoundTripperCounter(metrics.GitHubRequests, http.DefaultTransport)}
+	// Below trainbot's conditional requests and retries: every response
+	// GitHub sends is counted and its rate limit shown.
+	httpClient := &http.Client{Transport: promhttp.InstrumentRoundTripperCounter(metrics.GitHubRequests,
+		deploy.WatchRateLimit(http.DefaultTransport, metrics.GitHubRateLimit))}
 	gh, err := deploy.NewClient(c.GitHubToken, c.GitHubAPIURL, httpClient, deploy.WithLogger(log))
 	if err != nil {
 		return err
@@ -121,7 +124,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	trainsDone := make(chan struct{})
 	go func() { defer close(trainsDone); _ = svc.Run(work) }()
 	schedDone := make(chan struct{})
-	go func() { defer close(schedDone); runScheduler(ctx, svc, c.Tick) }()
+	go func() { defer close(schedDone); runScheduler(ctx, svc, c.Tick, metrics) }()
 
 	runErr := b.Run(ctx) // returns when ctx ends, after draining commands
 

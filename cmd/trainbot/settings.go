@@ -411,3 +411,14 @@ func parseRetention(v string) (time.Duration, error) {
 	}
 	return time.Duration(n) * 24 * time.Hour, nil
 }
+
+// settingNames are the names of every setting: the environment variables
+// trainbot reads, from Settings' envconfig tags.
+func settingNames() []string {
+	st := reflect.TypeOf(Settings{})
+	names := make([]string, 0, st.NumField())
+	for i := range st.NumField() {
+		names = append(names, st.Field(i).Tag.Get("envconfig"))
+	}
+	return names
+}

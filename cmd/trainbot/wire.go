@@ -103,6 +103,8 @@ func (w logWriter) Write(p []byte) (int, error) {
 
 // runScheduler runs svc's scheduler until ctx ends: it ticks at once, at
 // each due moment, and at least every poll (TRAINBOT_SCHEDULER_TICK).
-func runScheduler(ctx context.Context, svc *trains.Service, poll time.Duration) {
-	svc.RunScheduler(ctx, trains.SchedulerConfig{Poll: poll})
+// metrics (nil: none) shows whether this replica leads
+// (trainbot_scheduler_leader).
+func runScheduler(ctx context.Context, svc *trains.Service, poll time.Duration, metrics *bot.Metrics) {
+	svc.RunScheduler(ctx, trains.SchedulerConfig{Poll: poll, Leading: metrics.SchedulerLeader})
 }
