@@ -14,6 +14,8 @@ type Metrics struct {
 	commands map[string]bool // the command labels; any other name is OtherCommand
 	ack      prometheus.Histogram
 	storeErr prometheus.Counter
+	// verified counts ended live verifications (trainbot_train_verifications_total).
+	verified *prometheus.CounterVec
 
 	// GitHubRequests counts GitHub API requests by HTTP status code and
 	// method (trainbot_github_requests_total{code,method}). Its labels are
@@ -54,6 +56,10 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 			Name: "trainbot_store_errors_total",
 			Help: "State store calls that failed.",
 		}),
+		verified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trainbot_train_verifications_total",
+			Help: "Live verifications of deployed trains that ended, by track and result: verified (an instance reported the tag in build_info) or unverified (none did before TRAINBOT_VERIFY_TIMEOUT).",
+		}, []string{"track", "result"}),
 		GitHubRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trainbot_github_requests_total",
 			Help: "GitHub API requests by HTTP status code and method.",
@@ -69,7 +75,7 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 		m.command.WithLabelValues(c)
 	}
 	m.command.WithLabelValues(OtherCommand)
-	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests)
+	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests, m.verified)
 	return m
 }
 
@@ -79,6 +85,15 @@ func (m *Metrics) TrainEnded(track, outcome string) {
 		return
 	}
 	m.trains.WithLabelValues(track, outcome).Inc()
+}
+
+// TrainVerified counts a live verification that ended: result is
+// "verified" or "unverified" (trains.VerifyObserver).
+func (m *Metrics) TrainVerified(track, result string) {
+	if m == nil {
+		return
+	}
+	m.verified.WithLabelValues(track, result).Inc()
 }
 
 // StoreError counts a failed state store call.
