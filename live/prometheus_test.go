@@ -174,6 +174,15 @@ func TestUnverifiedAtTheTimeout(t *testing.T) {
 	if got := st.Train(tr.ID); got.Live != trains.Verifying {
 		t.Fatalf("before the timeout the train is %q, want verifying", got.Live)
 	}
+	// The verification does not hold the track: the next train, a hotfix
+	// or a rollback may go meanwhile.
+	lock, ok, err := st.Store.TryLease(t.Context(), trains.Dev.LockName(), "someone-else", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("the dev lock is held while the train is verified (%+v, %v)", lock, err)
+	}
+	if err := st.Store.ReleaseLease(t.Context(), lock); err != nil {
+		t.Fatal(err)
+	}
 	st.Clock.Advance(time.Minute)
 	waitFor(t, 30*time.Second, "the train unverified", func() bool { return st.Train(tr.ID).Live != trains.Verifying })
 	if got := st.Train(tr.ID); got.Live != trains.Unverified || got.State != trains.Deployed {
