@@ -197,9 +197,11 @@ func NewExporter(t testing.TB, version string, instances int) *Exporter {
 	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		// Under the lock, so that a scrape sees every instance on the
+		// same version: SetVersion changes them all at once.
 		e.mu.Lock()
+		defer e.mu.Unlock()
 		e.scrapes++
-		e.mu.Unlock()
 		h.ServeHTTP(w, r)
 	})
 	e.srv = httptest.NewServer(mux)
