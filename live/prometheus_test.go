@@ -225,7 +225,7 @@ func TestPrometheusDownIsSaidOnce(t *testing.T) {
 	waitFor(t, 30*time.Second, "the train unverified", func() bool { return st.Train(tr.ID).Live == trains.Unverified })
 	waitFor(t, 10*time.Second, "the thread told", func() bool {
 		lines, _ := thread(st)
-		return count(lines, "no instance reports "+tr.Tag+" after 1m") == 1
+		return count(lines, "no instance reports "+tr.Tag+" after 1m (no question was answered: see above)") == 1
 	})
 	lines, _ = thread(st)
 	if n := count(lines, "cannot reach Prometheus"); n != 1 {

@@ -122,6 +122,7 @@ func (s *Service) verify(ctx context.Context, t Train, lease Lease) {
 
 	deadline := t.LiveSince.Add(s.cfg.VerifyTimeout)
 	wait := s.cfg.VerifyPoll
+	answered := false // Prometheus answered at least once
 	for {
 		n, err := s.live.CountLive(ctx, t.Tag)
 		if ctx.Err() != nil {
@@ -131,14 +132,16 @@ func (s *Service) verify(ctx context.Context, t Train, lease Lease) {
 		if err != nil {
 			log.Warn("live verification: cannot ask how many instances report the tag; asking again", "err", err)
 			s.liveUnknown(ctx, t, deadline, err)
+		} else {
+			answered = true
 		}
 		now := s.clock.Now()
 		switch {
 		case err == nil && n > 0:
-			s.concludeLive(ctx, t, lease.Fence(), Verified, n)
+			s.concludeLive(ctx, t, lease.Fence(), Verified, n, true)
 			return
 		case !now.Before(deadline):
-			s.concludeLive(ctx, t, lease.Fence(), Unverified, 0)
+			s.concludeLive(ctx, t, lease.Fence(), Unverified, 0, answered)
 			return
 		}
 		next := now.Add(wait)
@@ -163,8 +166,9 @@ func (s *Service) liveUnknown(ctx context.Context, t Train, deadline time.Time, 
 }
 
 // concludeLive stores the verification's result on t, counts it, and
-// tells the thread and the top message.
-func (s *Service) concludeLive(ctx context.Context, t Train, fence Fence, result Verification, n int) {
+// tells the thread and the top message. answered is false when no
+// question was ever answered: the thread then says that too.
+func (s *Service) concludeLive(ctx context.Context, t Train, fence Fence, result Verification, n int, answered bool) {
 	for try := 0; ; try++ {
 		done := t
 		done.Live, done.Instances, done.Updated = result, n, s.clock.Now()
@@ -203,8 +207,12 @@ func (s *Service) concludeLive(ctx context.Context, t Train, fence Fence, result
 		s.replyQuiet(ctx, t.Message, Say(T(fmt.Sprintf("🟢 live: %d %s %s ", n, Plural(n, "instance", "instances"), Plural(n, "reports", "report"))), C(t.Tag)))
 		return
 	}
+	why := ""
+	if !answered {
+		why = " (no question was answered: see above)"
+	}
 	s.replyQuiet(ctx, t.Message, Say(T("⚠️ The deploy run succeeded but no instance reports "), C(t.Tag),
-		T(" after "+Duration(s.cfg.VerifyTimeout)+": the train is marked unverified. Check the services, or roll back.")))
+		T(" after "+Duration(s.cfg.VerifyTimeout)+why+": the train is marked unverified. Check the services, or roll back.")))
 }
 
 // liveText says, for the top message, whether t's tag was seen live; nil
