@@ -21,6 +21,8 @@ type Metrics struct {
 	ghRemain *prometheus.GaugeVec
 	ghLimit  *prometheus.GaugeVec
 	ghReset  *prometheus.GaugeVec
+	// verified counts ended live verifications (trainbot_train_verifications_total).
+	verified *prometheus.CounterVec
 
 	// GitHubRequests counts GitHub API requests by HTTP status code and
 	// method (trainbot_github_requests_total{code,method}). Its labels are
@@ -81,6 +83,10 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 			Name: "trainbot_github_rate_limit_reset_timestamp_seconds",
 			Help: "When GitHub's current rate-limit window resets (Unix time), from the X-RateLimit-Reset header of the latest response, by rate-limit resource; once past, the remaining count is stale.",
 		}, []string{"resource"}),
+		verified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trainbot_train_verifications_total",
+			Help: "Live verifications of deployed trains that ended, by track and result: verified (an instance reported the tag in build_info) or unverified (none did before TRAINBOT_VERIFY_TIMEOUT).",
+		}, []string{"track", "result"}),
 		GitHubRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trainbot_github_requests_total",
 			Help: "GitHub API requests by HTTP status code and method.",
@@ -103,9 +109,13 @@ func NewMetrics(reg prometheus.Registerer, version, commit string, commands ...s
 		for _, outcome := range []trains.State{trains.Deployed, trains.Failed} {
 			m.trains.WithLabelValues(string(track), string(outcome))
 		}
+		// And its verification results, for the TrainbotTrainUnverified alert.
+		for _, result := range []string{"verified", "unverified"} {
+			m.verified.WithLabelValues(string(track), result)
+		}
 	}
 	reg.MustRegister(build, m.trains, m.command, m.ack, m.storeErr, m.GitHubRequests,
-		m.leader, m.socket, m.ghRemain, m.ghLimit, m.ghReset)
+		m.leader, m.socket, m.ghRemain, m.ghLimit, m.ghReset, m.verified)
 	return m
 }
 
@@ -115,6 +125,15 @@ func (m *Metrics) TrainEnded(track, outcome string) {
 		return
 	}
 	m.trains.WithLabelValues(track, outcome).Inc()
+}
+
+// TrainVerified counts a live verification that ended: result is
+// "verified" or "unverified" (trains.VerifyObserver).
+func (m *Metrics) TrainVerified(track, result string) {
+	if m == nil {
+		return
+	}
+	m.verified.WithLabelValues(track, result).Inc()
 }
 
 // StoreError counts a failed state store call.

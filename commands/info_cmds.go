@@ -374,10 +374,20 @@ func runStats(ctx context.Context, c *call) (trains.Message, error) {
 			f("Hotfixes", strconv.Itoa(st.Hotfixes)),
 			f("Skipped trains", strconv.Itoa(st.Skipped)),
 			f("Off-schedule cuts", strconv.Itoa(st.OffSchedule)),
-			f("Deployed / failed", fmt.Sprintf("%d / %d", st.Deployed, st.Failed)),
+			f("Deployed / failed", deployedFailed(st)),
 			f("Waiting for approval", approvalWait(st)),
 		}},
 	}}, nil
+}
+
+// deployedFailed counts trains by outcome: "5 / 1", and the deployed ones
+// no instance was seen to run, when there are: "5 / 1 (2 unverified)".
+func deployedFailed(st trains.Stats) string {
+	out := fmt.Sprintf("%d / %d", st.Deployed, st.Failed)
+	if st.Unverified > 0 {
+		out += fmt.Sprintf(" (%d unverified: no instance reported the tag in time)", st.Unverified)
+	}
+	return out
 }
 
 // approvalWait says how long deploys waited at the GitHub Environments

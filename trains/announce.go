@@ -101,6 +101,9 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 		t.Candidate = p.Candidate()
 	}
 	icon, state := stateIcon[t.State], string(t.State)
+	if t.Live == Unverified {
+		icon, state = "⚠️", state+" — unverified"
+	}
 	if t.Gate != nil && !t.State.Final() {
 		icon, state = "⏳", state+" — waiting for approval"
 	}
@@ -132,6 +135,9 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	}
 	if t.Waited > 0 {
 		fields = append(fields, Field{Label: "Waited for approval", Value: Text{T(Duration(t.Waited))}})
+	}
+	if live := s.liveText(t); live != nil {
+		fields = append(fields, Field{Label: "Live", Value: live})
 	}
 	m := Message{Blocks: []Block{{Kind: Header, Text: Text{T(head)}}, {Kind: Fields, Fields: fields}}}
 	var notes []Text

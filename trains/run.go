@@ -62,6 +62,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		if ctx.Err() != nil {
 			s.running.Wait()
+			s.watching.Wait() // added to only by runs, which have all returned
 			return nil
 		}
 		select {
@@ -88,6 +89,11 @@ func (s *Service) run(parent context.Context, l launched) {
 		delete(s.active, l.train.ID)
 		s.mu.Unlock()
 	}()
+	if l.train.State == Deployed {
+		// Launched by resumeVerifying: only its verification is left.
+		s.watch(parent, l.train, l.lease)
+		return
+	}
 	lease := l.lease
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -99,6 +105,9 @@ func (s *Service) run(parent context.Context, l launched) {
 		// Told last, once the track is free: whoever reads "deployed"
 		// may cut the next train at once.
 		s.ended(context.WithoutCancel(ctx), end)
+	}
+	if end.State == Deployed && end.Live == Verifying {
+		s.watch(parent, end, Lease{})
 	}
 }
 
@@ -303,6 +312,7 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 	if !run.Succeeded() {
 		return &stepError{fmt.Sprintf("the deploy run ended %s: %s", run.Conclusion, run.URL)}
 	}
+	s.startVerifying(t)
 	return s.move(ctx, t, Deployed, fence)
 }
 

@@ -38,6 +38,9 @@ func (s *Service) tick(ctx context.Context) (next time.Time, err error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("resume trains: %w", err))
 	}
+	if err := s.resumeVerifying(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("live verification: %w", err))
+	}
 	if err := s.watchDeploys(ctx, now); err != nil {
 		errs = append(errs, fmt.Errorf("deploy runs: %w", err))
 	}

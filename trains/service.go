@@ -35,6 +35,12 @@ type ServiceConfig struct {
 	// CalendarPath is the repository path of the calendar file committed
 	// after each dev train's tag (TRAINBOT_CALENDAR_PATH); empty: off.
 	CalendarPath string
+	// VerifyTimeout is how long after its deploy run succeeded a train's
+	// tag may take to be reported live (DefaultVerifyTimeout when zero),
+	// and VerifyPoll the first wait between two questions
+	// (DefaultVerifyPoll when zero). Live verification is on when
+	// Deps.Live is given.
+	VerifyTimeout, VerifyPoll time.Duration
 }
 
 // Observer hears about trains that end; metrics implement it.
@@ -55,6 +61,9 @@ type Deps struct {
 	// Calendar writes the calendar file; nil when the repository cannot
 	// (the dry run): then the file is never written.
 	Calendar CalendarPublisher
+	// Live tells how many instances report a tag (TRAINBOT_PROMETHEUS_URL);
+	// nil: live verification is off.
+	Live LiveVersions
 }
 
 // Service runs the use cases of trainbot: cutting, signing off, pausing,
@@ -71,9 +80,14 @@ type Service struct {
 	obs   Observer // may be nil
 	// calendar writes the calendar file; may be nil.
 	calendar CalendarPublisher
+	// live asks whether a deployed tag is live; nil: off.
+	live LiveVersions
 
 	running sync.WaitGroup // trains launched and not yet stopped
-	wake    chan struct{}  // a train was queued for Run (buffered: one)
+	// watching counts live verifications (live.go): Run waits for them
+	// as it returns, Wait does not, as they only wait and resume anywhere.
+	watching sync.WaitGroup
+	wake     chan struct{} // a train was queued for Run (buffered: one)
 
 	mu      sync.Mutex
 	active  map[TrainID]bool // trains running, or queued to run, in this process
@@ -112,11 +126,17 @@ func NewService(cfg ServiceConfig, deps Deps) *Service {
 	if cfg.Instance == "" {
 		cfg.Instance = "trainbot"
 	}
+	if cfg.VerifyTimeout <= 0 {
+		cfg.VerifyTimeout = DefaultVerifyTimeout
+	}
+	if cfg.VerifyPoll <= 0 {
+		cfg.VerifyPoll = DefaultVerifyPoll
+	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, store: deps.Store, repo: deps.Repo, ann: deps.Announcer, roles: deps.Roles,
-		clock: deps.Clock, log: deps.Log, obs: deps.Observer, calendar: deps.Calendar, wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
+		clock: deps.Clock, log: deps.Log, obs: deps.Observer, calendar: deps.Calendar, live: deps.Live, wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
 }
 
 // Config returns the service's settings.
@@ -126,7 +146,8 @@ func (s *Service) Config() ServiceConfig { return s.cfg }
 func (s *Service) Now() time.Time { return s.clock.Now() }
 
 // Wait blocks until every train started in the background has stopped:
-// finished, or stopped by the end of Run's context.
+// finished, or stopped by the end of Run's context. A live verification
+// (live.go) is not waited for: it only waits, and resumes anywhere.
 func (s *Service) Wait() { s.running.Wait() }
 
 // UserError is an error safe to show the person who asked: it says what

@@ -25,6 +25,9 @@ type Stats struct {
 	// all (a wait still going on counts up to To).
 	ApprovalWaits int
 	ApprovalWait  time.Duration
+	// Unverified counts deployed trains no instance was seen to run
+	// before the verification timeout (live verification, issue 13).
+	Unverified int
 }
 
 // TueWedShare is the share of deploys on Tuesday or Wednesday, from 0 to 1,
@@ -78,6 +81,9 @@ func ComputeStats(from, to time.Time, deploys []DeployRecord, trains []Train) St
 			s.Skipped++
 		case Deployed:
 			s.Deployed++
+			if t.Live == Unverified {
+				s.Unverified++
+			}
 		case Failed:
 			s.Failed++
 		}

@@ -117,6 +117,9 @@ type Train struct {
 	// Instances how many instances reported it.
 	Live      Verification `json:"live,omitempty"`
 	Instances int          `json:"instances,omitempty"`
+	// LiveSince is when the verification began (the deploy run was seen
+	// to succeed): its deadline is counted from it, also after a restart.
+	LiveSince time.Time `json:"live_since,omitzero"`
 
 	// Candidate is what the train ships (or would, before its cut): shown
 	// in reminders and announcements.

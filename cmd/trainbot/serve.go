@@ -93,9 +93,13 @@ func runServe(ctx context.Context, args []string, e env) error {
 	groups := bot.NewGroups(api, bot.GroupsConfig{Clock: e.clock, Logger: log})
 	roles := bot.NewDirectory(c.Releasers, c.ChainOps, c.Validators, groups)
 	announcer := bot.NewAnnouncer(api, c.Channel, bot.WithAnnouncerLogger(log))
+	liveVer, err := liveVersions(c, log)
+	if err != nil {
+		return err
+	}
 	svc := trains.NewService(serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
 		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics,
-		Calendar: calendar})
+		Calendar: calendar, Live: liveVer})
 	cmds, err := commandsFor(svc, log, metrics)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/trainbot/trainbot/deploy"
+	"github.com/trainbot/trainbot/live"
 	"github.com/trainbot/trainbot/trains"
 )
 
@@ -56,6 +57,10 @@ type Settings struct {
 	LogLevel         string `envconfig:"TRAINBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	AuditMax         string `envconfig:"TRAINBOT_AUDIT_MAX" default:"100000" desc:"audit entries kept, oldest trimmed (1000 to 10000000; Redis keeps up to 100 more; each train's log keeps 1000)"`
 	Retention        string `envconfig:"TRAINBOT_RETENTION" default:"400d" desc:"embedded store: finished trains, deploy records, quiet windows and audit entries older than this are deleted (367d to 36500d, or off); Redis keeps them"`
+	PrometheusURL    string `envconfig:"TRAINBOT_PROMETHEUS_URL" desc:"Prometheus HTTP API base URL (http(s)://host:9090/) asked, after each successful deploy run, whether instances report the tag; empty: no live verification"`
+	VerifyQuery      string `envconfig:"TRAINBOT_VERIFY_QUERY" default:"count(build_info{version=\"{{tag}}\"})" desc:"PromQL instant query whose value is the number of instances running the tag; {{tag}} stands for the tag, inside a quoted label value"`
+	VerifyTimeout    string `envconfig:"TRAINBOT_VERIFY_TIMEOUT" default:"15m" desc:"how long after a successful deploy run an instance has to report the tag (1s to 24h); then the train is marked unverified"`
+	VerifyPoll       string `envconfig:"TRAINBOT_VERIFY_POLL" default:"5s" desc:"first wait between two queries of the live verification (10ms to 5m); it backs off to 12 times that"`
 }
 
 // Mode is what trainbot was started to do; it decides which settings are required.
@@ -102,6 +107,13 @@ type Config struct {
 	// Retention is the age past which the embedded store deletes finished
 	// trains, deploy records, quiet windows and audit entries (0: never).
 	Retention time.Duration
+	// PrometheusURL is the Prometheus asked whether a deployed tag is live
+	// (empty: off), PrometheusWhere the same without credentials, for
+	// messages; VerifyQuery, VerifyTimeout and VerifyPoll say what is
+	// asked and for how long.
+	PrometheusURL, PrometheusWhere string
+	VerifyQuery                    live.Query
+	VerifyTimeout, VerifyPoll      time.Duration
 }
 
 // The range of TRAINBOT_AUDIT_MAX. Below 1000 the log would not hold a
@@ -291,6 +303,21 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	if c.Retention, err = parseRetention(s.Retention); err != nil {
 		bad("TRAINBOT_RETENTION", "%q is not a number of days from %dd to %dd, such as 400d, or off to keep everything (/train stats reads up to 366 days back)", s.Retention, minRetentionDays, maxRetentionDays)
 	}
+	if s.PrometheusURL != "" {
+		if c.PrometheusWhere, err = prometheusURL(s.PrometheusURL); err != nil {
+			bad("TRAINBOT_PROMETHEUS_URL", "%v", err)
+		}
+		c.PrometheusURL = s.PrometheusURL
+	}
+	if c.VerifyQuery, err = live.ParseQuery(s.VerifyQuery); err != nil && (s.PrometheusURL != "" || strings.TrimSpace(s.VerifyQuery) != "") {
+		bad("TRAINBOT_VERIFY_QUERY", "%v", err)
+	}
+	if c.VerifyTimeout, err = time.ParseDuration(s.VerifyTimeout); err != nil || c.VerifyTimeout < time.Second || c.VerifyTimeout > 24*time.Hour {
+		bad("TRAINBOT_VERIFY_TIMEOUT", "%q is not a duration from 1s to 24h, such as 15m", s.VerifyTimeout)
+	}
+	if c.VerifyPoll, err = time.ParseDuration(s.VerifyPoll); err != nil || c.VerifyPoll < 10*time.Millisecond || c.VerifyPoll > 5*time.Minute {
+		bad("TRAINBOT_VERIFY_POLL", "%q is not a duration from 10ms to 5m, such as 5s", s.VerifyPoll)
+	}
 	if len(problems) > 0 {
 		// in the order of the settings table
 		slices.SortStableFunc(problems, func(a, b string) int { return settingIndex(a) - settingIndex(b) })
@@ -342,6 +369,21 @@ func baseURL(s, tokenVar string) (string, error) {
 		s += "/"
 	}
 	return s, nil
+}
+
+// prometheusURL checks TRAINBOT_PROMETHEUS_URL and returns it as shown in
+// messages: scheme, host and path. It may carry a user and password for
+// basic auth; neither is ever shown, nor is the value in an error.
+func prometheusURL(s string) (string, error) {
+	const notShown = " (the value is not shown, as it may hold a password)"
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("is not an http(s) URL with a host, such as http://prometheus:9090/" + notShown)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", fmt.Errorf("%s://%s/… must not have a query or fragment (?… or #…): give the API's base URL alone", u.Scheme, u.Host)
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String(), nil
 }
 
 // roleIDs splits a comma-separated list of Slack user and user-group ids.

@@ -52,7 +52,7 @@ func serviceConfig(c Config, instance string) trains.ServiceConfig {
 		Schedule: c.Schedule, Soak: c.Soak, Reminders: c.Reminders, InitialLine: c.InitialLine,
 		StagingApprovals: c.StagingApprovals, Repo: repo,
 		DeployWorkflow: c.DeployWorkflow, PublishWorkflow: c.PublishWorkflow, DryRun: c.DryRun, Instance: instance,
-		CalendarPath: c.CalendarPath,
+		CalendarPath: c.CalendarPath, VerifyTimeout: c.VerifyTimeout, VerifyPoll: c.VerifyPoll,
 	}
 }
 

@@ -62,6 +62,9 @@ type Options struct {
 	// adapter's polls (which take no real time otherwise); an error ends
 	// the wait with it. A test holds a train between two polls with it.
 	BeforeSleep func(ctx context.Context) error
+	// Live, when not nil, turns live verification on (package live
+	// against internal/promtest's Prometheus).
+	Live trains.LiveVersions
 }
 
 // DefaultSchedule is SPEC's: dev Tuesdays, staging every other Wednesday from 2026-05-13.
@@ -145,7 +148,7 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	}
 	roles := bot.NewDirectory([]string{Releaser}, []string{ChainOps}, []string{Validator, Val2, Releaser}, nil)
 	svc := trains.NewService(cfg, trains.Deps{Store: store, Repo: repo, Announcer: announcer, Roles: roles, Clock: clock,
-		Log: Logger(t), Calendar: repo})
+		Log: Logger(t), Calendar: repo, Live: o.Live})
 	st := &Stack{T: t, Clock: clock, GH: gh, Store: store, Ann: ann, Svc: svc, Roles: roles, Cfg: cfg, Stop: cancel}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(ctx) }()
