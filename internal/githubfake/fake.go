@@ -142,9 +142,11 @@ type Fake struct {
 	faults      []*queuedFault
 	nextRunID   int64
 	nextWorkflo int64
-	tokenUser   string // the login runs started through the API are by
-	noContract  bool   // WithoutContract: exchanges are not checked
-	root        string // the first commit: where AddCommit starts a new branch
+	tokenUser   string    // the login runs started through the API are by
+	noContract  bool      // WithoutContract: exchanges are not checked
+	root        string    // the first commit: where AddCommit starts a new branch
+	apps        *appState // apps.go: GitHub Apps and their installation tokens
+	app         *App      // the app whose installation token the request being answered carries
 }
 
 // New starts a fake GitHub for the test and closes it when the test ends.
@@ -339,11 +341,19 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		f.changed = make(chan struct{})
 	}()
 	f.rateHeaders(rec.Header())
-	if f.token != "" && r.Header.Get("Authorization") != "Bearer "+f.token {
+	rest := strings.TrimPrefix(path, "/api/v3")
+	if inst, ok := installationTokenPath(rest); ok && r.Method == http.MethodPost {
+		route = strings.TrimPrefix(rest, "/")
+		f.createInstallationToken(rec, r, reqBody, inst)
+		return
+	}
+	cred, app := f.authenticate(r)
+	if f.refused(cred) {
 		writeError(rec, http.StatusUnauthorized, "Bad credentials")
 		return
 	}
-	rest := strings.TrimPrefix(path, "/api/v3")
+	f.app = app
+	defer func() { f.app = nil }()
 	base := "/repos/" + f.owner + "/" + f.name + "/"
 	if !strings.HasPrefix(rest, base) {
 		if strings.HasPrefix(rest, "/repos/") {
@@ -375,7 +385,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // and the answer rec recorded — does not match GitHub's OpenAPI
 // description, beyond contract.Quirks. Off with WithoutContract.
 func (f *Fake) checkContract(r *http.Request, reqBody []byte, rec *contract.Recorder) {
-	if f.noContract || !strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/repos/") {
+	if p := strings.TrimPrefix(r.URL.Path, "/api/v3"); f.noContract || !strings.HasPrefix(p, "/repos/") && !strings.HasPrefix(p, "/app/") {
 		return // off, or a path the fake does not serve and has failed the test for already
 	}
 	v, err := contract.GitHub()
