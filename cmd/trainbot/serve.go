@@ -63,7 +63,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	sm := socketmode.New(api)
 
 	httpClient := &http.Client{Transport: promhttp.InstrumentRoundTripperCounter(metrics.GitHubRequests, http.DefaultTransport)}
-	gh, err := deploy.NewClient(c.GitHubToken, c.GitHubAPIURL, httpClient, deploy.WithLogger(log))
+	gh, err := githubClient(ctx, c, httpClient, log)
 	if err != nil {
 		return err
 	}
