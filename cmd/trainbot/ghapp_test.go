@@ -6,12 +6,17 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trainbot/trainbot/internal/githubfake"
 )
 
 var appKey struct {
@@ -119,7 +124,9 @@ func TestGitHubAppSettingsRefused(t *testing.T) {
 				"GITHUB_APP_PRIVATE_KEY: required with the other GitHub App settings: the app's private key as PEM text, or its file's path in GITHUB_APP_PRIVATE_KEY_FILE"}},
 		{"key alone", ModeServe, func(s *Settings) { s.GitHubAppKey = good },
 			[]string{"GITHUB_APP_ID: required with the other GitHub App settings: the App ID on the app's settings page", "GITHUB_APP_INSTALLATION_ID: required"}},
-		{"client id for app id", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "Iv1.8a61f9b3a7aba766", "2", good },
+		{"client id for app id", ModeServe, func(s *Settings) {
+			s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "Iv1.8a61f9b3a7aba766", "2", good
+		},
 			[]string{`GITHUB_APP_ID: "Iv1.8a61f9b3a7aba766" is not a positive whole number: the App ID on the app's settings page (About), not its client id`}},
 		{"zero installation", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "0", good },
 			[]string{`GITHUB_APP_INSTALLATION_ID: "0" is not a positive whole number`}},
@@ -163,5 +170,41 @@ func TestGitHubAppSettingsRefused(t *testing.T) {
 				t.Errorf("the key shows in:\n%v", err)
 			}
 		})
+	}
+}
+
+// The app docs/github-app-manifest.json creates has the permissions the
+// tests' GitHub grants (githubfake.DefaultAppPermissions), and the
+// registration link in docs/github.md asks the same.
+func TestGitHubAppManifestPermissions(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/github-app-manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Name        string            `json:"name"`
+		URL         string            `json:"url"`
+		Permissions map[string]string `json:"default_permissions"`
+		Hook        struct {
+			Active bool `json:"active"`
+		} `json:"hook_attributes"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("docs/github-app-manifest.json: %v", err)
+	}
+	if diff := cmp.Diff(githubfake.DefaultAppPermissions(), m.Permissions); diff != "" {
+		t.Errorf("manifest permissions (-tested +manifest):\n%s", diff)
+	}
+	if m.Name == "" || m.URL == "" || m.Hook.Active {
+		t.Errorf("manifest: want a name, a url and no active webhook, got %+v", m)
+	}
+	doc, err := os.ReadFile("../../docs/github.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range m.Permissions {
+		if !strings.Contains(string(doc), "&"+k+"="+v) {
+			t.Errorf("docs/github.md's registration link lacks &%s=%s", k, v)
+		}
 	}
 }

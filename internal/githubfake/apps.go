@@ -39,12 +39,10 @@ type App struct {
 	Permissions map[string]string
 }
 
-// DefaultAppPermissions are the permissions docs/github.md asks for.
+// DefaultAppPermissions are the permissions docs/github.md asks for (and
+// docs/github-app-manifest.json requests).
 func DefaultAppPermissions() map[string]string {
-	return map[string]string{
-		"actions": "write", "contents": "write", "pull_requests": "write",
-		"deployments": "read", "environments": "read", "metadata": "read",
-	}
+	return map[string]string{"actions": "write", "contents": "write", "pull_requests": "write", "metadata": "read"}
 }
 
 // InstallationToken is an installation access token the fake issued.
