@@ -200,3 +200,15 @@ func (e *AppAuthError) Error() string {
 
 // Unwrap returns ghinstallation's error.
 func (e *AppAuthError) Unwrap() error { return e.Err }
+
+// installationToken reports whether the request GitHub answered with err
+// carried a GitHub App installation token (ghs_…, as GitHub's token
+// formats have it) rather than a personal token.
+func installationToken(err error) bool {
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil || er.Response.Request == nil {
+		return false
+	}
+	_, tok, _ := strings.Cut(er.Response.Request.Header.Get("Authorization"), " ")
+	return strings.HasPrefix(tok, "ghs_")
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/trainbot/trainbot/internal/githubfake"
+	"github.com/trainbot/trainbot/trains"
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
 
@@ -218,6 +219,10 @@ func TestAppExpiredTokenRefused(t *testing.T) {
 	if !errors.As(err, &ge) || ge.Response.StatusCode != http.StatusUnauthorized || ge.Message != "Bad credentials" {
 		t.Fatalf("err %v, want GitHub's 401 Bad credentials", err)
 	}
+	if !errors.Is(err, trains.ErrRefused) || !strings.Contains(err.Error(), "bad credentials for the GitHub App's installation token") ||
+		strings.Contains(err.Error(), "GITHUB_TOKEN") {
+		t.Errorf("err %q: want a refusal that speaks of the app's installation token, not GITHUB_TOKEN", err)
+	}
 }
 
 // GitHub's refusals of the app's credentials come back as an
@@ -254,8 +259,12 @@ func TestAppRefusedSaysWhatToCheck(t *testing.T) {
 						t.Errorf("%s: %q does not say %q", what, err, w)
 					}
 				}
-				if strings.Contains(err.Error(), "PRIVATE KEY-----") {
-					t.Errorf("%s: the error shows the key", what)
+				if strings.Contains(err.Error(), "PRIVATE KEY-----") || strings.Contains(err.Error(), "http://") {
+					t.Errorf("%s: the error shows the key or a URL: %v", what, err)
+				}
+				t.Logf("%s: %v", what, err)
+				if what == "Head" && !errors.Is(err, trains.ErrRefused) {
+					t.Errorf("Head: err %v is not trains.ErrRefused", err)
 				}
 				if n := e.fake.Count("POST", "app/") - before; n != 1 {
 					t.Errorf("%s: the token was asked %d times, want 1", what, n)
