@@ -313,3 +313,30 @@ func TestParseAppKey(t *testing.T) {
 		})
 	}
 }
+
+// An installation without a permission trainbot needs — here Actions:
+// read only, so no dispatch — is refused by GitHub with 403 "Resource not
+// accessible by integration", and the Repo says which permission is
+// missing; what the installation may do still works.
+func TestAppMissingPermissionSaid(t *testing.T) {
+	t.Parallel()
+	key, _ := testAppKeys(t)
+	e := newAppEnv(t, &key.PublicKey, nil, testInstID)
+	e.fake.InstallApp(githubfake.App{ID: testAppID, Slug: testAppSlug, InstallationID: testInstID, PublicKey: &key.PublicKey,
+		Permissions: map[string]string{"contents": "write", "actions": "read", "metadata": "read"}})
+	ctx := t.Context()
+	head, err := e.gh.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.gh.CreateTag(ctx, "v0.1.0-dev.1", head.SHA, "dev train"); err != nil {
+		t.Fatalf("tag with contents:write: %v", err)
+	}
+	err = e.gh.Dispatch(ctx, "v0.1.0-dev.1", map[string]string{"environment": "dev", "release_type": "dev"})
+	if !errors.Is(err, trains.ErrRefused) || !strings.Contains(err.Error(), "lacks actions:write on acme/chain (HTTP 403: Resource not accessible by integration)") {
+		t.Fatalf("dispatch without actions:write: %v", err)
+	}
+	if got := e.fake.Dispatches(); len(got) != 0 {
+		t.Errorf("dispatches %+v, want none", got)
+	}
+}

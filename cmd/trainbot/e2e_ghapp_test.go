@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trainbot/trainbot/internal/githubfake"
+	"github.com/trainbot/trainbot/trains"
 )
 
 const (
@@ -30,10 +31,13 @@ func appSettings(t *testing.T, key *rsa.PrivateKey) map[string]string {
 		"GITHUB_APP_INSTALLATION_ID": strconv.Itoa(e2eInstID), "GITHUB_APP_PRIVATE_KEY_FILE": file}
 }
 
-// trainbot serve authenticated as a GitHub App: a dev cut tags, waits for
-// the publish run and dispatches the deploy with the installation's token
-// — the tag and the runs are the app's bot's — and GitHub, which refuses
-// anything else once the app is installed, refuses none of its requests.
+// trainbot serve authenticated as a GitHub App with the permissions
+// docs/github.md lists: a dev cut tags, commits the calendar file, waits
+// for the publish run and dispatches the deploy with the installation's
+// token — the tag, the commit and the runs are the app's bot's — and
+// GitHub, which refuses anything else once the app is installed (and
+// anything beyond the installation's permissions), refuses none of its
+// requests.
 func TestE2EGitHubAppDevCut(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, "", "")
@@ -42,7 +46,9 @@ func TestE2EGitHubAppDevCut(t *testing.T) {
 	w.gh.AddCommits("main", 2)
 	w.gh.SetRunSteps(1)
 
-	p := w.start("app", 1, appSettings(t, key))
+	settings := appSettings(t, key)
+	settings["TRAINBOT_CALENDAR_PATH"] = trains.CalendarPath
+	p := w.start("app", 1, settings)
 	contains(t, w.slash(eRel, "cut dev"), "v0.1.0-dev.1")
 	w.waitMessage(30*time.Second, "v0.1.0-dev.1", "is deployed")
 
@@ -54,6 +60,13 @@ func TestE2EGitHubAppDevCut(t *testing.T) {
 		if runs := w.gh.Runs(wf); len(runs) != 1 || runs[0].Actor != bot {
 			t.Errorf("%s runs %+v, want one by %s", wf, runs, bot)
 		}
+	}
+	if _, ok := w.gh.File("main", trains.CalendarPath); !ok {
+		t.Errorf("no calendar file committed")
+	}
+	commit, _, err := w.gh.Client().Repositories.GetCommit(t.Context(), w.gh.Owner(), w.gh.Repo(), "main", nil)
+	if err != nil || commit.GetAuthor().GetLogin() != bot || !strings.Contains(commit.GetCommit().GetMessage(), "v0.1.0-dev.1") {
+		t.Errorf("main's head commit by %q (%q), err %v: want the calendar commit by %s", commit.GetAuthor().GetLogin(), commit.GetCommit().GetMessage(), err, bot)
 	}
 	if toks := w.gh.InstallationTokens(); len(toks) != 1 {
 		t.Errorf("%d installation tokens, want 1 (asked at start, reused)", len(toks))

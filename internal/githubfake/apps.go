@@ -70,10 +70,15 @@ type appState struct {
 	lifetime time.Duration
 }
 
-// InstallApp registers a GitHub App and its installation. From then on
-// the fake is strict about credentials: every repository request must
-// carry a live installation token, or the personal token of WithToken, and
-// is otherwise answered 401 Bad credentials.
+// InstallApp registers a GitHub App and its installation (again: replaces
+// it). From then on the fake is strict about credentials: every
+// repository request must carry a live installation token, or the
+// personal token of WithToken (without it, the token of the fake's own
+// Client, for the test's reads), and is otherwise answered 401 Bad
+// credentials. An installation token may do what the installation's
+// Permissions allow (contents, actions, pull_requests; deployments to
+// review a deployment) and is answered 403 "Resource not accessible by
+// integration" otherwise, as GitHub does.
 func (f *Fake) InstallApp(app App) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -108,6 +113,9 @@ func (f *Fake) appsLocked() *appState {
 	return f.apps
 }
 
+// clientToken is the token of the clients Client hands out.
+const clientToken = "test-token"
+
 // credential is who a request authenticates as.
 type credential int
 
@@ -136,7 +144,7 @@ func (f *Fake) authenticate(r *http.Request) (credential, *App) {
 			return credApp, f.apps.apps[it.AppID]
 		}
 	}
-	if f.token != "" && tok == f.token {
+	if f.token != "" && tok == f.token || f.token == "" && tok == clientToken {
 		return credToken, nil
 	}
 	return credOther, nil
@@ -308,4 +316,36 @@ func (f *Fake) callerOr(login string) string {
 		return botLogin(f.app)
 	}
 	return login
+}
+
+// needs returns the installation permission (and level, read or write) a
+// repository route needs, as GitHub's docs list them for fine-grained
+// and installation tokens; "" for a route the fake does not check.
+func needs(method, route string) (perm, level string) {
+	level = "read"
+	if method != http.MethodGet && method != http.MethodHead {
+		level = "write"
+	}
+	first, _, _ := strings.Cut(route, "/")
+	switch {
+	case first == "actions" && strings.HasSuffix(route, "/pending_deployments") && level == "write":
+		return "deployments", "write" // reviewing a deployment
+	case first == "actions":
+		return "actions", level
+	case first == "pulls" || strings.HasSuffix(route, "/pulls"):
+		return "pull_requests", level
+	case first == "git" || first == "contents" || first == "commits" || first == "compare" || first == "tags" || first == "branches":
+		return "contents", level
+	}
+	return "", ""
+}
+
+// permitted reports whether the app's installation may call method route.
+func permitted(app *App, method, route string) bool {
+	perm, level := needs(method, route)
+	if perm == "" {
+		return true
+	}
+	have := app.Permissions[perm]
+	return have == "write" || (have == "read" && level == "read")
 }

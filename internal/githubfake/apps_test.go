@@ -275,3 +275,40 @@ func TestInstallationTokenJWTRules(t *testing.T) {
 		})
 	}
 }
+
+// An installation token may do what the installation's permissions allow
+// and no more: 403 "Resource not accessible by integration" otherwise.
+func TestInstallationPermissions(t *testing.T) {
+	t.Parallel()
+	key, _ := keys(t)
+	fake := githubfake.New(t, githubfake.WithClock(trainstest.NewClock(time.Now())))
+	fake.InstallApp(githubfake.App{ID: appID, Slug: appSlug, InstallationID: instID, PublicKey: &key.PublicKey,
+		Permissions: map[string]string{"contents": "read", "metadata": "read"}})
+	gh, _ := installationClient(t, fake)
+	ctx := t.Context()
+	if _, _, err := gh.Repositories.GetCommit(ctx, fake.Owner(), fake.Repo(), "main", nil); err != nil {
+		t.Errorf("read with contents:read: %v", err)
+	}
+	for what, call := range map[string]func() (*github.Response, error){
+		"create a ref": func() (*github.Response, error) {
+			_, r, err := gh.Git.CreateRef(ctx, fake.Owner(), fake.Repo(), &github.Reference{Ref: github.String("refs/tags/v1"), Object: &github.GitObject{SHA: github.String(fake.Head("main"))}})
+			return r, err
+		},
+		"list runs": func() (*github.Response, error) {
+			_, r, err := gh.Actions.ListWorkflowRunsByFileName(ctx, fake.Owner(), fake.Repo(), "deploy-simple.yaml", nil)
+			return r, err
+		},
+		"list pulls": func() (*github.Response, error) {
+			_, r, err := gh.PullRequests.List(ctx, fake.Owner(), fake.Repo(), nil)
+			return r, err
+		},
+	} {
+		resp, err := call()
+		if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden || !strings.Contains(err.Error(), "Resource not accessible by integration") {
+			t.Errorf("%s with contents:read only: %v, want 403 Resource not accessible by integration", what, err)
+		}
+	}
+	if len(fake.Tags()) != 0 {
+		t.Errorf("tags %v, want none", fake.Tags())
+	}
+}

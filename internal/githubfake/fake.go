@@ -207,7 +207,7 @@ func (f *Fake) HTTPClient() *http.Client {
 // Client returns a go-github client pointed at the fake, with no retries
 // or caching of its own.
 func (f *Fake) Client() *github.Client {
-	c := github.NewClient(f.HTTPClient()).WithAuthToken("test-token")
+	c := github.NewClient(f.HTTPClient()).WithAuthToken(clientToken)
 	return f.Point(c)
 }
 
@@ -365,6 +365,11 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	route = strings.TrimPrefix(rest, base)
+	if app != nil && !permitted(app, r.Method, route) {
+		// GitHub's answer when the installation lacks the permission.
+		writeError(rec, http.StatusForbidden, "Resource not accessible by integration")
+		return
+	}
 	ex := &exchange{w: rec, r: r, route: route, prefix: "http://" + r.Host + strings.TrimSuffix(path, route)}
 	fault := f.takeFault(r.Method, route)
 	if fault != nil && !fault.AfterApply {
