@@ -50,6 +50,14 @@
 //     (internal/contract); a mismatch beyond contract.Quirks fails the
 //     test, naming method, path, operation and field. WithoutContract
 //     turns the check off. See docs/contracts.md.
+//   - InstallApp registers a GitHub App: POST
+//     /app/installations/{id}/access_tokens then issues installation
+//     tokens (ghs_…, an hour or SetTokenLifetime) to a JWT signed with the
+//     app's key within GitHub's rules; those tokens act as "<slug>[bot]"
+//     (tags, commits, runs), may do what the installation's permissions
+//     allow, and are refused with 401 Bad credentials once expired on the
+//     fake's clock. Once an app is installed, requests without a valid
+//     token are refused. See apps.go.
 //   - Fail queues fault responses for a route: 5xx, rate limits (primary,
 //     secondary, 429) and 422s, returned before the request is processed
 //     or, with Fault.AfterApply, after it (a 5xx that still created the
