@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v62/github"
@@ -98,7 +100,7 @@ func NewAppClient(app App, apiURL string, httpClient *http.Client, opts ...Optio
 	if app.Repo != "" {
 		inst.InstallationTokenOptions.Repositories = []string{app.Repo}
 	}
-	hc.Transport = &appTransport{inst: inst, app: app}
+	hc.Transport = &appTransport{inst: inst, app: app, log: buildOptions(opts).logger}
 	c, err := pointAt(github.NewClient(hc), apiURL)
 	if err != nil {
 		return nil, err
@@ -126,6 +128,10 @@ func CheckApp(ctx context.Context, gh *github.Client) error {
 type appTransport struct {
 	inst *ghinstallation.Transport
 	app  App
+	log  *slog.Logger
+
+	mu   sync.Mutex
+	last string // the token last seen, to log each new one once
 }
 
 func (t *appTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -143,6 +149,16 @@ func (t *appTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *appTransport) token(ctx context.Context) (string, error) {
 	tok, err := t.inst.Token(ctx)
 	if err == nil {
+		t.mu.Lock()
+		fresh := tok != t.last
+		t.last = tok
+		t.mu.Unlock()
+		if fresh {
+			expires, _, _ := t.inst.Expiry()
+			t.log.LogAttrs(ctx, slog.LevelInfo, "GitHub App installation token issued",
+				slog.Int64("app_id", t.app.ID), slog.Int64("installation_id", t.app.InstallationID),
+				slog.Time("expires_at", expires.UTC()))
+		}
 		return tok, nil
 	}
 	var he *ghinstallation.HTTPError

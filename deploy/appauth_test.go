@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/trainbot/trainbot/internal/githubfake"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 	"github.com/trainbot/trainbot/trains"
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
@@ -166,7 +168,9 @@ func TestAppTokenRefreshedBeforeExpiry(t *testing.T) {
 	fake := githubfake.New(t) // the system clock: the one ghinstallation reads
 	fake.InstallApp(githubfake.App{ID: testAppID, Slug: testAppSlug, InstallationID: testInstID, PublicKey: &key.PublicKey})
 	fake.SetTokenLifetime(61 * time.Second)
-	client, err := NewAppClient(App{ID: testAppID, InstallationID: testInstID, Key: key}, fake.URL(), fake.HTTPClient())
+	var logs syncbuf.Buffer
+	client, err := NewAppClient(App{ID: testAppID, InstallationID: testInstID, Key: key}, fake.URL(), fake.HTTPClient(),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +203,9 @@ func TestAppTokenRefreshedBeforeExpiry(t *testing.T) {
 		if r.Status == http.StatusUnauthorized {
 			t.Errorf("refused: %s %s", r.Method, r.Path)
 		}
+	}
+	if n := strings.Count(logs.String(), "GitHub App installation token issued"); n != 2 {
+		t.Errorf("%d tokens logged, want 2:\n%s", n, logs.String())
 	}
 	t.Logf("first token replaced after %d requests", requests)
 }
