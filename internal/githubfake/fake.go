@@ -150,11 +150,14 @@ type Fake struct {
 	faults      []*queuedFault
 	nextRunID   int64
 	nextWorkflo int64
-	tokenUser   string    // the login runs started through the API are by
-	noContract  bool      // WithoutContract: exchanges are not checked
-	root        string    // the first commit: where AddCommit starts a new branch
-	apps        *appState // apps.go: GitHub Apps and their installation tokens
-	app         *App      // the app whose installation token the request being answered carries
+	tokenUser   string // the login runs started through the API are by
+	noContract  bool   // WithoutContract: exchanges are not checked
+	root        string // the first commit: where AddCommit starts a new branch
+
+	// GitHub Apps (apps.go): the apps and the tokens they were issued, and
+	// the app whose installation token the request being answered carries.
+	apps *appState
+	app  *App
 }
 
 // New starts a fake GitHub for the test and closes it when the test ends.
