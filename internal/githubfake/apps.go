@@ -150,7 +150,9 @@ func (f *Fake) authenticate(r *http.Request) (credential, *App) {
 	return credOther, nil
 }
 
-// strict reports whether a request with credential c is refused.
+// refused reports whether a request with credential c is refused: an
+// expired installation token always; no known credential while the fake
+// is strict (WithToken, or an app installed).
 func (f *Fake) refused(c credential) bool {
 	switch c {
 	case credExpired:

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -148,20 +149,12 @@ func TestExpiredInstallationTokenRefused(t *testing.T) {
 	clock.Advance(githubfake.DefaultTokenLifetime) // ghinstallation reads the wall clock: it keeps the token
 	_, _, err = gh.Repositories.GetCommit(ctx, fake.Owner(), fake.Repo(), "main", nil)
 	var ghErr *github.ErrorResponse
-	if !errorsAs(err, &ghErr) || ghErr.Response.StatusCode != http.StatusUnauthorized || ghErr.Message != "Bad credentials" {
+	if !errors.As(err, &ghErr) || ghErr.Response.StatusCode != http.StatusUnauthorized || ghErr.Message != "Bad credentials" {
 		t.Fatalf("expired token: err %v, want 401 Bad credentials", err)
 	}
 	if status, body := get(t, fake, "Bearer "+tok); status != http.StatusUnauthorized || !strings.Contains(body, `"Bad credentials"`) {
 		t.Errorf("expired token: %d %s, want 401 Bad credentials", status, body)
 	}
-}
-
-func errorsAs(err error, target **github.ErrorResponse) bool {
-	e, ok := err.(*github.ErrorResponse)
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 // get reads the main branch's head commit with the Authorization header auth.
