@@ -157,8 +157,10 @@ func TestAppTokenURL(t *testing.T) {
 }
 
 // A token is replaced before it expires: the fake issues tokens that live
-// 61 s, which ghinstallation replaces a minute before their expiry, so
-// within a second. Requests go on until a second token was issued (the
+// 62 s, which ghinstallation replaces a minute before their expiry, so
+// after one to two seconds (GitHub's expires_at is to the second, so a
+// token may be up to 1 s shorter: 61 s could leave it a millisecond).
+// Requests go on until a second token was issued (the
 // observable condition; ghinstallation reads the wall clock, so the loop
 // paces itself on it); none of them is refused, and the new token was
 // issued while the old one still lived.
@@ -167,7 +169,7 @@ func TestAppTokenRefreshedBeforeExpiry(t *testing.T) {
 	key, _ := testAppKeys(t)
 	fake := githubfake.New(t) // the system clock: the one ghinstallation reads
 	fake.InstallApp(githubfake.App{ID: testAppID, Slug: testAppSlug, InstallationID: testInstID, PublicKey: &key.PublicKey})
-	fake.SetTokenLifetime(61 * time.Second)
+	fake.SetTokenLifetime(62 * time.Second)
 	var logs syncbuf.Buffer
 	client, err := NewAppClient(App{ID: testAppID, InstallationID: testInstID, Key: key}, fake.URL(), fake.HTTPClient(),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
