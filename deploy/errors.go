@@ -85,7 +85,12 @@ func explain(op, repo string, a access, now time.Time, err error) error {
 	var rl *github.RateLimitError
 	var ab *github.AbuseRateLimitError
 	var out *outsideRepoError
+	var app *AppAuthError
 	switch {
+	case errors.As(err, &app) && app.Refused():
+		return refuse("could not %s: %v", op, app)
+	case errors.As(err, &app):
+		return wrap("could not %s: %v", op, app)
 	case errors.As(err, &out):
 		return &apiError{msg: fmt.Sprintf("could not %s: %v", op, out), errs: []error{err}}
 	case errors.As(err, &rl):
@@ -106,6 +111,8 @@ func explain(op, repo string, a access, now time.Time, err error) error {
 	code := status(err)
 	msg := message(err)
 	switch {
+	case code == http.StatusUnauthorized && installationToken(err):
+		return refuse("could not %s: GitHub says bad credentials for the GitHub App's installation token: the app may have been uninstalled or suspended, or this machine's clock is far from GitHub's (tokens are renewed by it); check the installation and the clock", op)
 	case code == http.StatusUnauthorized:
 		return refuse("could not %s: GitHub says bad credentials: GITHUB_TOKEN is wrong, expired or revoked", op)
 	case code == http.StatusForbidden && a.write:

@@ -67,6 +67,11 @@ func NewClient(token, apiURL string, httpClient *http.Client, opts ...Option) (*
 	if token != "" {
 		c = c.WithAuthToken(token)
 	}
+	return pointAt(c, apiURL)
+}
+
+// pointAt points c at apiURL (GITHUB_API_URL) when that is not GitHub.com.
+func pointAt(c *github.Client, apiURL string) (*github.Client, error) {
 	if apiURL == "" || strings.TrimSuffix(apiURL, "/") == strings.TrimSuffix(DefaultAPIURL, "/") {
 		return c, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +95,7 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("-h lacks %s and its meaning", f.Tag.Get("envconfig"))
 		}
 	}
-	if !strings.Contains(out, "TRAINBOT_DEV_SLOT           Tue 14:00") {
+	if !regexp.MustCompile(`TRAINBOT_DEV_SLOT +Tue 14:00 `).MatchString(out) { // the column's width is the longest name's
 		t.Errorf("-h does not show the default of TRAINBOT_DEV_SLOT:\n%s", out)
 	}
 	out, _, err = runArgs(t, time.Now(), "version")

@@ -27,7 +27,11 @@ type Settings struct {
 	SlackAppToken    string `envconfig:"SLACK_APP_TOKEN" desc:"Socket Mode app token (xapp-…); required for serve"`
 	SlackBotToken    string `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-…); required for serve"`
 	SlackAPIURL      string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL"`
-	GitHubToken      string `envconfig:"GITHUB_TOKEN" desc:"token for tags and workflow dispatch; required for serve unless TRAINBOT_DRY_RUN"`
+	GitHubToken      string `envconfig:"GITHUB_TOKEN" desc:"token for tags and workflow dispatch; required for serve unless TRAINBOT_DRY_RUN or a GitHub App is set"`
+	GitHubAppID      string `envconfig:"GITHUB_APP_ID" desc:"GitHub App id: authenticate as the app's installation instead of GITHUB_TOKEN (with the two settings below)"`
+	GitHubAppInstall string `envconfig:"GITHUB_APP_INSTALLATION_ID" desc:"the app's installation id: the number at the end of the installation's settings page"`
+	GitHubAppKey     string `envconfig:"GITHUB_APP_PRIVATE_KEY" desc:"the app's private key, PEM text (PKCS#1 or PKCS#8 RSA)"`
+	GitHubAppKeyFile string `envconfig:"GITHUB_APP_PRIVATE_KEY_FILE" desc:"path of the app's private key .pem file, instead of GITHUB_APP_PRIVATE_KEY"`
 	GitHubAPIURL     string `envconfig:"GITHUB_API_URL" default:"https://api.github.com/" desc:"GitHub REST base URL (Enterprise: https://HOST/api/v3/)"`
 	Repo             string `envconfig:"TRAINBOT_REPO" desc:"owner/name of the repository that is released; required for serve"`
 	Branch           string `envconfig:"TRAINBOT_BRANCH" default:"main" desc:"release branch"`
@@ -114,6 +118,9 @@ type Config struct {
 	PrometheusURL, PrometheusWhere string
 	VerifyQuery                    live.Query
 	VerifyTimeout, VerifyPoll      time.Duration
+	// GitHubApp, when not nil, is the GitHub App installation trainbot
+	// authenticates as instead of GitHubToken.
+	GitHubApp *deploy.App
 }
 
 // The range of TRAINBOT_AUDIT_MAX. Below 1000 the log would not hold a
@@ -189,9 +196,14 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 	if serve && !strings.HasPrefix(s.SlackBotToken, "xoxb-") {
 		bad("SLACK_BOT_TOKEN", "required for serve: the bot token, starting xoxb-")
 	}
-	if serve && s.GitHubToken == "" && !c.DryRun {
-		bad("GITHUB_TOKEN", "required for serve unless TRAINBOT_DRY_RUN=true")
+	app, appSet := s.githubApp(bad)
+	switch {
+	case s.GitHubToken != "" && appSet:
+		bad("GITHUB_TOKEN", "set either GITHUB_TOKEN or the GitHub App (GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID, GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE), not both: unset one")
+	case serve && s.GitHubToken == "" && !appSet && !c.DryRun:
+		bad("GITHUB_TOKEN", "required for serve unless TRAINBOT_DRY_RUN=true, or authenticate as a GitHub App with GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE)")
 	}
+	c.GitHubApp = app
 	if c.SlackAPIURL, err = baseURL(s.SlackAPIURL, "SLACK_BOT_TOKEN"); err != nil {
 		bad("SLACK_API_URL", "%v", err)
 	}
@@ -207,6 +219,9 @@ func (s Settings) Parse(mode Mode) (Config, error) {
 		bad("TRAINBOT_REPO", "%q is not owner/name: neither may be . or ..", s.Repo)
 	case s.Repo != "":
 		c.Owner, c.Repo, _ = strings.Cut(s.Repo, "/")
+	}
+	if c.GitHubApp != nil {
+		c.GitHubApp.Repo = c.Repo // each installation token reaches the released repository only
 	}
 	if r, err := trains.ParseUserRef(s.Branch); err != nil {
 		bad("TRAINBOT_BRANCH", "%v", err)

@@ -210,7 +210,7 @@ func (f *Fake) startRun(file, branch, sha, event string) *run {
 	now := f.now()
 	r := &run{id: f.nextRunID, workflow: file, branch: branch, sha: sha, event: event, status: "queued",
 		final: w.conclusion, approval: w.approval, created: now, updated: now, number: len(f.runs) + 1,
-		actor: f.tokenUser, trigger: f.tokenUser}
+		actor: f.callerLogin(), trigger: f.callerLogin()}
 	f.runs = append(f.runs, r)
 	return r
 }

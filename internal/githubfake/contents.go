@@ -267,7 +267,7 @@ func (f *Fake) putContents(ex *exchange, file string) {
 		writeError(ex.w, http.StatusConflict, file+" does not match "+req.SHA)
 		return
 	}
-	c := f.commitFileLocked(branch, file, string(raw), *req.Message, "trainbot[bot]")
+	c := f.commitFileLocked(branch, file, string(raw), *req.Message, f.callerOr("trainbot[bot]"))
 	status := http.StatusOK
 	if !exists {
 		status = http.StatusCreated

@@ -50,6 +50,14 @@
 //     (internal/contract); a mismatch beyond contract.Quirks fails the
 //     test, naming method, path, operation and field. WithoutContract
 //     turns the check off. See docs/contracts.md.
+//   - InstallApp registers a GitHub App: POST
+//     /app/installations/{id}/access_tokens then issues installation
+//     tokens (ghs_…, an hour or SetTokenLifetime) to a JWT signed with the
+//     app's key within GitHub's rules; those tokens act as "<slug>[bot]"
+//     (tags, commits, runs), may do what the installation's permissions
+//     allow, and are refused with 401 Bad credentials once expired on the
+//     fake's clock. Once an app is installed, requests without a valid
+//     token are refused. See apps.go.
 //   - Fail queues fault responses for a route: 5xx, rate limits (primary,
 //     secondary, 429) and 422s, returned before the request is processed
 //     or, with Fault.AfterApply, after it (a 5xx that still created the
@@ -145,6 +153,11 @@ type Fake struct {
 	tokenUser   string // the login runs started through the API are by
 	noContract  bool   // WithoutContract: exchanges are not checked
 	root        string // the first commit: where AddCommit starts a new branch
+
+	// GitHub Apps (apps.go): the apps and the tokens they were issued, and
+	// the app whose installation token the request being answered carries.
+	apps *appState
+	app  *App
 }
 
 // New starts a fake GitHub for the test and closes it when the test ends.
@@ -205,7 +218,7 @@ func (f *Fake) HTTPClient() *http.Client {
 // Client returns a go-github client pointed at the fake, with no retries
 // or caching of its own.
 func (f *Fake) Client() *github.Client {
-	c := github.NewClient(f.HTTPClient()).WithAuthToken("test-token")
+	c := github.NewClient(f.HTTPClient()).WithAuthToken(clientToken)
 	return f.Point(c)
 }
 
@@ -339,11 +352,19 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		f.changed = make(chan struct{})
 	}()
 	f.rateHeaders(rec.Header())
-	if f.token != "" && r.Header.Get("Authorization") != "Bearer "+f.token {
+	rest := strings.TrimPrefix(path, "/api/v3")
+	if inst, ok := installationTokenPath(rest); ok && r.Method == http.MethodPost {
+		route = strings.TrimPrefix(rest, "/")
+		f.createInstallationToken(rec, r, reqBody, inst)
+		return
+	}
+	cred, app := f.authenticate(r)
+	if f.refused(cred) {
 		writeError(rec, http.StatusUnauthorized, "Bad credentials")
 		return
 	}
-	rest := strings.TrimPrefix(path, "/api/v3")
+	f.app = app
+	defer func() { f.app = nil }()
 	base := "/repos/" + f.owner + "/" + f.name + "/"
 	if !strings.HasPrefix(rest, base) {
 		if strings.HasPrefix(rest, "/repos/") {
@@ -355,6 +376,11 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	route = strings.TrimPrefix(rest, base)
+	if app != nil && !permitted(app, r.Method, route) {
+		// GitHub's answer when the installation lacks the permission.
+		writeError(rec, http.StatusForbidden, "Resource not accessible by integration")
+		return
+	}
 	ex := &exchange{w: rec, r: r, route: route, prefix: "http://" + r.Host + strings.TrimSuffix(path, route)}
 	fault := f.takeFault(r.Method, route)
 	if fault != nil && !fault.AfterApply {
@@ -375,7 +401,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // and the answer rec recorded — does not match GitHub's OpenAPI
 // description, beyond contract.Quirks. Off with WithoutContract.
 func (f *Fake) checkContract(r *http.Request, reqBody []byte, rec *contract.Recorder) {
-	if f.noContract || !strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/repos/") {
+	if p := strings.TrimPrefix(r.URL.Path, "/api/v3"); f.noContract || !strings.HasPrefix(p, "/repos/") && !strings.HasPrefix(p, "/app/") {
 		return // off, or a path the fake does not serve and has failed the test for already
 	}
 	v, err := contract.GitHub()

@@ -244,7 +244,7 @@ func (f *Fake) createPull(ex *exchange) {
 	fs := f.filesLocked()
 	fs.nextPull++
 	p := &pull{number: fs.nextPull, title: req.Title, body: req.Body, head: head, base: req.Base, state: "open",
-		user: "trainbot[bot]", created: f.now(), upd: f.now(), maintainerMod: req.MaintainerCanModify != nil && *req.MaintainerCanModify}
+		user: f.callerOr("trainbot[bot]"), created: f.now(), upd: f.now(), maintainerMod: req.MaintainerCanModify != nil && *req.MaintainerCanModify}
 	fs.pulls = append(fs.pulls, p)
 	ex.w.Header().Set("Location", f.apiURL(ex, "pulls/"+strconv.Itoa(p.number)))
 	writeJSON(ex, http.StatusCreated, f.pullJSON(ex, p, true))

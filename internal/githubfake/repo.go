@@ -43,6 +43,8 @@ type Tag struct {
 	// Message and Date are the tag object's; empty for a lightweight tag.
 	Message string
 	Date    time.Time
+	// Tagger is the tag object's tagger name, e.g. "trainbot[bot]".
+	Tagger string
 }
 
 func (f *Fake) newSHA(parts ...string) string {
@@ -193,7 +195,7 @@ func (f *Fake) Tag(name string) (Tag, bool) {
 func (f *Fake) tag(name, sha string) Tag {
 	t := Tag{Name: name, Commit: sha}
 	if o, ok := f.tagObjects[sha]; ok {
-		t.Annotated, t.Message, t.Date = true, o.message, o.date
+		t.Annotated, t.Message, t.Date, t.Tagger = true, o.message, o.date, o.tagger
 		t.Commit = f.peel(sha)
 	}
 	return t
@@ -460,6 +462,9 @@ func (f *Fake) createTagObject(ex *exchange) {
 		}
 	}
 	o := &tagObject{tag: req.Tag, message: req.Message, object: req.Object, objType: req.Type, tagger: "trainbot[bot]", email: "trainbot@users.noreply.github.com", date: f.now()}
+	if f.app != nil { // GitHub tags as the app's bot when no tagger is given
+		o.tagger, o.email = botLogin(f.app), botEmail(f.app)
+	}
 	if req.Tagger != nil {
 		o.tagger, o.email = req.Tagger.Name, req.Tagger.Email
 		if d, err := time.Parse(time.RFC3339, req.Tagger.Date); err == nil {

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trainbot/trainbot/internal/githubfake"
+)
+
+var appKey struct {
+	once sync.Once
+	key  *rsa.PrivateKey
+}
+
+// testAppKey is an RSA key for the GitHub App settings, made once.
+func testAppKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	appKey.once.Do(func() { appKey.key, _ = rsa.GenerateKey(rand.Reader, 2048) })
+	if appKey.key == nil {
+		t.Fatal("could not generate an RSA key")
+	}
+	return appKey.key
+}
+
+// pkcs1PEM is key as GitHub hands it out.
+func pkcs1PEM(key *rsa.PrivateKey) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+}
+
+// serveReady is settings that serve accepts but for GitHub's credentials.
+func serveReady(t *testing.T) Settings {
+	s := defaults(t)
+	s.SlackAppToken, s.SlackBotToken, s.Repo, s.Channel = "xapp-1", "xoxb-1", "acme/chain", "C0VALIDATR"
+	return s
+}
+
+// A GitHub App in place of GITHUB_TOKEN: its three settings parse into
+// deploy.App (the key as PEM text, PKCS#1 or PKCS#8, with real or written
+// line breaks, or from a file), limited to the released repository; read
+// from the environment under their documented names.
+func TestGitHubAppSettings(t *testing.T) {
+	key := testAppKey(t)
+	pkcs8, _ := x509.MarshalPKCS8PrivateKey(key)
+	pkcs8PEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}))
+	file := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(file, []byte(pkcs8PEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, set := range map[string]map[string]string{
+		"pkcs1 text":         {"GITHUB_APP_PRIVATE_KEY": pkcs1PEM(key)},
+		"pkcs8 text":         {"GITHUB_APP_PRIVATE_KEY": pkcs8PEM},
+		"text on one line":   {"GITHUB_APP_PRIVATE_KEY": strings.ReplaceAll(pkcs1PEM(key), "\n", `\n`)},
+		"pkcs8 file":         {"GITHUB_APP_PRIVATE_KEY_FILE": file},
+		"ids with spaces ok": {"GITHUB_APP_PRIVATE_KEY": pkcs1PEM(key), "GITHUB_APP_ID": " 31337 "},
+	} {
+		t.Run(name, func(t *testing.T) {
+			serveReady(t) // clears the environment
+			env := map[string]string{"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1", "TRAINBOT_REPO": "acme/chain",
+				"TRAINBOT_CHANNEL": "C0VALIDATR", "GITHUB_APP_ID": "31337", "GITHUB_APP_INSTALLATION_ID": "4242"}
+			for k, v := range set {
+				env[k] = v
+			}
+			for k, v := range env {
+				t.Setenv(k, v)
+			}
+			s, err := LoadSettings()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := s.Parse(ModeServe)
+			if err != nil {
+				t.Fatalf("serve with a GitHub App and no GITHUB_TOKEN: %v", err)
+			}
+			a := c.GitHubApp
+			if a == nil || a.ID != 31337 || a.InstallationID != 4242 || a.Repo != "chain" || !a.Key.Equal(key) || c.GitHubToken != "" {
+				t.Errorf("GitHubApp %+v, token %q: want app 31337, installation 4242, repo chain, the key", a, c.GitHubToken)
+			}
+		})
+	}
+	s := serveReady(t)
+	s.GitHubToken = "ghp_x"
+	if c, err := s.Parse(ModeServe); err != nil || c.GitHubApp != nil {
+		t.Errorf("with GITHUB_TOKEN only: app %+v, err %v", c.GitHubApp, err)
+	}
+}
+
+// Each bad GitHub App setting is reported on a line naming its variable
+// and saying what to do; the key is never shown.
+func TestGitHubAppSettingsRefused(t *testing.T) {
+	key := testAppKey(t)
+	good := pkcs1PEM(key)
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ec8, _ := x509.MarshalPKCS8PrivateKey(ec)
+	ecPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ec8}))
+	secretPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: []byte("s3cret-key-bytes")}))
+	missing := filepath.Join(t.TempDir(), "nope.pem")
+	for _, tc := range []struct {
+		name  string
+		mode  Mode
+		set   func(*Settings)
+		wants []string // lines, each a substring of one problem line
+	}{
+		{"neither token nor app", ModeServe, func(s *Settings) {},
+			[]string{"GITHUB_TOKEN: required for serve unless TRAINBOT_DRY_RUN=true, or authenticate as a GitHub App with GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY"}},
+		{"token and app", ModeServe, func(s *Settings) {
+			s.GitHubToken, s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "ghp_x", "1", "2", good
+		}, []string{"GITHUB_TOKEN: set either GITHUB_TOKEN or the GitHub App (GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID, GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE), not both: unset one"}},
+		{"token and a stray app id", ModeConsole, func(s *Settings) { s.GitHubToken, s.GitHubAppID = "ghp_x", "1" },
+			[]string{"GITHUB_TOKEN: set either", "GITHUB_APP_INSTALLATION_ID: required with the other GitHub App settings", "GITHUB_APP_PRIVATE_KEY: required with the other GitHub App settings"}},
+		{"app id alone", ModeServe, func(s *Settings) { s.GitHubAppID = "1" },
+			[]string{"GITHUB_APP_INSTALLATION_ID: required with the other GitHub App settings: the number at the end of the installation's settings page",
+				"GITHUB_APP_PRIVATE_KEY: required with the other GitHub App settings: the app's private key as PEM text, or its file's path in GITHUB_APP_PRIVATE_KEY_FILE"}},
+		{"key alone", ModeServe, func(s *Settings) { s.GitHubAppKey = good },
+			[]string{"GITHUB_APP_ID: required with the other GitHub App settings: the App ID on the app's settings page", "GITHUB_APP_INSTALLATION_ID: required"}},
+		{"client id for app id", ModeServe, func(s *Settings) {
+			s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "Iv1.8a61f9b3a7aba766", "2", good
+		},
+			[]string{`GITHUB_APP_ID: "Iv1.8a61f9b3a7aba766" is not a positive whole number: the App ID on the app's settings page (About), not its client id`}},
+		{"zero installation", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "0", good },
+			[]string{`GITHUB_APP_INSTALLATION_ID: "0" is not a positive whole number`}},
+		{"key and key file", ModeServe, func(s *Settings) {
+			s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey, s.GitHubAppKeyFile = "1", "2", good, "/etc/app.pem"
+		}, []string{"GITHUB_APP_PRIVATE_KEY_FILE: set GITHUB_APP_PRIVATE_KEY (the PEM text) or GITHUB_APP_PRIVATE_KEY_FILE (its path), not both"}},
+		{"key file missing", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", missing },
+			[]string{"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file: open " + missing + ": no such file or directory; give the path of the .pem file"}},
+		{"key not PEM", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "2", "s3cret-key-bytes" },
+			[]string{"GITHUB_APP_PRIVATE_KEY: is not PEM text: it should start -----BEGIN RSA PRIVATE KEY----- (the .pem file GitHub downloads when you generate a private key) (the key is not shown)"}},
+		{"key corrupt", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "2", secretPEM },
+			[]string{"GITHUB_APP_PRIVATE_KEY: holds an RSA PRIVATE KEY block that does not parse as a PKCS#1 RSA key: download a new private key"}},
+		{"key not RSA", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "2", ecPEM },
+			[]string{"GITHUB_APP_PRIVATE_KEY: holds a *ecdsa.PrivateKey key, not an RSA one: GitHub Apps sign with RSA keys"}},
+		{"public key", ModeServe, func(s *Settings) {
+			pub, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+			s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "2", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))
+		}, []string{`GITHUB_APP_PRIVATE_KEY: holds a PEM block of type "PUBLIC KEY", not a private key`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := serveReady(t)
+			tc.set(&s)
+			_, err := s.Parse(tc.mode)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			for _, want := range tc.wants {
+				found := false
+				for _, l := range lines {
+					found = found || strings.Contains(l, want)
+				}
+				if !found {
+					t.Errorf("no line with %q in:\n%v", want, err)
+				}
+			}
+			if len(lines) != len(tc.wants) {
+				t.Errorf("%d problems, want %d:\n%v", len(lines), len(tc.wants), err)
+			}
+			if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "MII") {
+				t.Errorf("the key shows in:\n%v", err)
+			}
+		})
+	}
+}
+
+// The app docs/github-app-manifest.json creates has the permissions the
+// tests' GitHub grants (githubfake.DefaultAppPermissions), and the
+// registration link in docs/github.md asks the same.
+func TestGitHubAppManifestPermissions(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/github-app-manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Name        string            `json:"name"`
+		URL         string            `json:"url"`
+		Permissions map[string]string `json:"default_permissions"`
+		Hook        struct {
+			Active bool `json:"active"`
+		} `json:"hook_attributes"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("docs/github-app-manifest.json: %v", err)
+	}
+	if diff := cmp.Diff(githubfake.DefaultAppPermissions(), m.Permissions); diff != "" {
+		t.Errorf("manifest permissions (-tested +manifest):\n%s", diff)
+	}
+	if m.Name == "" || m.URL == "" || m.Hook.Active {
+		t.Errorf("manifest: want a name, a url and no active webhook, got %+v", m)
+	}
+	doc, err := os.ReadFile("../../docs/github.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range m.Permissions {
+		if !strings.Contains(string(doc), "&"+k+"="+v) {
+			t.Errorf("docs/github.md's registration link lacks &%s=%s", k, v)
+		}
+	}
+}
