@@ -55,6 +55,8 @@ type Deps struct {
 	// Calendar writes the calendar file; nil when the repository cannot
 	// (the dry run): then the file is never written.
 	Calendar CalendarPublisher
+	// Names shows people by name in the calendar file; nil shows their ids.
+	Names Names
 }
 
 // Service runs the use cases of trainbot: cutting, signing off, pausing,
@@ -71,6 +73,8 @@ type Service struct {
 	obs   Observer // may be nil
 	// calendar writes the calendar file; may be nil.
 	calendar CalendarPublisher
+	// names names people in the calendar file; may be nil.
+	names Names
 
 	running sync.WaitGroup // trains launched and not yet stopped
 	wake    chan struct{}  // a train was queued for Run (buffered: one)
@@ -116,7 +120,7 @@ func NewService(cfg ServiceConfig, deps Deps) *Service {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, store: deps.Store, repo: deps.Repo, ann: deps.Announcer, roles: deps.Roles,
-		clock: deps.Clock, log: deps.Log, obs: deps.Observer, calendar: deps.Calendar, wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
+		clock: deps.Clock, log: deps.Log, obs: deps.Observer, calendar: deps.Calendar, names: deps.Names, wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
 }
 
 // Config returns the service's settings.
