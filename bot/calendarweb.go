@@ -235,6 +235,7 @@ func pageData(cal trains.Calendar, name func(string) string) pageView {
 var pageTmpl = template.Must(template.New("calendar").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Release trains</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>
 *{box-sizing:border-box}
 body{font-family:system-ui,sans-serif;line-height:1.4;margin:0 auto;padding:1rem;max-width:72rem}
@@ -242,8 +243,9 @@ table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}
 small,.away{color:#666}
-time,.away,.when{white-space:nowrap}
-td,li{overflow-wrap:anywhere}
+time,.away,.when,.id{white-space:nowrap}
+td{overflow-wrap:break-word}
+.notes,li{overflow-wrap:anywhere}
 @media (max-width:40rem){
  thead{display:none}
  table,tbody,tr,td{display:block;width:100%}
