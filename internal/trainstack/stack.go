@@ -62,6 +62,8 @@ type Options struct {
 	// adapter's polls (which take no real time otherwise); an error ends
 	// the wait with it. A test holds a train between two polls with it.
 	BeforeSleep func(ctx context.Context) error
+	// Names names people in the calendar file; nil shows their ids.
+	Names trains.Names
 }
 
 // DefaultSchedule is SPEC's: dev Tuesdays, staging every other Wednesday from 2026-05-13.
@@ -145,7 +147,7 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	}
 	roles := bot.NewDirectory([]string{Releaser}, []string{ChainOps}, []string{Validator, Val2, Releaser}, nil)
 	svc := trains.NewService(cfg, trains.Deps{Store: store, Repo: repo, Announcer: announcer, Roles: roles, Clock: clock,
-		Log: Logger(t), Calendar: repo})
+		Log: Logger(t), Calendar: repo, Names: o.Names})
 	st := &Stack{T: t, Clock: clock, GH: gh, Store: store, Ann: ann, Svc: svc, Roles: roles, Cfg: cfg, Stop: cancel}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(ctx) }()
