@@ -152,10 +152,7 @@ func orUnassigned(u string) string {
 func Away(now, at time.Time) string {
 	d := at.Sub(now)
 	plural := func(n int, unit string) string {
-		if n == 1 {
-			return "in 1 " + unit
-		}
-		return "in " + strconv.Itoa(n) + " " + unit + "s"
+		return "in " + strconv.Itoa(n) + " " + trains.Plural(n, unit, unit+"s")
 	}
 	switch {
 	case d < 0:

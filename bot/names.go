@@ -120,6 +120,14 @@ func (n *Names) Name(ctx context.Context, user string) (string, error) {
 	}
 
 	name, err := n.read(ctx, user)
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up (a page's time ran out, its client left):
+		// not Slack's failure, so not remembered.
+		if e.name != "" {
+			return e.name, nil
+		}
+		return "", err
+	}
 	switch {
 	case err == nil:
 		e = nameEntry{name: name, until: now.Add(n.ttl)}

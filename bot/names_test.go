@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -108,5 +109,20 @@ func TestNamesCacheIsBounded(t *testing.T) {
 	_, _ = names.Name(ctx, "U0RITA")
 	if n := fake.Calls("users.info") - calls; n != 1 {
 		t.Errorf("the oldest after the cache was full: %d calls, want 1 (it was dropped)", n)
+	}
+}
+
+// A read the caller gave up on is not remembered as Slack's failure.
+func TestNamesCallerGaveUp(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.NewForTest(t, namesWorkspace())
+	names := NewNames(newAPI(fake), NamesConfig{Clock: trainstest.NewClock(calendarNow), Logger: testLogger(t)})
+	gone, cancel := context.WithCancel(testContext(t))
+	cancel()
+	if got := trains.NameFunc(gone, names)("U0RITA"); got != "U0RITA" {
+		t.Errorf("a cancelled caller: %q, want the id", got)
+	}
+	if got := trains.NameFunc(testContext(t), names)("U0RITA"); got != "Rita Releaser" {
+		t.Errorf("the next caller: %q, want the name (the cancelled read is not remembered)", got)
 	}
 }
