@@ -240,7 +240,7 @@ func (s *Server) userInfo(f url.Values) apiResult {
 	}
 	return apiResult{body: map[string]any{"user": map[string]any{
 		"id": u.ID, "team_id": s.opts.TeamID, "name": u.Name, "real_name": u.RealName,
-		"deleted": u.Deleted, "is_bot": u.IsBot, "tz": u.TZ,
+		"deleted": u.Deleted, "is_bot": u.IsBot, "is_app_user": false, "tz": u.TZ, "updated": 1764547200, // when the profile last changed (unix seconds)
 		// The profile as Slack sends it: every field its description
 		// requires, display_name empty unless the user chose one.
 		"profile": map[string]any{
