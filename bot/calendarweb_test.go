@@ -22,7 +22,8 @@ var calendarNow = time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
 
 // testCalendar is the next four trains: dev-2026-12-01 as scheduled,
 // dev-2026-12-08 postponed twice, staging-2026-12-09 skipped by hand and
-// dev-2026-12-15 skipped by a quiet window whose reason holds markup.
+// dev-2026-12-15 skipped by a quiet window whose reason holds markup; and
+// a hotfix two days ago.
 func testCalendar() trains.Calendar {
 	sched := trains.Schedule{Dev: trains.SlotTime{Weekday: time.Tuesday, Hour: 14}, Staging: trains.SlotTime{Weekday: time.Wednesday, Hour: 14},
 		StagingAnchor: time.Date(2026, 5, 13, 0, 0, 0, 0, time.UTC)}
@@ -34,6 +35,8 @@ func testCalendar() trains.Calendar {
 				OnCall: "U0OTTO", WindowReason: "db migration"},
 			{ID: "staging-2026-12-09", Track: trains.Staging, At: time.Date(2026, 12, 9, 14, 0, 0, 0, time.UTC), State: trains.Skipped,
 				SkippedBy: "U0SAM", Reason: "no validators this week"},
+			{ID: "hotfix-2026-11-23", Track: trains.Hotfix, At: calendarNow.Add(-50 * time.Hour), State: trains.Deployed, Tag: "v0.4.1",
+				CutBy: "U0SAM", Reason: "payments <b>down</b>"},
 		},
 		Windows: []trains.Window{{ID: "w1", From: time.Date(2026, 12, 15, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 12, 23, 0, 0, 0, 0, time.UTC),
 			Reason: "freeze; re-roll, <script>alert(1)</script> " + strings.Repeat("long ", 20), By: "U0WINONA"}}})
@@ -183,7 +186,8 @@ func TestCalendarPages(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "dev-2026-12-01") || strings.Contains(body, "<script>alert") {
 		t.Errorf("page %d:\n%s", code, body)
 	}
-	for _, want := range []string{"Rita Releaser", "Otto", "skipped by Sam Validator", "declared by Winona", "in 6 days"} {
+	for _, want := range []string{"Rita Releaser", "Otto", "skipped by Sam Validator", "declared by Winona", "in 6 days",
+		"v0.4.1, <time>2026-11-23 13:00 UTC</time>, deployed: payments &lt;b&gt;down&lt;/b&gt; <small>(by Sam Validator)</small>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

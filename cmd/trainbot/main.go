@@ -176,7 +176,8 @@ Usage:
 Commands:
   serve      run the Slack bot (Socket Mode) — the default
   console    type /train commands in a terminal, with no Slack, Redis or GitHub
-  calendar   print the release calendar as Markdown (`+trains.CalendarPath+`)
+  calendar   print the release calendar as Markdown (`+trains.CalendarPath+`);
+             people by name when SLACK_BOT_TOKEN is set, else by Slack id
   version    print the version
   help, -h   print this help
 
