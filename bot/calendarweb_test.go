@@ -137,6 +137,8 @@ func TestICSSequenceGrows(t *testing.T) {
 			[]trains.Window{window}, "1 20261201T170000Z CONFIRMED"},
 		{"postponed again", []trains.Train{{ID: "dev-2026-12-01", Track: trains.Dev, State: trains.Postponed, At: slot.Add(5 * time.Hour), PostponedFrom: slot, Moves: 2}},
 			nil, "2 20261201T190000Z CONFIRMED"},
+		{"confirmed at its new time", []trains.Train{{ID: "dev-2026-12-01", Track: trains.Dev, State: trains.Confirmed, At: slot.Add(5 * time.Hour), PostponedFrom: slot, Moves: 2}},
+			[]trains.Window{window}, "2 20261201T190000Z CONFIRMED"},
 		{"then skipped", []trains.Train{{ID: "dev-2026-12-01", Track: trains.Dev, State: trains.Skipped, At: slot.Add(5 * time.Hour), PostponedFrom: slot, Moves: 2, Reason: "nobody confirmed it"}},
 			nil, "3 20261201T190000Z CANCELLED"},
 	}

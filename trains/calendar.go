@@ -74,9 +74,12 @@ func BuildCalendar(in CalendarInput) Calendar {
 		e := CalendarEntry{Slot: slot, At: slot.At, State: Scheduled}
 		e.OnCall, _ = in.Rotation.Assignee(in.Schedule, slot)
 		if t, ok := stored[slot.ID()]; ok {
-			e.State, e.At, e.Moves = t.State, t.At, t.Moves
+			e.State, e.Moves = t.State, t.Moves
 			if e.Moves == 0 && !t.PostponedFrom.IsZero() {
 				e.Moves = 1 // postponed before trains counted their moves
+			}
+			if e.Moves > 0 {
+				e.At = t.At // moved, and perhaps confirmed since
 			}
 			if t.OnCall != "" {
 				e.OnCall = t.OnCall
