@@ -2,12 +2,14 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	ics "github.com/arran4/golang-ical"
 
 	"github.com/trainbot/trainbot/trains"
 )
@@ -15,119 +17,126 @@ import (
 // CalendarSource builds the calendar the web pages show.
 type CalendarSource func(ctx context.Context) (trains.Calendar, error)
 
+// calendarTimeout bounds building a calendar page or feed: reading the
+// store and the names of the people in it.
+const calendarTimeout = 5 * time.Second
+
 // CalendarHandlers returns the handlers of /calendar.ics (an iCalendar feed
 // of the coming trains and quiet windows, RFC 5545) and /calendar (the same
-// as a small read-only HTML page). Both answer 503 when the store is down.
-func CalendarHandlers(src CalendarSource) (ics, page http.Handler) {
-	load := func(w http.ResponseWriter, r *http.Request) (trains.Calendar, bool) {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+// as a small read-only HTML page). People are shown by their names through
+// names (nil shows Slack ids); a name that cannot be read shows the id.
+// Both answer 503 when the store is down.
+func CalendarHandlers(src CalendarSource, names trains.Names) (feed, page http.Handler) {
+	load := func(w http.ResponseWriter, r *http.Request, serve func(trains.Calendar, func(string) string)) {
+		ctx, cancel := context.WithTimeout(r.Context(), calendarTimeout)
 		defer cancel()
 		cal, err := src(ctx)
 		if err != nil {
 			http.Error(w, "calendar unavailable: "+err.Error(), http.StatusServiceUnavailable)
-			return cal, false
+			return
 		}
-		return cal, true
+		serve(cal, trains.NameFunc(ctx, names))
 	}
-	ics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if cal, ok := load(w, r); ok {
+	feed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		load(w, r, func(cal trains.Calendar, name func(string) string) {
 			w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 			w.Header().Set("Content-Disposition", `inline; filename="release-trains.ics"`)
-			_, _ = w.Write([]byte(ICS(cal)))
-		}
+			_, _ = w.Write([]byte(ICS(cal, name)))
+		})
 	})
 	page = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if cal, ok := load(w, r); ok {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			if err := pageTmpl.Execute(w, pageData(cal)); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
+		load(w, r, func(cal trains.Calendar, name func(string) string) {
+			var b strings.Builder
+			if err := pageTmpl.Execute(&b, pageData(cal, name)); err != nil {
+				http.Error(w, "calendar page: "+err.Error(), http.StatusInternalServerError)
+				return
 			}
-		}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write([]byte(b.String()))
+		})
 	})
-	return ics, page
+	return feed, page
 }
 
-// ICS renders the calendar as an iCalendar feed: one event per train (an
-// hour long) and one per quiet window. Skipped trains are cancelled events.
-func ICS(cal trains.Calendar) string {
-	var b strings.Builder
-	line := func(s string) { b.WriteString(fold(s)) }
-	stamp := icsTime(cal.GeneratedAt)
-	line("BEGIN:VCALENDAR")
-	line("VERSION:2.0")
-	line("PRODID:-//trainbot//release trains//EN")
-	line("CALSCALE:GREGORIAN")
-	line("METHOD:PUBLISH")
-	line("X-WR-CALNAME:Release trains")
+// ICS renders the calendar as an iCalendar feed (RFC 5545) through
+// github.com/arran4/golang-ical: one event per train (an hour long) and
+// one per quiet window, every time in UTC. An event's UID is the train's
+// (or window's) id, so a calendar app updates it in place; its SEQUENCE
+// counts the train's moves and its cancellation, from the stored state
+// alone, so every replica serves the same feed; a skipped train is
+// STATUS:CANCELLED. DTSTAMP is when the feed was made. Lines end with
+// CRLF and fold at 75 octets. name turns a Slack
+// user id into what the feed shows; nil shows the id.
+func ICS(cal trains.Calendar, name func(string) string) string {
+	if name == nil {
+		name = func(u string) string { return u }
+	}
+	c := ics.NewCalendarFor("trainbot")
+	c.SetProductId("-//trainbot//release trains//EN")
+	c.SetCalscale("GREGORIAN")
+	c.SetMethod(ics.MethodPublish)
+	c.SetXWRCalName("Release trains")
+	c.SetXWRTimezone("UTC")
 	for _, e := range cal.Trains {
-		line("BEGIN:VEVENT")
-		line("UID:" + string(e.Slot.ID()) + "@trainbot")
-		line("DTSTAMP:" + stamp)
-		line("DTSTART:" + icsTime(e.At))
-		line("DTEND:" + icsTime(e.At.Add(time.Hour)))
+		ev := c.AddEvent(string(e.Slot.ID()) + "@trainbot")
+		ev.SetDtStampTime(cal.GeneratedAt)
+		ev.SetStartAt(e.At)
+		ev.SetEndAt(e.At.Add(time.Hour))
+		ev.SetSequence(Sequence(e))
 		summary := e.Slot.Track.Title() + " " + string(e.Slot.ID())
 		if e.Candidate != "" {
 			summary += " (" + e.Candidate + ")"
 		}
-		line("SUMMARY:" + icsText(summary))
-		desc := []string{"On-call: " + orUnassigned(e.OnCall), "State: " + string(e.State)}
+		ev.SetSummary(icsText(summary))
+		desc := []string{"On-call: " + orUnassigned(name(e.OnCall)), "State: " + string(e.State)}
 		if e.SkippedBy != "" {
-			desc = append(desc, "Skipped by "+e.SkippedBy)
+			desc = append(desc, "Skipped by "+name(e.SkippedBy))
 		}
 		desc = append(desc, e.Notes...)
-		line("DESCRIPTION:" + icsText(strings.Join(desc, "\n")))
+		ev.SetDescription(icsText(strings.Join(desc, "\n")))
 		if e.State == trains.Skipped {
-			line("STATUS:CANCELLED")
+			ev.SetStatus(ics.ObjectStatusCancelled)
 		} else {
-			line("STATUS:CONFIRMED")
+			ev.SetStatus(ics.ObjectStatusConfirmed)
 		}
-		line("END:VEVENT")
 	}
 	for _, w := range cal.Windows {
-		line("BEGIN:VEVENT")
-		line("UID:" + w.ID + "@trainbot")
-		line("DTSTAMP:" + stamp)
-		line("DTSTART:" + icsTime(w.From))
-		line("DTEND:" + icsTime(w.Until))
-		line("SUMMARY:" + icsText("Quiet window: no trains ("+w.Reason+")"))
-		line("TRANSP:TRANSPARENT")
-		line("END:VEVENT")
+		ev := c.AddEvent(w.ID + "@trainbot")
+		ev.SetDtStampTime(cal.GeneratedAt)
+		ev.SetStartAt(w.From)
+		ev.SetEndAt(w.Until)
+		ev.SetSummary(icsText("Quiet window: no trains (" + w.Reason + ")"))
+		if w.By != "" {
+			ev.SetDescription(icsText("Declared by " + name(w.By)))
+		}
+		ev.SetTimeTransparency(ics.TransparencyTransparent)
 	}
-	line("END:VCALENDAR")
-	return b.String()
+	return c.Serialize(ics.WithNewLineWindows) // RFC 5545 §3.1: lines end with CRLF; the library's default is LF
 }
 
-func icsTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+// Sequence is a train's SEQUENCE in the feed (RFC 5545 §3.8.7.4): 0 at
+// its slot, one more for each time it was moved, and one more when it is
+// cancelled (skipped). It is made from the calendar alone, so replicas
+// reading the same store agree, and it only grows as a train's life goes on.
+func Sequence(e trains.CalendarEntry) int {
+	n := e.Moves
+	if e.State == trains.Skipped {
+		n++
+	}
+	return n
+}
 
-// icsText escapes a TEXT value (RFC 5545 §3.3.11): line breaks become \n,
-// and other control characters, which TEXT may not hold, are dropped.
+// icsText makes s fit a TEXT value: line breaks become \n, which the
+// library escapes, and other control characters, which TEXT may not hold
+// (RFC 5545 §3.3.11), are dropped.
 func icsText(s string) string {
 	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
-	s = strings.Map(func(r rune) rune {
+	return strings.Map(func(r rune) rune {
 		if r != '\n' && unicode.IsControl(r) {
 			return -1
 		}
 		return r
 	}, s)
-	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace(s)
-}
-
-// fold ends a content line with CRLF, folding it at 75 octets without
-// splitting a UTF-8 character (RFC 5545 §3.1).
-func fold(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		size := len(string(r))
-		if n+size > 75 {
-			b.WriteString("\r\n ")
-			n = 1
-		}
-		b.WriteRune(r)
-		n += size
-	}
-	b.WriteString("\r\n")
-	return b.String()
 }
 
 func orUnassigned(u string) string {
@@ -137,53 +146,126 @@ func orUnassigned(u string) string {
 	return u
 }
 
+// Away says how far off at is from now, beside the UTC time on the page:
+// "in 3 hours" within half a day, else by UTC dates "tomorrow" or "in 6
+// days"; "started" for a time passed.
+func Away(now, at time.Time) string {
+	d := at.Sub(now)
+	plural := func(n int, unit string) string {
+		return "in " + strconv.Itoa(n) + " " + trains.Plural(n, unit, unit+"s")
+	}
+	switch {
+	case d < 0:
+		return "started"
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	}
+	day := func(t time.Time) time.Time {
+		y, m, dd := t.UTC().Date()
+		return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
+	}
+	days := int(day(at).Sub(day(now)).Hours() / 24)
+	switch {
+	case d < 12*time.Hour || days == 0:
+		return plural(int(d.Round(time.Hour)/time.Hour), "hour")
+	case days == 1:
+		return "tomorrow"
+	}
+	return plural(days, "day")
+}
+
 // pageNotes are an entry's notes on the page, with who skipped it.
-func pageNotes(e trains.CalendarEntry) string {
+func pageNotes(e trains.CalendarEntry, name func(string) string) string {
 	notes := e.Notes
 	if e.SkippedBy != "" {
-		notes = append([]string{"skipped by " + e.SkippedBy}, notes...)
+		notes = append([]string{"skipped by " + name(e.SkippedBy)}, notes...)
 	}
 	return strings.Join(notes, "; ")
 }
 
 type pageRow struct {
-	ID, Track, When, Candidate, OnCall, State, Notes string
+	ID, Track, When, ISO, Away, Candidate, OnCall, State, Notes string
+}
+
+type pageWindow struct {
+	From, Until, Reason, By string
+}
+
+type pageHotfix struct {
+	Tag, When, State, Reason, By string
 }
 
 type pageView struct {
 	Generated string
 	Rows      []pageRow
-	Windows   []string
-	Hotfixes  []string
+	Windows   []pageWindow
+	Hotfixes  []pageHotfix
 }
 
-func pageData(cal trains.Calendar) pageView {
+func pageData(cal trains.Calendar, name func(string) string) pageView {
 	v := pageView{Generated: cal.GeneratedAt.UTC().Format(trains.TimeLayout)}
 	for _, e := range cal.Trains {
-		v.Rows = append(v.Rows, pageRow{ID: string(e.Slot.ID()), Track: string(e.Slot.Track), When: e.At.UTC().Format(trains.TimeLayout),
-			Candidate: e.Candidate, OnCall: orUnassigned(e.OnCall), State: string(e.State), Notes: pageNotes(e)})
+		v.Rows = append(v.Rows, pageRow{ID: string(e.Slot.ID()), Track: string(e.Slot.Track),
+			When: e.At.UTC().Format(trains.TimeLayout), ISO: e.At.UTC().Format(time.RFC3339), Away: Away(cal.GeneratedAt, e.At),
+			Candidate: e.Candidate, OnCall: orUnassigned(name(e.OnCall)), State: string(e.State), Notes: pageNotes(e, name)})
 	}
 	for _, w := range cal.Windows {
-		v.Windows = append(v.Windows, fmt.Sprintf("%s → %s: %s", w.From.UTC().Format(trains.TimeLayout), w.Until.UTC().Format(trains.TimeLayout), w.Reason))
+		v.Windows = append(v.Windows, pageWindow{From: w.From.UTC().Format(trains.TimeLayout), Until: w.Until.UTC().Format(trains.TimeLayout),
+			Reason: w.Reason, By: name(w.By)})
 	}
 	for _, h := range cal.Hotfixes {
-		v.Hotfixes = append(v.Hotfixes, fmt.Sprintf("%s, %s, %s: %s", h.Tag, h.At.UTC().Format(trains.TimeLayout), h.State, h.Reason))
+		tag := h.Tag
+		if tag == "" {
+			tag = string(h.ID)
+		}
+		v.Hotfixes = append(v.Hotfixes, pageHotfix{Tag: tag, When: h.At.UTC().Format(trains.TimeLayout), State: string(h.State),
+			Reason: h.Reason, By: name(h.CutBy)})
 	}
 	return v
 }
 
-// pageTmpl is the read-only calendar page; html/template escapes every value.
+// pageTmpl is the read-only calendar page; html/template escapes every
+// value. It has no JavaScript. On a narrow screen (a phone) the table's
+// rows become stacked cards, each cell labelled, and no time breaks.
 var pageTmpl = template.Must(template.New("calendar").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Release trains</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}th{background:#f5f5f5}small{color:#666}</style></head>
+<link rel="icon" href="data:,">
+<style>
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;line-height:1.4;margin:0 auto;padding:1rem;max-width:72rem}
+table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
+th{background:#f5f5f5}
+small,.away{color:#666}
+time,.away,.when,.id{white-space:nowrap}
+td{overflow-wrap:break-word}
+.notes,li{overflow-wrap:anywhere}
+@media (max-width:40rem){
+ thead{display:none}
+ table,tbody,tr,td{display:block;width:100%}
+ tr{border:1px solid #ddd;border-radius:.5rem;margin:0 0 .8rem;padding:.4rem .6rem}
+ td{border:0;padding:.15rem 0;display:grid;grid-template-columns:6.5rem minmax(0,1fr);gap:.5rem}
+ td::before{content:attr(data-label);font-weight:600;color:#555}
+}
+</style></head>
 <body><h1>Release trains</h1>
 <p><small>Generated {{.Generated}}. All times UTC. Subscribe: <a href="calendar.ics">calendar.ics</a>.</small></p>
-<table><tr><th>Train</th><th>Track</th><th>Time (UTC)</th><th>Tag candidate</th><th>On-call</th><th>State</th><th>Notes</th></tr>
-{{range .Rows}}<tr><td>{{.ID}}</td><td>{{.Track}}</td><td>{{.When}}</td><td>{{.Candidate}}</td><td>{{.OnCall}}</td><td>{{.State}}</td><td>{{.Notes}}</td></tr>
-{{end}}</table>
-<h2>Quiet windows</h2>{{if .Windows}}<ul>{{range .Windows}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>None active or planned.</p>{{end}}
-<h2>Recent hotfixes</h2>{{if .Hotfixes}}<ul>{{range .Hotfixes}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>None in the last 30 days.</p>{{end}}
+<table class="trains"><thead><tr><th>Train</th><th>Track</th><th>Time (UTC)</th><th>Tag candidate</th><th>On-call</th><th>State</th><th>Notes</th></tr></thead>
+<tbody>
+{{range .Rows}}<tr class="train" data-train="{{.ID}}">
+<td data-label="Train"><span class="id">{{.ID}}</span></td>
+<td data-label="Track"><span>{{.Track}}</span></td>
+<td data-label="Time (UTC)"><span><time class="when" datetime="{{.ISO}}">{{.When}}</time> <span class="away">{{.Away}}</span></span></td>
+<td data-label="Tag"><span>{{.Candidate}}</span></td>
+<td data-label="On-call"><span class="oncall">{{.OnCall}}</span></td>
+<td data-label="State"><span class="state">{{.State}}</span></td>
+<td data-label="Notes"><span class="notes">{{.Notes}}</span></td>
+</tr>
+{{end}}</tbody></table>
+<h2>Quiet windows</h2>{{if .Windows}}<ul class="windows">{{range .Windows}}<li class="window"><time>{{.From}}</time> → <time>{{.Until}}</time>: <span class="reason">{{.Reason}}</span>{{if .By}} <small>(declared by {{.By}})</small>{{end}}</li>{{end}}</ul>{{else}}<p>None active or planned.</p>{{end}}
+<h2>Recent hotfixes</h2>{{if .Hotfixes}}<ul class="hotfixes">{{range .Hotfixes}}<li>{{.Tag}}, <time>{{.When}}</time>, {{.State}}: {{.Reason}}{{if .By}} <small>(by {{.By}})</small>{{end}}</li>{{end}}</ul>{{else}}<p>None in the last 30 days.</p>{{end}}
 </body></html>
 `))

@@ -9,62 +9,209 @@ import (
 	"testing"
 	"time"
 
+	ics "github.com/arran4/golang-ical"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trainbot/trainbot/internal/slackfake"
 	"github.com/trainbot/trainbot/trains"
+	"github.com/trainbot/trainbot/trains/trainstest"
 )
 
+// calendarNow is the time of testCalendar: Wednesday 25 November 2026.
+var calendarNow = time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+
+// testCalendar is the next four trains: dev-2026-12-01 as scheduled,
+// dev-2026-12-08 postponed twice, staging-2026-12-09 skipped by hand and
+// dev-2026-12-15 skipped by a quiet window whose reason holds markup; and
+// a hotfix two days ago.
 func testCalendar() trains.Calendar {
-	now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
 	sched := trains.Schedule{Dev: trains.SlotTime{Weekday: time.Tuesday, Hour: 14}, Staging: trains.SlotTime{Weekday: time.Wednesday, Hour: 14},
 		StagingAnchor: time.Date(2026, 5, 13, 0, 0, 0, 0, time.UTC)}
-	return trains.BuildCalendar(trains.CalendarInput{Now: now, Schedule: sched, Count: 4,
-		Rotation: trains.Rotation{Members: []string{"U1"}, Since: now},
+	slot8 := time.Date(2026, 12, 8, 14, 0, 0, 0, time.UTC)
+	return trains.BuildCalendar(trains.CalendarInput{Now: calendarNow, Schedule: sched, Count: 4,
+		Rotation: trains.Rotation{Members: []string{"U0RITA"}, Since: calendarNow},
+		Trains: []trains.Train{
+			{ID: "dev-2026-12-08", Track: trains.Dev, At: slot8.Add(4 * time.Hour), PostponedFrom: slot8, Moves: 2, State: trains.Postponed,
+				OnCall: "U0OTTO", WindowReason: "db migration"},
+			{ID: "staging-2026-12-09", Track: trains.Staging, At: time.Date(2026, 12, 9, 14, 0, 0, 0, time.UTC), State: trains.Skipped,
+				SkippedBy: "U0SAM", Reason: "no validators this week"},
+			{ID: "hotfix-2026-11-23", Track: trains.Hotfix, At: calendarNow.Add(-50 * time.Hour), State: trains.Deployed, Tag: "v0.4.1",
+				CutBy: "U0SAM", Reason: "payments <b>down</b>"},
+		},
 		Windows: []trains.Window{{ID: "w1", From: time.Date(2026, 12, 15, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 12, 23, 0, 0, 0, 0, time.UTC),
-			Reason: "freeze; re-roll, <script>alert(1)</script> " + strings.Repeat("long ", 20), By: "U9"}}})
+			Reason: "freeze; re-roll, <script>alert(1)</script> " + strings.Repeat("long ", 20), By: "U0WINONA"}}})
 }
 
-func TestICS(t *testing.T) {
+// testNames names the people of testCalendar as the fake workspace does.
+func testNames(u string) string {
+	return map[string]string{"U0RITA": "Rita Releaser", "U0SAM": "Sam Validator", "U0WINONA": "Winona", "U0OTTO": "Otto"}[u]
+}
+
+func TestICSParsesBack(t *testing.T) {
 	t.Parallel()
-	out := ICS(testCalendar())
-	if !strings.HasPrefix(out, "BEGIN:VCALENDAR\r\n") || !strings.HasSuffix(out, "END:VCALENDAR\r\n") {
-		t.Fatalf("not a calendar:\n%s", out)
+	out := ICS(testCalendar(), testNames)
+	cal, err := ics.ParseCalendar(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("the library cannot read its own feed back: %v\n%s", err, out)
 	}
-	if n := strings.Count(out, "BEGIN:VEVENT"); n != 5 {
-		t.Errorf("%d events, want 4 trains and 1 window", n)
+	type event struct {
+		UID, Start, End, Stamp, Summary, Description, Status, Sequence, Transp string
 	}
-	for _, want := range []string{"UID:dev-2026-12-01@trainbot", "DTSTART:20261201T140000Z", "DTSTART:20261209T140000Z",
-		`freeze\; re-roll\,`, "STATUS:CANCELLED"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("feed lacks %q", want)
+	prop := func(e *ics.VEvent, p ics.ComponentProperty) string {
+		if v := e.GetProperty(p); v != nil {
+			if p == ics.ComponentPropertySummary || p == ics.ComponentPropertyDescription {
+				return ics.FromText(v.Value)
+			}
+			return v.Value
+		}
+		return ""
+	}
+	var got []event
+	for _, e := range cal.Events() {
+		got = append(got, event{UID: e.Id(), Start: prop(e, ics.ComponentPropertyDtStart), End: prop(e, ics.ComponentPropertyDtEnd),
+			Stamp: prop(e, ics.ComponentPropertyDtstamp), Summary: prop(e, ics.ComponentPropertySummary),
+			Description: prop(e, ics.ComponentPropertyDescription), Status: prop(e, ics.ComponentPropertyStatus),
+			Sequence: prop(e, ics.ComponentPropertySequence), Transp: prop(e, ics.ComponentPropertyTransp)})
+	}
+	const stamp = "20261125T150000Z"
+	want := []event{
+		{UID: "dev-2026-12-01@trainbot", Start: "20261201T140000Z", End: "20261201T150000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-01",
+			Description: "On-call: Rita Releaser\nState: scheduled", Status: "CONFIRMED", Sequence: "0"},
+		{UID: "dev-2026-12-08@trainbot", Start: "20261208T180000Z", End: "20261208T190000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-08",
+			Description: "On-call: Otto\nState: postponed\npostponed to 2026-12-08 18:00 UTC by quiet window: db migration", Status: "CONFIRMED", Sequence: "2"},
+		{UID: "staging-2026-12-09@trainbot", Start: "20261209T140000Z", End: "20261209T150000Z", Stamp: stamp, Summary: "Staging train staging-2026-12-09",
+			Description: "On-call: Rita Releaser\nState: skipped\nSkipped by Sam Validator\nno validators this week", Status: "CANCELLED", Sequence: "1"},
+		{UID: "dev-2026-12-15@trainbot", Start: "20261215T140000Z", End: "20261215T150000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-15",
+			Description: "On-call: Rita Releaser\nState: skipped\nskipped by quiet window: " + testCalendar().Windows[0].Reason, Status: "CANCELLED", Sequence: "1"},
+		{UID: "w1@trainbot", Start: "20261215T000000Z", End: "20261223T000000Z", Stamp: stamp,
+			Summary: "Quiet window: no trains (" + testCalendar().Windows[0].Reason + ")", Description: "Declared by Winona", Transp: "TRANSPARENT"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("events (-want +got):\n%s", d)
+	}
+	for _, p := range []string{"METHOD:PUBLISH", "X-WR-TIMEZONE:UTC", "PRODID:-//trainbot//release trains//EN", "VERSION:2.0"} {
+		if !strings.Contains(out, p+"\r\n") {
+			t.Errorf("feed lacks %s", p)
 		}
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(out, "\r\n"), "\r\n") {
 		if len(l) > 75 {
 			t.Errorf("line of %d octets not folded: %q", len(l), l)
 		}
-		if strings.Contains(l, "\n") {
-			t.Errorf("bare newline in %q", l)
+		if strings.ContainsAny(l, "\r\n") {
+			t.Errorf("bare line break in %q", l)
+		}
+	}
+	if again := ICS(testCalendar(), testNames); again != out {
+		t.Errorf("the same calendar gave two feeds: replicas would disagree")
+	}
+}
+
+// TestICSSequenceGrows follows one train through its life: the feed's
+// SEQUENCE never falls, and grows when the train moves or is cancelled.
+func TestICSSequenceGrows(t *testing.T) {
+	t.Parallel()
+	sched := trains.Schedule{Dev: trains.SlotTime{Weekday: time.Tuesday, Hour: 14}, Staging: trains.SlotTime{Weekday: time.Wednesday, Hour: 14},
+		StagingAnchor: time.Date(2026, 5, 13, 0, 0, 0, 0, time.UTC)}
+	slot := time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC)
+	window := trains.Window{ID: "w2", From: slot.Add(-time.Hour), Until: slot.Add(3 * time.Hour), Reason: "db migration"}
+	seq := func(ts []trains.Train, ws []trains.Window) string {
+		out := ICS(trains.BuildCalendar(trains.CalendarInput{Now: calendarNow, Schedule: sched, Count: 1, Trains: ts, Windows: ws}), nil)
+		cal, err := ics.ParseCalendar(strings.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := cal.Events()[0]
+		return e.GetProperty(ics.ComponentPropertySequence).Value + " " + e.GetProperty(ics.ComponentPropertyDtStart).Value +
+			" " + e.GetProperty(ics.ComponentPropertyStatus).Value
+	}
+	steps := []struct {
+		name string
+		ts   []trains.Train
+		ws   []trains.Window
+		want string
+	}{
+		{"scheduled", nil, nil, "0 20261201T140000Z CONFIRMED"},
+		{"a window foreseen", nil, []trains.Window{window}, "1 20261201T170000Z CONFIRMED"},
+		{"postponed by it", []trains.Train{{ID: "dev-2026-12-01", Track: trains.Dev, State: trains.Postponed, At: slot.Add(3 * time.Hour), PostponedFrom: slot, Moves: 1}},
+			[]trains.Window{window}, "1 20261201T170000Z CONFIRMED"},
+		{"postponed again", []trains.Train{{ID: "dev-2026-12-01", Track: trains.Dev, State: trains.Postponed, At: slot.Add(5 * time.Hour), PostponedFrom: slot, Moves: 2}},
+			nil, "2 20261201T190000Z CONFIRMED"},
+		{"confirmed at its new time", []trains.Train{{ID: "dev-2026-12-01", Track: trains.Dev, State: trains.Confirmed, At: slot.Add(5 * time.Hour), PostponedFrom: slot, Moves: 2}},
+			[]trains.Window{window}, "2 20261201T190000Z CONFIRMED"},
+		{"then skipped", []trains.Train{{ID: "dev-2026-12-01", Track: trains.Dev, State: trains.Skipped, At: slot.Add(5 * time.Hour), PostponedFrom: slot, Moves: 2, Reason: "nobody confirmed it"}},
+			nil, "3 20261201T190000Z CANCELLED"},
+	}
+	for _, s := range steps {
+		if got := seq(s.ts, s.ws); got != s.want {
+			t.Errorf("%s: SEQUENCE DTSTART STATUS = %s, want %s", s.name, got, s.want)
+		}
+	}
+}
+
+func TestAway(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC) // a Wednesday
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{now.Add(-time.Minute), "started"},
+		{now.Add(20 * time.Second), "now"},
+		{now.Add(time.Minute), "in 1 minute"},
+		{now.Add(45 * time.Minute), "in 45 minutes"},
+		{now.Add(3 * time.Hour), "in 3 hours"},
+		{now.Add(11 * time.Hour), "in 11 hours"}, // 02:00 tomorrow: hours say more
+		{now.Add(23 * time.Hour), "tomorrow"},
+		{time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC), "in 6 days"},
+		{time.Date(2026, 11, 27, 0, 30, 0, 0, time.UTC), "in 2 days"},
+	} {
+		if got := Away(now, c.at); got != c.want {
+			t.Errorf("Away(%s) = %q, want %q", c.at.Format(time.RFC3339), got, c.want)
 		}
 	}
 }
 
 func TestCalendarPages(t *testing.T) {
 	t.Parallel()
-	ics, page := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return testCalendar(), nil })
-	rec := httptest.NewRecorder()
-	page.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/calendar", nil))
-	body, _ := io.ReadAll(rec.Body)
-	if rec.Code != 200 || !strings.Contains(string(body), "dev-2026-12-01") || strings.Contains(string(body), "<script>alert") {
-		t.Errorf("page %d:\n%s", rec.Code, body)
+	ctx := testContext(t)
+	fake := slackfake.NewForTest(t, namesWorkspace())
+	names := NewNames(newAPI(fake), NamesConfig{Clock: trainstest.NewClock(calendarNow), Logger: testLogger(t)})
+	feed, page := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return testCalendar(), nil }, names)
+	get := func(h http.Handler, path string) (int, http.Header, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil))
+		body, _ := io.ReadAll(rec.Body)
+		return rec.Code, rec.Header(), string(body)
 	}
-	rec = httptest.NewRecorder()
-	ics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/calendar.ics", nil))
-	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/calendar; charset=utf-8" {
-		t.Errorf("ics %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	code, _, body := get(page, "/calendar")
+	if code != 200 || !strings.Contains(body, "dev-2026-12-01") || strings.Contains(body, "<script>alert") {
+		t.Errorf("page %d:\n%s", code, body)
 	}
-	down, _ := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return trains.Calendar{}, trains.ErrUnavailable })
-	rec = httptest.NewRecorder()
-	down.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/calendar.ics", nil))
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("store down: %d", rec.Code)
+	for _, want := range []string{"Rita Releaser", "Otto", "skipped by Sam Validator", "declared by Winona", "in 6 days",
+		"v0.4.1, <time>2026-11-23 13:00 UTC</time>, deployed: payments &lt;b&gt;down&lt;/b&gt; <small>(by Sam Validator)</small>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "U0RITA") || strings.Contains(body, "<script") {
+		t.Errorf("page shows an id or a script:\n%s", body)
+	}
+	code, h, body := get(feed, "/calendar.ics")
+	if code != 200 || h.Get("Content-Type") != "text/calendar; charset=utf-8" || !strings.Contains(body, "On-call: Rita Releaser") {
+		t.Errorf("ics %d %s:\n%s", code, h.Get("Content-Type"), body)
+	}
+
+	// Slack failing: the page shows ids and still answers.
+	fake.FailNext("users.info", 100, slackfake.Fault{Error: "invalid_auth"})
+	_, down := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return testCalendar(), nil },
+		NewNames(newAPI(fake), NamesConfig{Logger: testLogger(t)}))
+	if code, _, body := get(down, "/calendar"); code != 200 || !strings.Contains(body, "U0RITA") {
+		t.Errorf("names unreadable: %d, want 200 with ids:\n%s", code, body)
+	}
+
+	stored, _ := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return trains.Calendar{}, trains.ErrUnavailable }, nil)
+	if code, _, _ := get(stored, "/calendar.ics"); code != http.StatusServiceUnavailable {
+		t.Errorf("store down: %d", code)
 	}
 }

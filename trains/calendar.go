@@ -24,6 +24,9 @@ type CalendarEntry struct {
 	// Notes then hold their reason.
 	SkippedBy string
 	Notes     []string
+	// Moves counts the times the train was moved from its slot, stored
+	// or foreseen from the quiet windows (the feed's SEQUENCE).
+	Moves int
 }
 
 // Calendar is the next trains with their on-call, the quiet windows that
@@ -71,7 +74,13 @@ func BuildCalendar(in CalendarInput) Calendar {
 		e := CalendarEntry{Slot: slot, At: slot.At, State: Scheduled}
 		e.OnCall, _ = in.Rotation.Assignee(in.Schedule, slot)
 		if t, ok := stored[slot.ID()]; ok {
-			e.State = t.State
+			e.State, e.Moves = t.State, t.Moves
+			if e.Moves == 0 && !t.PostponedFrom.IsZero() {
+				e.Moves = 1 // postponed before trains counted their moves
+			}
+			if e.Moves > 0 {
+				e.At = t.At // moved, and perhaps confirmed since
+			}
 			if t.OnCall != "" {
 				e.OnCall = t.OnCall
 			}
@@ -91,12 +100,13 @@ func BuildCalendar(in CalendarInput) Calendar {
 				e.Notes = append(e.Notes, fmt.Sprintf("postponed to %s by quiet window: %s", t.At.UTC().Format(TimeLayout), t.WindowReason))
 			}
 		}
-		if e.State != Skipped && e.State != Postponed {
+		if e.State != Skipped && e.State != Postponed && e.Moves == 0 {
 			next, _ := in.Schedule.After(slot.Track, slot.At)
 			switch d := Decide(slot, next.At, in.Windows); d.Action {
 			case Postpone:
 				e.At = d.At
 				e.State = Postponed
+				e.Moves++
 				e.Notes = append(e.Notes, fmt.Sprintf("postponed to %s by quiet window: %s", d.At.UTC().Format(TimeLayout), d.Window.Reason))
 			case SkipSlot:
 				e.State = Skipped

@@ -119,7 +119,7 @@ func (s *Service) calendarFile(ctx context.Context, why string) (CalendarFile, e
 	}
 	return CalendarFile{
 		Path:    s.cfg.CalendarPath,
-		Content: cal.Markdown(nil),
+		Content: cal.Markdown(NameFunc(ctx, s.names)),
 		Message: calendarCommitPrefix + why + " [skip ci]",
 		Title:   "Release calendar " + why,
 		Body: "trainbot regenerated `" + s.cfg.CalendarPath + "` " + why + ": the next trains, their on-call, quiet windows and recent hotfixes.\n\n" +

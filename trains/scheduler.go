@@ -226,6 +226,7 @@ func (s *Service) slotCame(ctx context.Context, t Train, now time.Time, ws []Win
 	case d.Action == Postpone:
 		t.PostponedFrom, t.At, t.Window, t.WindowReason = orig, d.At, d.Window.ID, d.Window.Reason
 		t.Reason = "quiet window: " + d.Window.Reason
+		t.Moves++
 		if err := t.MoveTo(Postponed, now); err != nil {
 			return err
 		}

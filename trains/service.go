@@ -64,6 +64,8 @@ type Deps struct {
 	// Live tells how many instances report a tag (TRAINBOT_PROMETHEUS_URL);
 	// nil: live verification is off.
 	Live LiveVersions
+	// Names shows people by name in the calendar file; nil shows their ids.
+	Names Names
 }
 
 // Service runs the use cases of trainbot: cutting, signing off, pausing,
@@ -82,6 +84,8 @@ type Service struct {
 	calendar CalendarPublisher
 	// live asks whether a deployed tag is live; nil: off.
 	live LiveVersions
+	// names names people in the calendar file; may be nil.
+	names Names
 
 	running sync.WaitGroup // trains launched and not yet stopped
 	// watching counts live verifications (live.go): Run waits for them
@@ -136,7 +140,8 @@ func NewService(cfg ServiceConfig, deps Deps) *Service {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, store: deps.Store, repo: deps.Repo, ann: deps.Announcer, roles: deps.Roles,
-		clock: deps.Clock, log: deps.Log, obs: deps.Observer, calendar: deps.Calendar, live: deps.Live, wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
+		clock: deps.Clock, log: deps.Log, obs: deps.Observer, calendar: deps.Calendar, live: deps.Live, names: deps.Names,
+		wake: make(chan struct{}, 1), active: map[TrainID]bool{}}
 }
 
 // Config returns the service's settings.

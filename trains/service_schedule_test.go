@@ -133,8 +133,8 @@ func TestQuietWindowPostponesThenSkips(t *testing.T) {
 	e.clock.Set(at("2026-12-01 14:00"))
 	tick(t, e)
 	tr := e.train("dev-2026-12-01")
-	if tr.State != trains.Postponed || !tr.At.Equal(at("2026-12-01 16:00")) || tr.Window != pr.Window.ID {
-		t.Fatalf("train = %s at %s window %q", tr.State, tr.At, tr.Window)
+	if tr.State != trains.Postponed || !tr.At.Equal(at("2026-12-01 16:00")) || tr.Window != pr.Window.ID || tr.Moves != 1 {
+		t.Fatalf("train = %s at %s window %q moves %d", tr.State, tr.At, tr.Window, tr.Moves)
 	}
 	if countTop(e, "Postponed to") != 1 {
 		t.Errorf("postponement not announced once")

@@ -100,6 +100,9 @@ type Train struct {
 	WindowReason string `json:"window_reason,omitempty"`
 	// PostponedFrom is the original slot of a postponed train.
 	PostponedFrom time.Time `json:"postponed_from,omitzero"`
+	// Moves counts the times the train was moved from its slot (each
+	// postponement): the calendar feed's SEQUENCE grows with it.
+	Moves int `json:"moves,omitempty"`
 
 	PublishRunID int64     `json:"publish_run_id,omitempty"`
 	DispatchedAt time.Time `json:"dispatched_at,omitzero"`

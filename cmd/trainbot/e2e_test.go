@@ -57,6 +57,10 @@ func TestE2ECutDev(t *testing.T) {
 			"trainbot_github_requests_total", "trainbot_ack_duration_seconds")
 		_, ics := e.get("/calendar.ics")
 		contains(t, ics, "BEGIN:VCALENDAR", "UID:dev-")
+		// Outside Slack, people are named (users.info); in Slack, mentioned.
+		contains(t, e.slash(eRel, "oncall rotation <@"+eRel+">"), "<@"+eRel+">")
+		_, page := e.get("/calendar")
+		contains(t, page, `<span class="oncall">rel</span>`)
 	})
 }
 

@@ -15,6 +15,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/slack-go/slack"
+
+	"github.com/trainbot/trainbot/bot"
 	"github.com/trainbot/trainbot/storage/boltstore"
 	"github.com/trainbot/trainbot/trains"
 )
@@ -86,7 +89,8 @@ func config(mode Mode) (Config, error) {
 // runCalendar prints the Markdown calendar (docs/governance/release-calendar.md):
 // from the settings and, when there is one, the state store (the rotation,
 // quiet windows and hotfixes). A store that cannot be read is reported and
-// the calendar printed from the settings alone.
+// the calendar printed from the settings alone. People are shown by name
+// when SLACK_BOT_TOKEN is set (calendarNames), else by Slack id.
 func runCalendar(ctx context.Context, args []string, e env) error {
 	if len(args) > 0 {
 		fmt.Fprintf(e.stderr, "trainbot calendar takes no arguments; it prints the Markdown of %s\n", trains.CalendarPath)
@@ -104,8 +108,22 @@ func runCalendar(ctx context.Context, args []string, e env) error {
 			in.Rotation, in.Windows, in.Trains = st.Rotation, st.Windows, st.Trains
 		}
 	}
-	_, err = io.WriteString(e.stdout, trains.BuildCalendar(in).Markdown(nil))
+	names := calendarNames(c, e)
+	_, err = io.WriteString(e.stdout, trains.BuildCalendar(in).Markdown(trains.NameFunc(ctx, names)))
 	return err
+}
+
+// calendarNames is where `trainbot calendar` finds people's names: Slack's
+// users.info when SLACK_BOT_TOKEN is set, as on a machine that runs the
+// bot; nil otherwise (the console's, or one with no Slack), and the
+// calendar then shows Slack ids. A name Slack cannot give shows the id,
+// with a warning on stderr.
+func calendarNames(c Config, e env) trains.Names {
+	if c.SlackBotToken == "" {
+		return nil
+	}
+	api := slack.New(c.SlackBotToken, slack.OptionAPIURL(c.SlackAPIURL))
+	return bot.NewNames(api, bot.NamesConfig{Clock: e.clock, Logger: newLogger(e.stderr, "warn", false)})
 }
 
 // storedCalendar reads what the calendar needs from the state store.
@@ -158,7 +176,8 @@ Usage:
 Commands:
   serve      run the Slack bot (Socket Mode) — the default
   console    type /train commands in a terminal, with no Slack, Redis or GitHub
-  calendar   print the release calendar as Markdown (`+trains.CalendarPath+`)
+  calendar   print the release calendar as Markdown (`+trains.CalendarPath+`);
+             people by name when SLACK_BOT_TOKEN is set, else by Slack id
   version    print the version
   help, -h   print this help
 

@@ -92,6 +92,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 
 	groups := bot.NewGroups(api, bot.GroupsConfig{Clock: e.clock, Logger: log})
 	roles := bot.NewDirectory(c.Releasers, c.ChainOps, c.Validators, groups)
+	names := bot.NewNames(api, bot.NamesConfig{Clock: e.clock, Logger: log.With("part", "names")})
 	announcer := bot.NewAnnouncer(api, c.Channel, bot.WithAnnouncerLogger(log))
 	liveVer, err := liveVersions(c, log)
 	if err != nil {
@@ -99,7 +100,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	svc := trains.NewService(serviceConfig(c, instanceName()), trains.Deps{Store: store, Repo: repo,
 		Announcer: announcer, Roles: roles, Clock: e.clock, Log: log.With("part", "trains"), Observer: metrics,
-		Calendar: calendar, Live: liveVer})
+		Calendar: calendar, Live: liveVer, Names: names})
 	cmds, err := commandsFor(svc, log, metrics)
 	if err != nil {
 		return err
@@ -109,7 +110,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	mux := bot.NewHTTPHandler(bot.HTTPConfig{Slack: b, Store: store, Gatherer: reg})
 	ics, page := bot.CalendarHandlers(func(ctx context.Context) (trains.Calendar, error) {
 		return svc.Calendar(ctx, trains.CalendarOptions{Count: 12})
-	})
+	}, names)
 	mux.Handle("GET /calendar.ics", ics)
 	mux.Handle("GET /calendar", page)
 	srv := newHTTPServer(work, mux, defaultHTTPTimeouts)

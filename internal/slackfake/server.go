@@ -56,6 +56,9 @@ type User struct {
 	Name string
 	// RealName is the full name.
 	RealName string
+	// DisplayName is the name the user chose in their profile; empty, as
+	// in Slack, when they chose none (then Slack shows RealName).
+	DisplayName string
 	// Email goes into the profile.
 	Email string
 	// TZ is an IANA zone name such as "Europe/Paris".

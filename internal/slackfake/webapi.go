@@ -240,9 +240,14 @@ func (s *Server) userInfo(f url.Values) apiResult {
 	}
 	return apiResult{body: map[string]any{"user": map[string]any{
 		"id": u.ID, "team_id": s.opts.TeamID, "name": u.Name, "real_name": u.RealName,
-		"deleted": u.Deleted, "is_bot": u.IsBot, "tz": u.TZ,
+		"deleted": u.Deleted, "is_bot": u.IsBot, "is_app_user": false, "tz": u.TZ, "updated": 1764547200, // when the profile last changed (unix seconds)
+		// The profile as Slack sends it: every field its description
+		// requires, display_name empty unless the user chose one.
 		"profile": map[string]any{
-			"real_name": u.RealName, "display_name": u.Name, "email": u.Email, "team": s.opts.TeamID,
+			"real_name": u.RealName, "real_name_normalized": u.RealName,
+			"display_name": u.DisplayName, "display_name_normalized": u.DisplayName,
+			"email": u.Email, "team": s.opts.TeamID, "avatar_hash": "ge3b51ca72de",
+			"title": "", "phone": "", "skype": "", "status_text": "", "status_emoji": "", "fields": map[string]any{},
 		},
 	}}}
 }

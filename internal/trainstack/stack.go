@@ -65,6 +65,8 @@ type Options struct {
 	// Live, when not nil, turns live verification on (package live
 	// against internal/promtest's Prometheus).
 	Live trains.LiveVersions
+	// Names names people in the calendar file; nil shows their ids.
+	Names trains.Names
 }
 
 // DefaultSchedule is SPEC's: dev Tuesdays, staging every other Wednesday from 2026-05-13.
@@ -148,7 +150,7 @@ func New(t testing.TB, now time.Time, o Options) *Stack {
 	}
 	roles := bot.NewDirectory([]string{Releaser}, []string{ChainOps}, []string{Validator, Val2, Releaser}, nil)
 	svc := trains.NewService(cfg, trains.Deps{Store: store, Repo: repo, Announcer: announcer, Roles: roles, Clock: clock,
-		Log: Logger(t), Calendar: repo, Live: o.Live})
+		Log: Logger(t), Calendar: repo, Live: o.Live, Names: o.Names})
 	st := &Stack{T: t, Clock: clock, GH: gh, Store: store, Ann: ann, Svc: svc, Roles: roles, Cfg: cfg, Stop: cancel}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(ctx) }()
