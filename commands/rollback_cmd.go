@@ -87,7 +87,7 @@ func rollbackReply(r trains.RollbackResult) trains.Message {
 	}
 	t := r.Train
 	env := t.Track.Environment()
-	text := trains.Text{trains.T("↩️ Rollback " + string(t.ID) + ": deploying "), trains.C(t.Tag), trains.T(" to "+env+" again, in place of "),
+	text := trains.Text{trains.T("↩️ Rollback " + string(t.ID) + ": deploying "), trains.C(t.Tag), trains.T(" to " + env + " again, in place of "),
 		trains.C(t.RollsBack), trains.T(fmt.Sprintf(" (%d %s taken back out). Follow it in the channel.", r.Out.Total, trains.Plural(r.Out.Total, "commit", "commits")))}
 	if r.InWindow() {
 		text = append(text, trains.T(" ⚠️ Trains are paused (“"+r.Window.Reason+"”); the rollback goes out anyway and the channel was warned."))

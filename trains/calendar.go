@@ -180,9 +180,8 @@ func (c Calendar) Markdown(name func(user string) string) string {
 		}
 		fmt.Fprintf(&b, "- %s, %s, %s: %s (by %s)\n", mdText(tag), h.At.UTC().Format(TimeLayout), h.State, mdText(h.Reason), person(h.CutBy))
 	}
-	b.WriteString("\n## Recent rollbacks\n\n")
-	if len(c.Rollbacks) == 0 {
-		b.WriteString("None in the last 30 days.\n")
+	if len(c.Rollbacks) > 0 { // shown only when there were: most months have none
+		b.WriteString("\n## Recent rollbacks\n\n")
 	}
 	for _, r := range c.Rollbacks {
 		fmt.Fprintf(&b, "- %s: %s back to %s, %s, %s: %s (by %s)\n", r.ID, mdText(r.RollsBack), mdText(r.Tag),
