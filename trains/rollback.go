@@ -164,6 +164,34 @@ func (s *Service) Rollback(ctx context.Context, req RollbackRequest) (RollbackRe
 		res.Outcome = RollbackPreview
 		return res, nil
 	}
+	// Keyed by the deploy it rolls back from: two clicks of Roll back (or
+	// two people) that saw the same deploy make one rollback.
+	key := fmt.Sprintf("rollback:%s:%d", req.Track.Environment(), res.Current.Run.ID)
+	claimed, err := s.store.Claim(ctx, key, rollbackClaimTTL)
+	if err != nil {
+		return res, err
+	}
+	if !claimed {
+		err := userErr("a rollback of %s from %s (run %d) was already started; follow it in the channel. Nothing more was done.",
+			req.Track.Environment(), res.Current.Tag, res.Current.Run.ID)
+		s.audit(ctx, req.By, action, "", req.Reason, err)
+		return res, err
+	}
+	res, err = s.rollbackClaimed(ctx, req, res, action, now)
+	if err != nil || res.Outcome != RollbackStarted {
+		if uerr := s.store.Unclaim(context.WithoutCancel(ctx), key); uerr != nil {
+			s.log.Warn("give back the rollback key", "key", key, "err", uerr)
+		}
+	}
+	return res, err
+}
+
+// rollbackClaimTTL is how long a rollback's key is kept.
+const rollbackClaimTTL = time.Hour
+
+// rollbackClaimed is Rollback once its key is taken: under the track's
+// lock, it starts the rollback train.
+func (s *Service) rollbackClaimed(ctx context.Context, req RollbackRequest, res RollbackResult, action string, now time.Time) (RollbackResult, error) {
 	lease, ok, err := s.lockTrack(ctx, req.Track)
 	if err != nil {
 		return res, err

@@ -1,8 +1,10 @@
 package trains_test
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,4 +201,36 @@ func TestUnitRollbackRefusalsAndQuietWindow(t *testing.T) {
 			t.Errorf("window %q; announcement:\n%s", tr.Window, text)
 		}
 	})
+}
+
+// Two rollbacks at once from the same deploy (two clicks of Roll back)
+// make one: the others are refused, or find the track busy.
+func TestUnitRollbackTwiceAtOnceDispatchesOnce(t *testing.T) {
+	t.Parallel()
+	e, _ := rollbackEnv(t)
+	var wg sync.WaitGroup
+	started := make(chan trains.TrainID, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.svc.Rollback(context.Background(), trains.RollbackRequest{Track: trains.Staging, Reason: "broken", By: releaser})
+			switch {
+			case err == nil && res.Outcome == trains.RollbackStarted:
+				started <- res.Train.ID
+			case err == nil && res.Outcome == trains.RollbackBusy, userErrSays(err, "was already started"):
+			default:
+				t.Errorf("rollback: %v, %v", res.Outcome, err)
+			}
+		}()
+	}
+	wg.Wait()
+	e.svc.Wait()
+	close(started)
+	if n := len(started); n != 1 {
+		t.Errorf("%d rollbacks started, want 1", n)
+	}
+	if n := len(e.repo.Dispatches()); n != 1 {
+		t.Errorf("%d dispatches, want 1", n)
+	}
 }

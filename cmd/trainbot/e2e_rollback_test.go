@@ -45,6 +45,10 @@ func TestE2ERetryButton(t *testing.T) {
 	contains(t, top.AllText(), "Retry deploy", "Roll back", "failed")
 
 	contains(t, e.click(eOther, top, "retry"), "Only releasers or the train's on-call may do that")
+	contains(t, e.click(eOther, top, "rollback"), "Only releasers or the on-call may do that")
+	// The Roll back button runs /train rollback dev as its clicker: with
+	// no earlier tag deployed to dev, it is refused, saying why.
+	contains(t, e.click(eRel, top, "rollback"), "v0.1.0-dev.1 is the only train tag deployed to dev", "Nothing was done")
 	if n := len(e.gh.Dispatches()); n != 1 {
 		t.Fatalf("%d dispatches after a refused click, want 1", n)
 	}
