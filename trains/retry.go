@@ -44,8 +44,12 @@ func (t Train) attemptBy() string {
 	return t.CutBy
 }
 
-// attempted reports whether run id is one of the train's earlier attempts.
+// attempted reports whether run id is one of the train's earlier attempts,
+// or a run on its tag made before the train (EarlierRun).
 func (t Train) attempted(id int64) bool {
+	if id != 0 && id <= t.EarlierRun {
+		return true
+	}
 	for _, a := range t.Attempts {
 		if a.RunID != 0 && a.RunID == id {
 			return true
@@ -204,7 +208,8 @@ func (s *Service) editQuiet(ctx context.Context, t Train) {
 }
 
 // findAttemptRun finds the deploy run of t's current attempt on its tag.
-// After a retry, the runs of earlier attempts on the same tag match too,
+// After a retry, the runs of earlier attempts on the same tag match too
+// (and for a rollback, the runs that deployed its tag before),
 // and GitHub lists a dispatched run a few seconds after the dispatch: so an
 // earlier attempt's run is passed over and the list read again, up to
 // attemptLooks times attemptPause apart; then ErrRunNotFound.
@@ -215,8 +220,8 @@ func (s *Service) findAttemptRun(ctx context.Context, t Train) (Run, error) {
 			return run, err
 		}
 		if look == attemptLooks {
-			return Run{}, fmt.Errorf("no deploy run of attempt %d on %s appeared (the newest is attempt %d's, run %d): %w",
-				t.Attempt(), t.Tag, len(t.Attempts), run.ID, ErrRunNotFound)
+			return Run{}, fmt.Errorf("no deploy run of attempt %d on %s appeared (the newest, run %d, is older than the train's dispatch): %w",
+				t.Attempt(), t.Tag, run.ID, ErrRunNotFound)
 		}
 		if !s.sleep(ctx, s.clock.Now().Add(attemptPause), attemptPause, nil) {
 			return Run{}, ctx.Err()

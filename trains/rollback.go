@@ -116,6 +116,8 @@ type RollbackResult struct {
 	// Window is the quiet window the rollback goes out in, if any (zero
 	// when none): announced loudly, as for a hotfix.
 	Window Window
+	// earlier is the newest run listed on Previous's tag.
+	earlier int64
 }
 
 // InWindow reports whether the rollback goes out during a quiet window.
@@ -245,6 +247,11 @@ func (s *Service) rollbackPlan(ctx context.Context, track Track, res *RollbackRe
 	}
 	cur, prev, ok := PreviousDeploy(runs, env)
 	res.Current, res.Previous = cur, prev
+	for _, r := range runs {
+		if r.Ref == prev.Tag && r.ID > res.earlier {
+			res.earlier = r.ID
+		}
+	}
 	switch {
 	case cur.Tag == "":
 		return userErr("no run of %s on a train tag to %s is listed on GitHub (of its newest %d completed runs), so there is nothing to roll back to. Nothing was done.",
@@ -271,7 +278,7 @@ func (s *Service) rollbackLocked(ctx context.Context, req RollbackRequest, res R
 		return Train{}, err
 	}
 	t := Train{ID: id, Track: req.Track, At: now, State: Scheduled, Tag: res.Previous.Tag, Commit: res.Commit.SHA,
-		RollsBack: res.Current.Tag, Reason: req.Reason, CutBy: req.By, ConfirmedBy: req.By, Created: now, Updated: now,
+		RollsBack: res.Current.Tag, EarlierRun: res.earlier, Reason: req.Reason, CutBy: req.By, ConfirmedBy: req.By, Created: now, Updated: now,
 		Window: res.Window.ID, WindowReason: res.Window.Reason,
 		Candidate: Candidate{Tag: res.Previous.Tag, Commit: res.Commit.SHA, CommitURL: res.Commit.URL,
 			Commits: res.Out.Total, CompareURL: res.Out.URL}}

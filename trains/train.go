@@ -119,6 +119,10 @@ type Train struct {
 	// Attempts are the train's earlier deploy runs, oldest first: each
 	// failed run a retry replaced (Retry). The current run is DeployRunID.
 	Attempts []Attempt `json:"attempts,omitempty"`
+	// EarlierRun is the newest deploy run on the train's tag made before
+	// the train (a rollback's tag was deployed before): the train's own
+	// runs come after it, and one at or below it is never taken for one.
+	EarlierRun int64 `json:"earlier_run,omitempty"`
 	// RollsBack is, for a rollback train (Rollback), the tag it takes the
 	// environment back from; empty for every other train.
 	RollsBack string `json:"rolls_back,omitempty"`

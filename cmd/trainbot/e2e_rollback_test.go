@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -29,14 +30,20 @@ func (e *e2e) click(user string, m slackfake.Message, action string) string {
 
 // A failed deploy run's announcement carries Retry deploy and Roll back. A
 // click by someone without the role is refused; two quick clicks by a
-// releaser make one new dispatch of the same tag, followed in the same
-// thread to deployed.
+// releaser make one new dispatch of the same tag — the runs stay where they
+// are until the test moves them, so the second click comes while the
+// retry is on its way — followed in the same thread to deployed.
 func TestE2ERetryButton(t *testing.T) {
 	r := redistest.New(t)
-	e := startServe(t, r.URL, r.Prefix, nil)
-	e.gh.SetConclusion(deployWorkflow, "failure")
-	e.gh.AddCommits("main", 1)
+	gh := githubfake.New(t) // runs stay queued until the test moves them
+	e := startServeOn(t, gh, r.URL, r.Prefix, t.TempDir(), nil)
+	gh.AddCommits("main", 1)
 	contains(t, e.slash(eRel, "cut dev"), "Cutting", "v0.1.0-dev.1")
+	e.channelMessage("Waiting for", "publish-images.yaml")
+	gh.CompleteRun(gh.Runs("publish-images.yaml")[0].ID, "success")
+	e.channelMessage("Following the deploy run")
+	first := gh.Runs(deployWorkflow)[0].ID
+	gh.CompleteRun(first, "failure")
 	failure := e.channelMessage("Train failed", "the deploy run ended failure")
 	top, ok := e.slack.Message(eChan, failure.ThreadTS)
 	if !ok {
@@ -49,11 +56,10 @@ func TestE2ERetryButton(t *testing.T) {
 	// The Roll back button runs /train rollback dev as its clicker: with
 	// no earlier tag deployed to dev, it is refused, saying why.
 	contains(t, e.click(eRel, top, "rollback"), "v0.1.0-dev.1 is the only train tag deployed to dev", "Nothing was done")
-	if n := len(e.gh.Dispatches()); n != 1 {
-		t.Fatalf("%d dispatches after a refused click, want 1", n)
+	if n := len(gh.Dispatches()); n != 1 {
+		t.Fatalf("%d dispatches after refused clicks, want 1", n)
 	}
 
-	e.gh.SetConclusion(deployWorkflow, "success")
 	replies := make([]string, 2)
 	var wg sync.WaitGroup
 	for i := range replies {
@@ -76,11 +82,22 @@ func TestE2ERetryButton(t *testing.T) {
 	wg.Wait()
 	both := strings.Join(replies, "\n")
 	contains(t, both, "Retrying dev-", "attempt 2 deploys")
-	if !strings.Contains(both, "already retried") && !strings.Contains(both, "already being retried") && !strings.Contains(both, "is deployed") {
+	if !strings.Contains(both, "already retried") && !strings.Contains(both, "already being retried") {
 		t.Errorf("the second click was not told it changed nothing:\n%s", both)
 	}
+	e.channelMessage("retried the deploy: attempt 2")
+	if _, err := e.slack.WaitMessage(e.ctx(), func(m slackfake.Message) bool {
+		return m.ThreadTS == top.TS && strings.Contains(m.AllText(), "Following the deploy run") && !strings.Contains(m.AllText(), fmt.Sprintf("run %d", first))
+	}); err != nil {
+		t.Fatalf("the thread does not follow the new run: %v", err)
+	}
+	runs := gh.Runs(deployWorkflow)
+	if len(runs) != 2 {
+		t.Fatalf("deploy runs = %+v, want the failed one and one retry", runs)
+	}
+	gh.CompleteRun(runs[1].ID, "success")
 	e.channelMessage("v0.1.0-dev.1", "is deployed to dev")
-	ds := e.gh.Dispatches()
+	ds := gh.Dispatches()
 	if len(ds) != 2 || ds[1].Ref != "v0.1.0-dev.1" || ds[1].Inputs["environment"] != "dev" {
 		t.Errorf("dispatches = %+v, want the first and one retry of v0.1.0-dev.1", ds)
 	}
@@ -90,7 +107,7 @@ func TestE2ERetryButton(t *testing.T) {
 	}
 	contains(t, strings.Join(thread, "\n"), "retried the deploy: attempt 2", "Train failed", "is deployed to dev")
 	final, _ := e.slack.Message(eChan, top.TS)
-	contains(t, final.AllText(), "deployed", "Earlier attempts")
+	contains(t, final.AllText(), "deployed", "Earlier attempts", fmt.Sprintf("run %d", first))
 	if strings.Contains(final.AllText(), "Retry deploy") {
 		t.Errorf("the deployed train's announcement keeps its Retry button:\n%s", final.AllText())
 	}
