@@ -86,6 +86,16 @@ func calendarMessage(cal trains.Calendar) trains.Message {
 		}
 		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Context, Text: t})
 	}
+	if len(cal.Rollbacks) > 0 {
+		t := trains.Text{trains.T("Recent rollbacks: ")}
+		for i, r := range cal.Rollbacks {
+			if i > 0 {
+				t = append(t, trains.T("; "))
+			}
+			t = append(t, trains.T(string(r.ID)+" "), trains.C(r.RollsBack), trains.T(" → "), trains.C(r.Tag), trains.T(" ("+string(r.State)+"): "+r.Reason))
+		}
+		m.Blocks = append(m.Blocks, trains.Block{Kind: trains.Context, Text: t})
+	}
 	return m
 }
 
@@ -336,6 +346,12 @@ func runHistory(ctx context.Context, c *call) (trains.Message, error) {
 		if tr.Tag != "" {
 			t = append(t, trains.T(" "), trains.C(tr.Tag))
 		}
+		if tr.RollsBack != "" {
+			t = append(t, trains.T(" ↩️ rolled back from "), trains.C(tr.RollsBack))
+		}
+		if n := len(tr.Attempts); n > 0 {
+			t = append(t, trains.T(fmt.Sprintf(" (%d deploy attempts)", n+1)))
+		}
 		if why := tr.Why(); why.Plain() != "" {
 			t = append(t, trains.T(" — "))
 			t = append(t, why...)
@@ -372,6 +388,7 @@ func runStats(ctx context.Context, c *call) (trains.Message, error) {
 			f("Unscheduled deploys", fmt.Sprintf("%d (target 0)", st.Unscheduled)),
 			f("Postponed by quiet windows", strconv.Itoa(st.Postponed)),
 			f("Hotfixes", strconv.Itoa(st.Hotfixes)),
+			f("Rollbacks", strconv.Itoa(st.Rollbacks)),
 			f("Skipped trains", strconv.Itoa(st.Skipped)),
 			f("Off-schedule cuts", strconv.Itoa(st.OffSchedule)),
 			f("Deployed / failed", deployedFailed(st)),

@@ -108,6 +108,9 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 		icon, state = "⏳", state+" — waiting for approval"
 	}
 	head := fmt.Sprintf("%s %s %s", icon, t.Track.Title(), t.Tag)
+	if t.RollsBack != "" {
+		head = fmt.Sprintf("%s ↩️ Rollback of %s to %s", icon, t.Track.Environment(), t.Tag)
+	}
 	if s.cfg.DryRun {
 		head += " (dry run)"
 	}
@@ -122,6 +125,12 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	}
 	if len(t.ApprovedBy) > 0 {
 		fields = append(fields, Field{Label: "Approved by", Value: People(t.ApprovedBy)})
+	}
+	if t.RollsBack != "" {
+		fields = append(fields, Field{Label: "Rolls back", Value: Text{C(t.RollsBack)}})
+	}
+	if len(t.Attempts) > 0 {
+		fields = append(fields, Field{Label: "Earlier attempts", Value: attemptsText(t.Attempts)})
 	}
 	if t.DeployURL != "" {
 		fields = append(fields, Field{Label: "Deploy run", Value: Text{L(fmt.Sprintf("run %d", t.DeployRunID), t.DeployURL)}})
@@ -144,6 +153,12 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	if t.Reason != "" || t.SkippedBy != "" {
 		notes = append(notes, append(Text{B("Reason: ")}, t.Why()...))
 	}
+	if t.RollsBack != "" {
+		notes = append(notes, rollbackOutText(t))
+	}
+	if t.Window != "" && t.RollsBack != "" {
+		notes = append(notes, Text{B("⚠️ Made during a quiet window: "), T(t.WindowReason), T(". Trains are paused; this rollback goes out anyway.")})
+	}
 	if t.Window != "" && t.Track == Hotfix {
 		notes = append(notes, Text{B("⚠️ Made during a quiet window: "), T(t.WindowReason), T(". Trains are paused; this hotfix goes out anyway.")})
 	}
@@ -162,7 +177,59 @@ func (s *Service) cutMessage(t Train, p Plan) Message {
 	for _, n := range notes {
 		m.Blocks = append(m.Blocks, Block{Kind: Context, Text: n})
 	}
+	if btns := afterDeployButtons(t); len(btns) > 0 && !s.cfg.DryRun {
+		m.Blocks = append(m.Blocks, Block{Kind: Actions, Buttons: btns})
+	}
 	return m
+}
+
+// afterDeployButtons are the buttons of a train that went wrong (issue 13):
+// Retry deploy on a train whose deploy failed, and Roll back on it or on a
+// deployed train whose tag was not seen live. Each stands for a /train
+// command, run as whoever clicks. The Roll back button's reason says where
+// it was clicked: a button opens no form to type one.
+func afterDeployButtons(t Train) []Button {
+	var btns []Button
+	if t.Retriable() {
+		btns = append(btns, Button{ID: "retry", Label: "Retry deploy", Command: "retry " + string(t.ID), Style: "primary"})
+	}
+	if t.Retriable() || t.State == Deployed && t.Live == Unverified {
+		btns = append(btns, Button{ID: "rollback", Label: "Roll back", Style: "danger",
+			Command: "rollback " + t.Track.Environment() + " " + RollbackButtonReason(t.ID)})
+	}
+	return btns
+}
+
+// RollbackButtonReason is the reason a Roll back button gives: where it
+// was clicked.
+func RollbackButtonReason(id TrainID) string {
+	return "rolled back from " + string(id) + "'s announcement"
+}
+
+// attemptsText lists a train's earlier deploy attempts: each run, who
+// started it and how it ended.
+func attemptsText(as []Attempt) Text {
+	var out Text
+	for i, a := range as {
+		if i > 0 {
+			out = append(out, T("; "))
+		}
+		run := Text{T(fmt.Sprintf("#%d", a.N))}
+		if a.RunID != 0 && a.URL == "" {
+			run = Text{T(fmt.Sprintf("#%d run %d", a.N, a.RunID))}
+		} else if a.RunID != 0 {
+			run = Text{T(fmt.Sprintf("#%d ", a.N)), L(fmt.Sprintf("run %d", a.RunID), a.URL)}
+		}
+		out = append(out, run...)
+		if !a.DispatchedAt.IsZero() {
+			out = append(out, T(" "), D(a.DispatchedAt))
+		}
+		if a.By != "" {
+			out = append(out, T(" by "), U(a.By))
+		}
+		out = append(out, T(" failed, retried by "), U(a.RetriedBy))
+	}
+	return out
 }
 
 // reminderMessage is a reminder of a coming train, with its buttons (SPEC §2).

@@ -38,6 +38,9 @@ type Calendar struct {
 	Windows []Window
 	// Hotfixes are the recent hotfix trains, newest first.
 	Hotfixes []Train
+	// Rollbacks are the recent rollback trains, newest first (since
+	// HotfixesSince too).
+	Rollbacks []Train
 }
 
 // CalendarInput is what a calendar is built from.
@@ -130,7 +133,11 @@ func BuildCalendar(in CalendarInput) Calendar {
 		if t.Track == Hotfix && !t.At.Before(since) && !t.At.After(in.Now) {
 			cal.Hotfixes = append(cal.Hotfixes, t)
 		}
+		if t.RollsBack != "" && !t.At.Before(since) && !t.At.After(in.Now) {
+			cal.Rollbacks = append(cal.Rollbacks, t)
+		}
 	}
+	slices.SortFunc(cal.Rollbacks, func(a, b Train) int { return b.At.Compare(a.At) })
 	slices.SortFunc(cal.Hotfixes, func(a, b Train) int { return b.At.Compare(a.At) })
 	return cal
 }
@@ -182,6 +189,13 @@ func (c Calendar) Markdown(name func(user string) string) string {
 			tag = string(h.ID)
 		}
 		fmt.Fprintf(&b, "- %s, %s, %s: %s (by %s)\n", mdText(tag), h.At.UTC().Format(TimeLayout), h.State, mdText(h.Reason), person(h.CutBy))
+	}
+	if len(c.Rollbacks) > 0 { // shown only when there were: most months have none
+		b.WriteString("\n## Recent rollbacks\n\n")
+	}
+	for _, r := range c.Rollbacks {
+		fmt.Fprintf(&b, "- %s: %s back to %s, %s, %s: %s (by %s)\n", r.ID, mdText(r.RollsBack), mdText(r.Tag),
+			r.At.UTC().Format(TimeLayout), r.State, mdText(r.Reason), person(r.CutBy))
 	}
 	return b.String()
 }

@@ -226,9 +226,12 @@ func (s *Service) step(ctx context.Context, t *Train, fence Fence) error {
 	case Tagged:
 		// The calendar file, after a dev train's tag: it never stops the
 		// train, and repeated after a crash it writes nothing new.
-		s.publishCalendarStep(ctx, *t)
+		// A rollback's tag was published when it was first made: it deploys.
+		if t.RollsBack == "" {
+			s.publishCalendarStep(ctx, *t)
+		}
 		next := Deploying
-		if s.cfg.PublishWorkflow != "" {
+		if s.cfg.PublishWorkflow != "" && t.RollsBack == "" {
 			next = Publishing
 		}
 		if err := s.move(ctx, t, next, fence); err != nil {
@@ -265,7 +268,7 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 		var err error
 		if !t.DispatchedAt.IsZero() {
 			// A dispatch may have been made before a crash: find its run first.
-			run, err = s.repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute))
+			run, err = s.findAttemptRun(ctx, *t)
 			if err != nil && !errors.Is(err, ErrRunNotFound) {
 				return err
 			}
@@ -275,12 +278,13 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 			if err := s.update(ctx, t, fence); err != nil {
 				return err
 			}
-			if err := s.repo.Dispatch(ctx, t.Tag, t.Track.WorkflowInputs()); err != nil {
+			in := t.deployInputs()
+			if err := s.repo.Dispatch(ctx, t.Tag, in); err != nil {
 				return err
 			}
 			s.replyQuiet(ctx, t.Message, Say(T("🚀 Dispatched "), C(s.cfg.DeployWorkflow), T(" with ref "), C(t.Tag),
-				T(fmt.Sprintf(" (environment=%s, release_type=%s).", t.Track.Environment(), t.Track))))
-			if run, err = s.repo.FindDeployRun(ctx, t.Tag, t.DispatchedAt.Add(-time.Minute)); err != nil {
+				T(fmt.Sprintf(" (environment=%s, release_type=%s).", in["environment"], in["release_type"]))))
+			if run, err = s.findAttemptRun(ctx, *t); err != nil {
 				return err
 			}
 		}
@@ -314,6 +318,16 @@ func (s *Service) deploy(ctx context.Context, t *Train, fence Fence) error {
 	}
 	s.startVerifying(t)
 	return s.move(ctx, t, Deployed, fence)
+}
+
+// deployInputs are the deploy workflow's inputs for the train: its
+// track's, or for a rollback, those of the track of the tag it deploys
+// again, as that tag was first deployed with.
+func (t Train) deployInputs() map[string]string {
+	if tag, err := ParseTag(t.Tag); err == nil && t.RollsBack != "" {
+		return tag.Track.WorkflowInputs()
+	}
+	return t.Track.WorkflowInputs()
 }
 
 // recordDeploy stores a deploy run for stats. A run with no id (a dry

@@ -12,6 +12,8 @@ type Stats struct {
 	Unscheduled int
 	// Hotfixes counts hotfix trains.
 	Hotfixes int
+	// Rollbacks counts rollback trains (Train.RollsBack).
+	Rollbacks int
 	// Postponed counts trains postponed by a quiet window.
 	Postponed int
 	// Skipped counts skipped trains, for any reason.
@@ -68,6 +70,9 @@ func ComputeStats(from, to time.Time, deploys []DeployRecord, trains []Train) St
 		}
 		if t.Track == Hotfix {
 			s.Hotfixes++
+		}
+		if t.RollsBack != "" {
+			s.Rollbacks++
 		}
 		if t.OffSchedule {
 			s.OffSchedule++

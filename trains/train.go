@@ -32,6 +32,9 @@ var transitions = map[State][]State{
 	Tagged:     {Publishing, Deploying, Failed},
 	Publishing: {Deploying, Failed},
 	Deploying:  {Deployed, Failed},
+	// A failed train is final unless someone retries its deploy (Retry):
+	// then it deploys its tag again.
+	Failed: {Deploying},
 }
 
 // Final reports whether nothing more happens to a train in state s.
@@ -116,6 +119,16 @@ type Train struct {
 	Waited time.Duration `json:"waited,omitempty"`
 	// Error says why a failed train failed.
 	Error string `json:"error,omitempty"`
+	// Attempts are the train's earlier deploy runs, oldest first: each
+	// failed run a retry replaced (Retry). The current run is DeployRunID.
+	Attempts []Attempt `json:"attempts,omitempty"`
+	// EarlierRun is the newest deploy run on the train's tag made before
+	// the train (a rollback's tag was deployed before): the train's own
+	// runs come after it, and one at or below it is never taken for one.
+	EarlierRun int64 `json:"earlier_run,omitempty"`
+	// RollsBack is, for a rollback train (Rollback), the tag it takes the
+	// environment back from; empty for every other train.
+	RollsBack string `json:"rolls_back,omitempty"`
 	// Live is whether the deployed tag was seen live (Verification), and
 	// Instances how many instances reported it.
 	Live      Verification `json:"live,omitempty"`

@@ -538,7 +538,12 @@ func (f *Fake) listRuns(ex *exchange, file string) {
 		}
 	}
 	total := len(matched)
-	page := paginate(ex, matched, 30)
+	// GitHub lists 30 runs a page unless per_page asks for up to 100.
+	size := 30
+	if q.Get("per_page") != "" {
+		size = 100
+	}
+	page := paginate(ex, matched, size)
 	list := make([]map[string]any, 0, len(page))
 	for _, r := range page {
 		list = append(list, f.runJSON(ex, r))

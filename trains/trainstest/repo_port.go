@@ -345,6 +345,25 @@ func (r *Repo) DeployRuns(ctx context.Context, since time.Time) ([]trains.Run, e
 	return out, nil
 }
 
+var _ trains.DeployHistory = (*Repo)(nil)
+
+// CompletedDeployRuns lists the deploy workflow's completed runs, newest
+// first, at most limit.
+func (r *Repo) CompletedDeployRuns(ctx context.Context, limit int) ([]trains.Run, error) {
+	unlock, err := r.enter(ctx, "CompletedDeployRuns", "")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var out []trains.Run
+	for i := len(r.runs) - 1; i >= 0 && len(out) < limit; i-- {
+		if run := r.runs[i]; run.Workflow == DeployWorkflow && run.Completed() {
+			out = append(out, run)
+		}
+	}
+	return out, nil
+}
+
 // newestLocked returns the newest run that match accepts.
 func (r *Repo) newestLocked(match func(trains.Run) bool) (trains.Run, bool) {
 	for i := len(r.runs) - 1; i >= 0; i-- {
