@@ -29,4 +29,9 @@ var examples = map[string][]string{
 	"changes": {"/train changes v0.5.0-staging.1", "/train changes v0.5.0-hotfix.1 --markdown"},
 	"history": {"/train history", "/train history 25"},
 	"stats":   {"/train stats", "/train stats 90d"},
+	"retry":   {"/train retry dev-2026-12-01"},
+	"rollback": {
+		"/train rollback staging the migration broke block sync",
+		"/train rollback dev db migration broke --dry-run",
+	},
 }
