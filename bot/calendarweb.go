@@ -197,11 +197,18 @@ type pageHotfix struct {
 	Tag, When, State, Reason, By string
 }
 
+// pageRollback is a recent rollback: the environment taken From one tag
+// back To another.
+type pageRollback struct {
+	ID, From, To, When, State, Reason, By string
+}
+
 type pageView struct {
 	Generated string
 	Rows      []pageRow
 	Windows   []pageWindow
 	Hotfixes  []pageHotfix
+	Rollbacks []pageRollback
 }
 
 func pageData(cal trains.Calendar, name func(string) string) pageView {
@@ -222,6 +229,10 @@ func pageData(cal trains.Calendar, name func(string) string) pageView {
 		}
 		v.Hotfixes = append(v.Hotfixes, pageHotfix{Tag: tag, When: h.At.UTC().Format(trains.TimeLayout), State: string(h.State),
 			Reason: h.Reason, By: name(h.CutBy)})
+	}
+	for _, r := range cal.Rollbacks {
+		v.Rollbacks = append(v.Rollbacks, pageRollback{ID: string(r.ID), From: r.RollsBack, To: r.Tag, When: r.At.UTC().Format(trains.TimeLayout),
+			State: string(r.State), Reason: r.Reason, By: name(r.CutBy)})
 	}
 	return v
 }
@@ -267,5 +278,6 @@ td{overflow-wrap:break-word}
 {{end}}</tbody></table>
 <h2>Quiet windows</h2>{{if .Windows}}<ul class="windows">{{range .Windows}}<li class="window"><time>{{.From}}</time> → <time>{{.Until}}</time>: <span class="reason">{{.Reason}}</span>{{if .By}} <small>(declared by {{.By}})</small>{{end}}</li>{{end}}</ul>{{else}}<p>None active or planned.</p>{{end}}
 <h2>Recent hotfixes</h2>{{if .Hotfixes}}<ul class="hotfixes">{{range .Hotfixes}}<li>{{.Tag}}, <time>{{.When}}</time>, {{.State}}: {{.Reason}}{{if .By}} <small>(by {{.By}})</small>{{end}}</li>{{end}}</ul>{{else}}<p>None in the last 30 days.</p>{{end}}
+{{if .Rollbacks}}<h2>Recent rollbacks</h2><ul class="rollbacks">{{range .Rollbacks}}<li>{{.ID}}: {{.From}} back to {{.To}}, <time>{{.When}}</time>, {{.State}}: {{.Reason}}{{if .By}} <small>(by {{.By}})</small>{{end}}</li>{{end}}</ul>{{end}}
 </body></html>
 `))

@@ -210,6 +210,19 @@ func TestCalendarPages(t *testing.T) {
 		t.Errorf("names unreadable: %d, want 200 with ids:\n%s", code, body)
 	}
 
+	// A rollback in the last 30 days has its own section, named; none, no section.
+	if strings.Contains(body, "Recent rollbacks") {
+		t.Errorf("a section for rollbacks when there were none:\n%s", body)
+	}
+	withRollback := testCalendar()
+	withRollback.Rollbacks = []trains.Train{{ID: "rollback-2026-11-24", Track: trains.Staging, At: calendarNow.Add(-20 * time.Hour),
+		State: trains.Deployed, Tag: "v0.4.0-staging.2", RollsBack: "v0.4.0-staging.3", CutBy: "U0RITA", Reason: "sync <i>stalls</i>"}}
+	_, rb := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return withRollback, nil }, names)
+	if _, _, body := get(rb, "/calendar"); !strings.Contains(body, "<h2>Recent rollbacks</h2>") ||
+		!strings.Contains(body, "rollback-2026-11-24: v0.4.0-staging.3 back to v0.4.0-staging.2, <time>2026-11-24 19:00 UTC</time>, deployed: sync &lt;i&gt;stalls&lt;/i&gt; <small>(by Rita Releaser)</small>") {
+		t.Errorf("page does not list the rollback:\n%s", body)
+	}
+
 	stored, _ := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return trains.Calendar{}, trains.ErrUnavailable }, nil)
 	if code, _, _ := get(stored, "/calendar.ics"); code != http.StatusServiceUnavailable {
 		t.Errorf("store down: %d", code)
