@@ -349,6 +349,9 @@ func runHistory(ctx context.Context, c *call) (trains.Message, error) {
 		if tr.RollsBack != "" {
 			t = append(t, trains.T(" ↩️ rolled back from "), trains.C(tr.RollsBack))
 		}
+		if tr.Live != trains.NotVerified {
+			t = append(t, trains.T(" ("+string(tr.Live)+")"))
+		}
 		if n := len(tr.Attempts); n > 0 {
 			t = append(t, trains.T(fmt.Sprintf(" (%d deploy attempts)", n+1)))
 		}

@@ -316,3 +316,36 @@ func TestPrometheusRefusesABadQuerySayingSo(t *testing.T) {
 		t.Errorf("a range query: %v", err)
 	}
 }
+
+// A train whose tag is replaced in its environment by a newer deploy
+// before any instance reports it is superseded, not unverified: its tag
+// will never be live, and that is no failure of its own.
+func TestVerificationSupersededByANewerDeploy(t *testing.T) {
+	t.Parallel()
+	svc := promtest.NewExporter(t, "v0.0.8-dev.1", 2) // the older release stays
+	prom := promtest.Start(t, svc.Target())
+	p, _ := adapter(t, prom.URL, live.DefaultQuery)
+	st := stackWith(t, p, 72*time.Hour)
+
+	first := cutDev(t, st)
+	st.Clock.Advance(30 * time.Minute) // a second dev cut, within the leases' time to live
+	second := cutDev(t, st)
+	if second.ID == first.ID {
+		t.Fatalf("the second cut is the same train %s", second.ID)
+	}
+	waitFor(t, 30*time.Second, "the first train superseded", func() bool { return st.Train(first.ID).Live != trains.Verifying })
+	got := st.Train(first.ID)
+	if got.Live != trains.Superseded || got.ReplacedBy != second.Tag {
+		t.Fatalf("first train live = %q replaced by %q, want superseded by %s", got.Live, got.ReplacedBy, second.Tag)
+	}
+	if cur := st.Train(second.ID); cur.Live != trains.Verifying {
+		t.Errorf("the newer train is %q, want still verifying", cur.Live)
+	}
+	svc.SetVersion(second.Tag)
+	waitFor(t, 30*time.Second, "the second train verified", func() bool { return st.Train(second.ID).Live == trains.Verified })
+	st.Clock.Advance(8 * time.Hour)
+	stats, err := st.Svc.Stats(t.Context(), 30*24*time.Hour)
+	if err != nil || stats.Deployed != 2 || stats.Unverified != 0 {
+		t.Errorf("stats = %+v, %v; want 2 deployed, none unverified", stats, err)
+	}
+}

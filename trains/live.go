@@ -140,6 +140,14 @@ func (s *Service) verify(ctx context.Context, t Train, lease Lease) {
 		case err == nil && n > 0:
 			s.concludeLive(ctx, t, lease.Fence(), Verified, n, true)
 			return
+		case err == nil:
+			if newer, ok := s.replacedBy(ctx, t); ok {
+				t.ReplacedBy = newer.Tag
+				s.concludeLive(ctx, t, lease.Fence(), Superseded, 0, true)
+				return
+			}
+		}
+		switch {
 		case !now.Before(deadline):
 			s.concludeLive(ctx, t, lease.Fence(), Unverified, 0, answered)
 			return
@@ -153,6 +161,30 @@ func (s *Service) verify(ctx context.Context, t Train, lease Lease) {
 		}
 		wait = min(2*wait, verifyBackoff*s.cfg.VerifyPoll)
 	}
+}
+
+// replacedBy returns the newest train deployed (or deploying) to t's
+// environment after t, when there is one: t's tag is then no longer the
+// one the instances should report. A store that cannot say is taken as
+// no: the verification goes on, and the deadline still ends it.
+func (s *Service) replacedBy(ctx context.Context, t Train) (Train, bool) {
+	ts, err := s.store.ListTrains(ctx, TrainQuery{From: t.LiveSince.Add(-verifyLookback)})
+	if err != nil {
+		s.log.Warn("live verification: cannot read the trains deployed since", "train", string(t.ID), "err", err)
+		return Train{}, false
+	}
+	var newest Train
+	found := false
+	for _, u := range ts {
+		if u.ID == t.ID || u.Tag == t.Tag || u.DispatchedAt.IsZero() || !u.DispatchedAt.After(t.DispatchedAt) ||
+			u.Track.Environment() != t.Track.Environment() || (u.State != Deploying && u.State != Deployed) {
+			continue
+		}
+		if !found || u.DispatchedAt.After(newest.DispatchedAt) {
+			newest, found = u, true
+		}
+	}
+	return newest, found
 }
 
 // liveUnknown says in t's thread, once per train, that whether its tag is
@@ -169,9 +201,10 @@ func (s *Service) liveUnknown(ctx context.Context, t Train, deadline time.Time, 
 // tells the thread and the top message. answered is false when no
 // question was ever answered: the thread then says that too.
 func (s *Service) concludeLive(ctx context.Context, t Train, fence Fence, result Verification, n int, answered bool) {
+	replaced := t.ReplacedBy
 	for try := 0; ; try++ {
 		done := t
-		done.Live, done.Instances, done.Updated = result, n, s.clock.Now()
+		done.Live, done.Instances, done.ReplacedBy, done.Updated = result, n, replaced, s.clock.Now()
 		err := s.update(ctx, &done, fence)
 		if err == nil {
 			t = done
@@ -189,11 +222,14 @@ func (s *Service) concludeLive(ctx context.Context, t Train, fence Fence, result
 		t = cur
 	}
 	detail := fmt.Sprintf("%d instance(s) report %s", n, t.Tag)
-	if result == Unverified {
+	switch result {
+	case Unverified:
 		detail = fmt.Sprintf("no instance reported %s within %s", t.Tag, Duration(s.cfg.VerifyTimeout))
+	case Superseded:
+		detail = fmt.Sprintf("%s was deployed to %s before any instance reported %s", t.ReplacedBy, t.Track.Environment(), t.Tag)
 	}
 	s.audit(ctx, "trainbot", "live "+string(result), t.ID, detail, nil)
-	if o, ok := s.obs.(VerifyObserver); ok {
+	if o, ok := s.obs.(VerifyObserver); ok && result != Superseded {
 		o.TrainVerified(string(t.Track), string(result))
 	}
 	if t.Message.TS != "" {
@@ -205,6 +241,11 @@ func (s *Service) concludeLive(ctx context.Context, t Train, fence Fence, result
 	}
 	if result == Verified {
 		s.replyQuiet(ctx, t.Message, Say(T(fmt.Sprintf("🟢 live: %d %s %s ", n, Plural(n, "instance", "instances"), Plural(n, "reports", "report"))), C(t.Tag)))
+		return
+	}
+	if result == Superseded {
+		s.replyQuiet(ctx, t.Message, Say(C(t.ReplacedBy), T(" was deployed to "+t.Track.Environment()+" before any instance reported "), C(t.Tag),
+			T(": trainbot stops waiting for it. The newer deploy is verified in its own thread.")))
 		return
 	}
 	why := ""
@@ -225,6 +266,8 @@ func (s *Service) liveText(t Train) Text {
 		return Text{T(fmt.Sprintf("🟢 verified — %d %s %s ", t.Instances, Plural(t.Instances, "instance", "instances"), Plural(t.Instances, "reports", "report"))), C(t.Tag)}
 	case Unverified:
 		return Text{T("⚠️ unverified — no instance reported "), C(t.Tag), T(" within " + Duration(s.cfg.VerifyTimeout))}
+	case Superseded:
+		return Text{T("⏭️ superseded — "), C(t.ReplacedBy), T(" was deployed before an instance reported "), C(t.Tag)}
 	}
 	return nil
 }

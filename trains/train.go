@@ -133,6 +133,9 @@ type Train struct {
 	// Instances how many instances reported it.
 	Live      Verification `json:"live,omitempty"`
 	Instances int          `json:"instances,omitempty"`
+	// ReplacedBy is, for a Superseded verification, the tag whose deploy
+	// to the same environment replaced the train's before it was seen.
+	ReplacedBy string `json:"replaced_by,omitempty"`
 	// LiveSince is when the verification began (the deploy run was seen
 	// to succeed): its deadline is counted from it, also after a restart.
 	LiveSince time.Time `json:"live_since,omitzero"`

@@ -18,4 +18,9 @@ const (
 	// Unverified: the deploy run succeeded but no instance reported the tag
 	// before the verification timeout.
 	Unverified Verification = "unverified"
+	// Superseded: a newer deploy to the same environment went out before
+	// any instance reported the tag, so none ever will: not a failure of
+	// this train's, and not counted as unverified (Train.ReplacedBy names
+	// the newer tag).
+	Superseded Verification = "superseded"
 )

@@ -33,7 +33,7 @@ func TestE2ETrainVerifiedLive(t *testing.T) {
 	e.topMessage(top.TS, "verified — 2 instances report v0.1.0-dev.1")
 	_, metrics := e.get("/metrics")
 	contains(t, metrics, `trainbot_train_verifications_total{result="verified",track="dev"} 1`)
-	contains(t, e.slash(eRel, "history 1"), "deployed", "v0.1.0-dev.1")
+	contains(t, e.slash(eRel, "history 1"), "deployed", "v0.1.0-dev.1", "(verified)")
 }
 
 // TestE2ETrainUnverifiedCounted: no instance reports the tag before
@@ -51,6 +51,7 @@ func TestE2ETrainUnverifiedCounted(t *testing.T) {
 	m := e.channelMessage("The deploy run succeeded but no instance reports", "v0.1.0-dev.1", "after 2s")
 	e.topMessage(m.ThreadTS, "unverified — no instance reported v0.1.0-dev.1 within 2s")
 	contains(t, e.slash(eRel, "stats"), "1 unverified")
+	contains(t, e.slash(eRel, "history 1"), "v0.1.0-dev.1", "(unverified)")
 	_, metrics := e.get("/metrics")
 	contains(t, metrics, `trainbot_train_verifications_total{result="unverified",track="dev"} 1`)
 }
