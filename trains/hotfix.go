@@ -53,13 +53,10 @@ func (s *Service) Hotfix(ctx context.Context, req HotfixRequest) (HotfixResult, 
 		}
 	}
 	now := s.clock.Now()
-	ws, err := s.store.Windows(ctx, now)
-	if err != nil {
-		return HotfixResult{}, err
-	}
 	var res HotfixResult
-	if w, paused := Active(ws, now); paused {
-		res.Window = w
+	var err error
+	if res.Window, err = s.activeWindow(ctx, now); err != nil {
+		return res, err
 	}
 	t, sc, err := s.hotfixTrain(ctx, req, now, res.Window)
 	res.Scope = sc

@@ -232,13 +232,7 @@ func (s *Service) concludeLive(ctx context.Context, t Train, fence Fence, result
 	if o, ok := s.obs.(VerifyObserver); ok && result != Superseded {
 		o.TrainVerified(string(t.Track), string(result))
 	}
-	if t.Message.TS != "" {
-		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := s.ann.Edit(ectx, t.Message, s.cutMessage(t, Plan{})); err != nil {
-			s.log.Warn("edit the cut announcement", "train", string(t.ID), "err", err)
-		}
-		cancel()
-	}
+	s.editTop(ctx, t)
 	if result == Verified {
 		s.replyQuiet(ctx, t.Message, Say(T(fmt.Sprintf("🟢 live: %d %s %s ", n, Plural(n, "instance", "instances"), Plural(n, "reports", "report"))), C(t.Tag)))
 		return

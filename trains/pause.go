@@ -139,3 +139,14 @@ func (s *Service) Windows(ctx context.Context) (active, planned []Window, err er
 	active, planned = Current(ws, now)
 	return active, planned, nil
 }
+
+// activeWindow returns the quiet window active at now, the zero Window
+// when none is: a hotfix or a rollback goes out in one, saying so loudly.
+func (s *Service) activeWindow(ctx context.Context, now time.Time) (Window, error) {
+	ws, err := s.store.Windows(ctx, now)
+	if err != nil {
+		return Window{}, err
+	}
+	w, _ := Active(ws, now)
+	return w, nil
+}

@@ -189,22 +189,10 @@ func (s *Service) retryClaimed(ctx context.Context, req RetryRequest, t Train) (
 		return RetryResult{}, fmt.Errorf("record the retry of %s (nothing was dispatched): %w", t.ID, err)
 	}
 	s.audit(ctx, req.By, "retry", t.ID, "attempt "+strconv.Itoa(retried.Attempt())+" of "+t.Tag, nil)
-	s.editQuiet(ctx, retried)
+	s.editTop(ctx, retried)
 	s.replyQuiet(ctx, retried.Message, Say(T("🔁 "), U(req.By), T(fmt.Sprintf(" retried the deploy: attempt %d of ", retried.Attempt())), C(retried.Tag), T(".")))
 	s.launch(ctx, retried, lease)
 	return RetryResult{Outcome: RetryStarted, Train: retried}, nil
-}
-
-// editQuiet edits t's announcement to show it as it is, logging a failure.
-func (s *Service) editQuiet(ctx context.Context, t Train) {
-	if t.Message.TS == "" {
-		return
-	}
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := s.ann.Edit(ectx, t.Message, s.cutMessage(t, Plan{})); err != nil {
-		s.log.Warn("edit the cut announcement", "train", string(t.ID), "err", err)
-	}
 }
 
 // findAttemptRun finds the deploy run of t's current attempt on its tag.

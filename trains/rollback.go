@@ -148,13 +148,10 @@ func (s *Service) Rollback(ctx context.Context, req RollbackRequest) (RollbackRe
 		}
 	}
 	now := s.clock.Now()
-	ws, err := s.store.Windows(ctx, now)
-	if err != nil {
-		return RollbackResult{}, err
-	}
 	var res RollbackResult
-	if w, paused := Active(ws, now); paused {
-		res.Window = w
+	var err error
+	if res.Window, err = s.activeWindow(ctx, now); err != nil {
+		return res, err
 	}
 	if err := s.rollbackPlan(ctx, req.Track, &res); err != nil {
 		if !req.DryRun {
