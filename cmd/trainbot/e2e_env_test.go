@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/internal/slackfake"
 	"github.com/trainbot/trainbot/internal/syncbuf"
+	"github.com/trainbot/trainbot/internal/testenv"
 	"github.com/trainbot/trainbot/trains"
 )
 
@@ -35,16 +35,6 @@ type e2e struct {
 	gh    *githubfake.Fake
 	http  string // base URL of trainbot's HTTP endpoints
 	stop  func() error
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // startServe runs `trainbot serve` with the fakes; redisURL "" means the
@@ -88,7 +78,7 @@ func startServeWith(t *testing.T, setup serveSetup) *e2e {
 		clock = setup.clock
 	}
 	sl := newSlack(t, setup.groups)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	for k, v := range serveSettings(sl, gh, redisURL, prefix, dataDir, addr, extra) {
 		t.Setenv(k, v)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trainbot/trainbot/internal/githubfake"
+	"github.com/trainbot/trainbot/internal/testenv"
 	"github.com/trainbot/trainbot/trains"
 )
 
@@ -105,7 +106,7 @@ func TestE2EGitHubAppRefusedStopsStart(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, "", "")
 			w.gh.InstallApp(githubfake.App{ID: e2eAppID, Slug: e2eAppSlug, InstallationID: e2eInstID, PublicKey: &key.PublicKey})
-			settings := serveSettings(w.slack, w.gh, "", "", t.TempDir(), freeAddr(t), appSettings(t, tc.key))
+			settings := serveSettings(w.slack, w.gh, "", "", t.TempDir(), testenv.FreeAddr(t), appSettings(t, tc.key))
 			settings["GITHUB_APP_INSTALLATION_ID"] = tc.installation
 			p := startProcess(t, "refused", settings)
 			select {

@@ -16,6 +16,7 @@ import (
 	"github.com/trainbot/trainbot/internal/githubfake"
 	"github.com/trainbot/trainbot/internal/slackfake"
 	"github.com/trainbot/trainbot/internal/syncbuf"
+	"github.com/trainbot/trainbot/internal/testenv"
 )
 
 // End-to-end with the real binary: trainbot built by go build and run as
@@ -136,7 +137,7 @@ func newWorld(t *testing.T, redisURL, prefix string) *world {
 // Mode connection is the n-th open one.
 func (w *world) start(name string, n int, extra map[string]string) *process {
 	w.t.Helper()
-	p := startProcess(w.t, name, serveSettings(w.slack, w.gh, w.redisURL, w.prefix, w.t.TempDir(), freeAddr(w.t), extra))
+	p := startProcess(w.t, name, serveSettings(w.slack, w.gh, w.redisURL, w.prefix, w.t.TempDir(), testenv.FreeAddr(w.t), extra))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	go func() {

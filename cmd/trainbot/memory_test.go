@@ -11,6 +11,7 @@ import (
 
 	"github.com/trainbot/trainbot/internal/redistest"
 	"github.com/trainbot/trainbot/internal/slackfake"
+	"github.com/trainbot/trainbot/internal/testenv"
 )
 
 // processMemory is a process's resident memory from /proc/PID/status, in
@@ -49,7 +50,7 @@ func readMemory(t *testing.T, pid int) processMemory {
 func measureServe(t *testing.T, redisURL, prefix string) processMemory {
 	t.Helper()
 	w := newWorld(t, redisURL, prefix)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	p := startProcess(t, "memory", serveSettings(w.slack, w.gh, redisURL, prefix, t.TempDir(), addr, map[string]string{"TRAINBOT_LOG_LEVEL": "info"}))
 	ctx := w.ctx()
 	if err := w.slack.WaitSockets(ctx, 1); err != nil {
