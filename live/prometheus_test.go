@@ -349,3 +349,44 @@ func TestVerificationSupersededByANewerDeploy(t *testing.T) {
 		t.Errorf("stats = %+v, %v; want 2 deployed, none unverified", stats, err)
 	}
 }
+
+// A rollback is verified like any train: after two dev trains (the first
+// superseded by the second), rolling dev back deploys the first tag again,
+// and the rollback train is verified once the instances report it.
+func TestRollbackVerifiedLive(t *testing.T) {
+	t.Parallel()
+	svc := promtest.NewExporter(t, "v0.0.8-dev.1", 2)
+	prom := promtest.Start(t, svc.Target())
+	p, _ := adapter(t, prom.URL, live.DefaultQuery)
+	st := stackWith(t, p, 72*time.Hour)
+
+	first := cutDev(t, st)
+	svc.SetVersion(first.Tag)
+	waitFor(t, 30*time.Second, "the first train verified", func() bool { return st.Train(first.ID).Live == trains.Verified })
+	st.Clock.Advance(30 * time.Minute)
+	second := cutDev(t, st)
+	svc.SetVersion(second.Tag)
+	waitFor(t, 30*time.Second, "the second train verified", func() bool { return st.Train(second.ID).Live == trains.Verified })
+
+	st.Clock.Advance(30 * time.Minute)
+	res, err := st.Svc.Rollback(t.Context(), trains.RollbackRequest{Track: trains.Dev, Reason: "block sync stalls", By: trainstack.Releaser})
+	if err != nil || res.Outcome != trains.RollbackStarted || res.Previous.Tag != first.Tag {
+		t.Fatalf("rollback = %v to %+v, %v; want started, to %s", res.Outcome, res.Previous, err, first.Tag)
+	}
+	var rb trains.Train
+	waitFor(t, 30*time.Second, "the rollback deployed and verifying", func() bool {
+		rb = st.Train(res.Train.ID)
+		return rb.State == trains.Deployed && rb.Live == trains.Verifying || rb.State == trains.Failed
+	})
+	if rb.State != trains.Deployed || rb.Tag != first.Tag || rb.RollsBack != second.Tag {
+		t.Fatalf("rollback train %s is %s with %s rolling back %q (%s)", rb.ID, rb.State, rb.Tag, rb.RollsBack, rb.Error)
+	}
+	svc.SetVersion(first.Tag) // the instances run the older tag again
+	waitFor(t, 30*time.Second, "the rollback verified", func() bool { return st.Train(rb.ID).Live == trains.Verified })
+	if got := st.Train(rb.ID); got.Instances != 2 {
+		t.Errorf("rollback verified with %d instances, want 2", got.Instances)
+	}
+	if got := st.Train(second.ID); got.Live != trains.Verified {
+		t.Errorf("the rolled-back train's verification changed to %q", got.Live)
+	}
+}
