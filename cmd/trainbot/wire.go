@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,13 +57,16 @@ func serviceConfig(c Config, instance string) trains.ServiceConfig {
 	}
 }
 
-// instanceName names this replica in leases: host and process.
+// instanceName names this replica in leases: host, process and a random
+// part. Host and process alone are not unique: containers on the host's
+// network share its name and are each their own pid 1, and a replica that
+// took another's lease holder for its own would run the same train.
 func instanceName() string {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "trainbot"
 	}
-	return fmt.Sprintf("%s/%d", host, os.Getpid())
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
 }
 
 // commandsFor builds the command set over svc. metrics, if not nil,

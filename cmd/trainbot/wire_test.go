@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,19 @@ func TestButtonClickIsLabelledWithItsCommand(t *testing.T) {
 	click("skip", "is skipped")
 	if got := commandSamples(t, reg); got["confirm"] != 1 || got["skip"] != 1 || total(got) != 2 {
 		t.Errorf("after the skip click %s counts %v, want confirm and skip once each and nothing else", commandDuration, got)
+	}
+}
+
+// Two replicas may share a host name and a process id (containers on the
+// host's network, each its own pid 1): their lease holders must still
+// differ, or each would take the other's lease for its own.
+func TestInstanceNamesDifferOnTheSameHostAndPid(t *testing.T) {
+	a, b := instanceName(), instanceName()
+	if a == b {
+		t.Fatalf("two instances in one process are both named %q", a)
+	}
+	host, _ := os.Hostname()
+	if !strings.HasPrefix(a, host+"/") {
+		t.Errorf("instance %q does not name the host %q, for the operator reading a lease", a, host)
 	}
 }
