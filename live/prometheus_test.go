@@ -390,3 +390,42 @@ func TestRollbackVerifiedLive(t *testing.T) {
 		t.Errorf("the rolled-back train's verification changed to %q", got.Live)
 	}
 }
+
+// A train left verifying by a trainbot that had live verification is not
+// left "verifying" forever by one started without it: its first tick says
+// in the thread that nobody waits any more, and the train shows no
+// verification.
+func TestVerificationTurnedOffEndsWhatWasLeftVerifying(t *testing.T) {
+	t.Parallel()
+	svc := promtest.NewExporter(t, "v0.0.9-dev.1", 1)
+	prom := promtest.Start(t, svc.Target())
+	p, asked := adapter(t, prom.URL, live.DefaultQuery)
+	st := stackWith(t, p, 15*time.Minute)
+	tr := cutDev(t, st)
+	waitFor(t, 30*time.Second, "a question", func() bool { return asked.n.Load() >= 1 })
+	st.Stop()
+	st.Svc.Wait()
+
+	off := trainstack.New(t, st.Clock.Now(), trainstack.Options{GitHub: st.GH, Clock: st.Clock, Store: st.Store, Announcer: st.Ann})
+	// The stopped trainbot gives the verification's lease back as its
+	// verification returns; the ticks until then leave the train be.
+	waitFor(t, 30*time.Second, "the verification ended", func() bool {
+		if err := off.Svc.Tick(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return off.Train(tr.ID).Live != trains.Verifying
+	})
+	if err := off.Svc.Tick(t.Context()); err != nil { // nothing left to do
+		t.Fatal(err)
+	}
+	if got := off.Train(tr.ID); got.Live != trains.NotVerified || got.State != trains.Deployed {
+		t.Fatalf("with verification off the train is %s/%q, want deployed with no verification", got.State, got.Live)
+	}
+	lines, top := thread(st) // the same announcer: the thread the first trainbot began
+	if n := count(lines, "Live verification is off now"); n != 1 {
+		t.Errorf("the thread says %d times that verification is off, want once:\n%s", n, strings.Join(lines, "\n"))
+	}
+	if strings.Contains(top, "verifying") {
+		t.Errorf("the top message still shows the train verifying:\n%s", top)
+	}
+}

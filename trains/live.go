@@ -92,6 +92,51 @@ func (s *Service) resumeVerifying(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// abandonVerifying ends, at the first tick with live verification off,
+// the verifications a trainbot that had it on left unfinished: each such
+// train's thread is told that nobody waits for its tag any more, and the
+// train shows no verification, rather than "verifying" for ever. A train
+// whose verification lease is held (a replica that still verifies, or
+// one that stopped and whose lease has not run out) is looked at again at
+// the next tick.
+func (s *Service) abandonVerifying(ctx context.Context, now time.Time) error {
+	if s.verifying() || s.liveSettled.Load() {
+		return nil
+	}
+	ts, err := s.store.ListTrains(ctx, TrainQuery{From: now.Add(-verifyLookback)})
+	if err != nil {
+		return err
+	}
+	held := false
+	for _, t := range ts {
+		if t.State != Deployed || t.Live != Verifying {
+			continue
+		}
+		lease, ok, err := s.store.TryLease(ctx, verifyLeaseName(t.ID), s.holder(), s.cfg.LockTTL)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			held = true
+			continue
+		}
+		done := t
+		done.Live, done.Updated = NotVerified, s.clock.Now()
+		err = s.update(ctx, &done, lease.Fence())
+		s.release(ctx, lease)
+		if err != nil {
+			return fmt.Errorf("end the verification of %s: %w", t.ID, err)
+		}
+		s.log.Info("live verification is off: no longer waiting for the tag", "train", string(t.ID), "tag", t.Tag)
+		s.audit(ctx, "trainbot", "live off", t.ID, "live verification turned off while "+t.Tag+" was verified", nil)
+		s.editTop(ctx, done)
+		s.replyQuiet(ctx, done.Message, Say(T("Live verification is off now (TRAINBOT_PROMETHEUS_URL is empty), so trainbot no longer waits for an instance to report "),
+			C(t.Tag), T(".")))
+	}
+	s.liveSettled.Store(!held)
+	return nil
+}
+
 // watch runs t's verification in the background, counted in s.watching.
 func (s *Service) watch(ctx context.Context, t Train, lease Lease) {
 	s.watching.Add(1)

@@ -41,6 +41,9 @@ func (s *Service) tick(ctx context.Context) (next time.Time, err error) {
 	if err := s.resumeVerifying(ctx, now); err != nil {
 		errs = append(errs, fmt.Errorf("live verification: %w", err))
 	}
+	if err := s.abandonVerifying(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("live verification turned off: %w", err))
+	}
 	if err := s.watchDeploys(ctx, now); err != nil {
 		errs = append(errs, fmt.Errorf("deploy runs: %w", err))
 	}

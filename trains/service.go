@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -91,7 +92,10 @@ type Service struct {
 	// watching counts live verifications (live.go): Run waits for them
 	// as it returns, Wait does not, as they only wait and resume anywhere.
 	watching sync.WaitGroup
-	wake     chan struct{} // a train was queued for Run (buffered: one)
+	// liveSettled is set once a tick with live verification off has ended
+	// the verifications an earlier trainbot left (abandonVerifying).
+	liveSettled atomic.Bool
+	wake        chan struct{} // a train was queued for Run (buffered: one)
 
 	mu      sync.Mutex
 	active  map[TrainID]bool // trains running, or queued to run, in this process
