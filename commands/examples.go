@@ -33,5 +33,6 @@ var examples = map[string][]string{
 	"rollback": {
 		"/train rollback staging the migration broke block sync",
 		"/train rollback dev db migration broke --dry-run",
+		"/train rollback v0.5.0-staging.3 sync stalls since this release",
 	},
 }

@@ -39,11 +39,11 @@ func runRollback(ctx context.Context, c *call) (trains.Message, error) {
 	if len(c.args) < 2 {
 		return trains.Message{}, c.usage("Say which environment to roll back and why: dev or staging, then a reason.")
 	}
-	track, err := trains.ParseTrack(strings.ToLower(c.args[0].text))
-	if err != nil || !track.Scheduled() {
-		return trains.Message{}, c.usage("%q is not dev or staging (hotfixes deploy to staging: roll back staging).", humanText(c.args[0].text))
+	track, from, err := rollbackTarget(c.args[0].text)
+	if err != nil {
+		return trains.Message{}, c.usage("%q is not dev, staging or a train tag such as v0.5.0-staging.2 (hotfixes deploy to staging: roll back staging).", humanText(c.args[0].text))
 	}
-	res, err := c.h.deps.Service.Rollback(ctx, trains.RollbackRequest{Track: track, Reason: humanText(c.rest(1)), By: c.req.User,
+	res, err := c.h.deps.Service.Rollback(ctx, trains.RollbackRequest{Track: track, From: from, Reason: humanText(c.rest(1)), By: c.req.User,
 		DryRun: c.given(dryRun.name)})
 	if err != nil {
 		return trains.Message{}, err
@@ -52,6 +52,24 @@ func runRollback(ctx context.Context, c *call) (trains.Message, error) {
 		return trains.Message{}, &declined{trains.Say(trains.T("A " + string(track) + " train is on its way; roll back when it is out, or once it has failed. Nothing was done."))}
 	}
 	return rollbackReply(res), nil
+}
+
+// rollbackTarget reads what a rollback names: an environment (dev or
+// staging), or the train tag to roll back from (the Roll back button's),
+// whose track's environment is rolled back only while it runs that tag.
+func rollbackTarget(word string) (track trains.Track, from string, err error) {
+	if tag, terr := trains.ParseTag(word); terr == nil {
+		track = tag.Track
+		if track == trains.Hotfix {
+			track = trains.Staging
+		}
+		return track, tag.String(), nil
+	}
+	track, err = trains.ParseTrack(strings.ToLower(word))
+	if err == nil && !track.Scheduled() {
+		err = fmt.Errorf("%s is not an environment", track)
+	}
+	return track, "", err
 }
 
 // maxOutShown is how many of the commits a rollback takes out a preview lists.

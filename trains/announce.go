@@ -193,9 +193,11 @@ func afterDeployButtons(t Train) []Button {
 	if t.Retriable() {
 		btns = append(btns, Button{ID: "retry", Label: "Retry deploy", Command: "retry " + string(t.ID), Style: "primary"})
 	}
-	if t.Retriable() || t.State == Deployed && t.Live == Unverified {
+	// Rolling back a rollback would go one tag further back, not forward
+	// again: a failed rollback offers Retry only.
+	if t.RollsBack == "" && t.Tag != "" && (t.Retriable() || t.State == Deployed && t.Live == Unverified) {
 		btns = append(btns, Button{ID: "rollback", Label: "Roll back", Style: "danger",
-			Command: "rollback " + t.Track.Environment() + " " + RollbackButtonReason(t.ID)})
+			Command: "rollback " + t.Tag + " " + RollbackButtonReason(t.ID)})
 	}
 	return btns
 }

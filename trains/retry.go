@@ -93,9 +93,13 @@ type RetryResult struct {
 }
 
 // retryClaimTTL is how long a retry's key is kept: a second click on the
-// same failure within it is a no-op. A later click on the button of the
-// same announcement retries the failure it then shows.
-const retryClaimTTL = time.Hour
+// same failure within it is a no-op. Once the retry is recorded the train
+// is no longer failed, which refuses later clicks; so the key need only
+// outlive two clicks at once, and a process that died between the key and
+// the record holds the retry back for no longer than this. A later click
+// on the button of the same announcement retries the failure it then
+// shows.
+const retryClaimTTL = 2 * time.Minute
 
 // Retry dispatches a failed train's deploy again on the same tag (issue
 // 13), once per failure: the retry is keyed by the train and its attempt
@@ -150,7 +154,7 @@ func (s *Service) retriable(ctx context.Context, t Train) error {
 		return err
 	}
 	for _, o := range later {
-		if o.ID != t.ID && o.Track == t.Track && o.Tag != "" && o.Created.After(t.Created) {
+		if o.ID != t.ID && o.Track.Environment() == t.Track.Environment() && o.Tag != "" && o.Created.After(t.Created) {
 			return userErr("%s came after %s: retrying %s would deploy an older tag over it. Nothing was done; to go back, use `/train rollback %s <reason>`.",
 				o.ID, t.ID, t.Tag, t.Track.Environment())
 		}

@@ -81,7 +81,12 @@ func PreviousDeploy(runs []Run, env string) (current, previous DeployedTag, ok b
 // RollbackRequest asks to roll an environment back.
 type RollbackRequest struct {
 	// Track is dev or staging: the environment it deploys to is rolled back.
-	Track  Track
+	Track Track
+	// From, when set, is the tag to roll back from (a Roll back button's:
+	// the tag of the train it sits on): the rollback is refused unless
+	// the environment runs it now, so that a button clicked again, or days
+	// later, never rolls back whatever runs then. Empty: what runs now.
+	From   string
 	Reason string
 	By     string
 	// DryRun previews and changes nothing.
@@ -124,7 +129,8 @@ type RollbackResult struct {
 func (r RollbackResult) InWindow() bool { return r.Window.ID != "" }
 
 // rollbackWords name a rollback in what is said when its start fails.
-var rollbackWords = startWords{noun: "rollback", subject: "rollback", done: "started", again: "rolling back again"}
+var rollbackWords = startWords{noun: "rollback", subject: "rollback", done: "started", again: "rolling back again",
+	first: "deployed", before: "deploys ", after: " again"}
 
 // Rollback deploys again, to the environment of req.Track, the tag deployed
 // there before the one deployed now (PreviousDeploy over the deploy
@@ -141,19 +147,31 @@ func (s *Service) Rollback(ctx context.Context, req RollbackRequest) (RollbackRe
 	if req.Reason == "" {
 		return RollbackResult{}, userErr("a rollback needs a reason, for the post-incident review: `/train rollback %s <reason>`", req.Track)
 	}
-	action := "rollback " + req.Track.Environment()
+	env := req.Track.Environment()
+	action := "rollback " + env
+	now := s.clock.Now()
+	recent, err := s.store.ListTrains(ctx, TrainQuery{From: now.Add(-rollbackLookback)})
+	if err != nil {
+		return RollbackResult{}, err
+	}
 	if !req.DryRun {
-		if err := s.authorizeRollback(ctx, req.By, req.Track, action); err != nil {
+		if err := s.authorizeRollback(ctx, req, recent, action); err != nil {
 			return RollbackResult{}, err
 		}
 	}
-	now := s.clock.Now()
 	var res RollbackResult
-	var err error
 	if res.Window, err = s.activeWindow(ctx, now); err != nil {
 		return res, err
 	}
-	if err := s.rollbackPlan(ctx, req.Track, &res); err != nil {
+	err = s.rollbackPlan(ctx, req.Track, &res)
+	if req.From != "" && res.Current.Tag != "" && res.Current.Tag != req.From {
+		err = userErr("%s runs %s now, not %s: it was rolled back already, or a newer deploy replaced it. Nothing was done; `/train rollback %s <reason>` rolls back from what runs now.",
+			env, res.Current.Tag, req.From, env)
+	}
+	if err == nil && !req.DryRun {
+		err = deployingTo(recent, env)
+	}
+	if err != nil {
 		if !req.DryRun {
 			s.audit(ctx, req.By, action, "", req.Reason, err)
 		}
@@ -177,7 +195,10 @@ func (s *Service) Rollback(ctx context.Context, req RollbackRequest) (RollbackRe
 		return res, err
 	}
 	res, err = s.rollbackClaimed(ctx, req, res, action, now)
-	if err != nil || res.Outcome != RollbackStarted {
+	// A rollback whose record the store did not confirm may have been
+	// recorded, and then resumes: its key stays, so a second click does
+	// not start another.
+	if err != nil && !errors.Is(err, ErrUnclear) || err == nil && res.Outcome != RollbackStarted {
 		if uerr := s.store.Unclaim(context.WithoutCancel(ctx), key); uerr != nil {
 			s.log.Warn("give back the rollback key", "key", key, "err", uerr)
 		}
@@ -185,8 +206,33 @@ func (s *Service) Rollback(ctx context.Context, req RollbackRequest) (RollbackRe
 	return res, err
 }
 
-// rollbackClaimTTL is how long a rollback's key is kept.
-const rollbackClaimTTL = time.Hour
+// rollbackClaimTTL is how long a rollback's key is kept: long enough for
+// two clicks at once to make one rollback, short enough that a process
+// that died between the key and the record does not hold rollbacks back.
+// Later clicks are held by the track's lock while the rollback runs, and
+// by From once it has run.
+const rollbackClaimTTL = 2 * time.Minute
+
+// rollbackLookback is how far back, by slot, a rollback looks for trains
+// deploying to its environment and for the train it rolls back: past the
+// 31 days a deploy may wait for an Environment's reviewers.
+const rollbackLookback = 32 * 24 * time.Hour
+
+// deployingTo says, as a *UserError, which train is deploying to env now
+// (tagged, publishing or deploying), if one is: a rollback waits for it
+// rather than racing it. A train of another track counts too (a hotfix
+// deploys to staging); nil when none is.
+func deployingTo(recent []Train, env string) error {
+	for _, t := range recent {
+		switch t.State {
+		case Tagged, Publishing, Deploying:
+			if t.Track.Environment() == env {
+				return userErr("%s is deploying %s to %s now: roll back once it is out, or has failed. Nothing was done.", t.ID, t.Tag, env)
+			}
+		}
+	}
+	return nil
+}
 
 // rollbackClaimed is Rollback once its key is taken: under the track's
 // lock, it starts the rollback train.
@@ -210,12 +256,14 @@ func (s *Service) rollbackClaimed(ctx context.Context, req RollbackRequest, res 
 	return res, nil
 }
 
-// authorizeRollback checks that by may roll track back: releasers, or the
-// on-call of the track's next train.
-func (s *Service) authorizeRollback(ctx context.Context, by string, track Track, action string) error {
+// authorizeRollback checks that req.By may roll req.Track back:
+// releasers, the on-call of the track's next train, or, from a tag
+// (req.From, a Roll back button's), the on-call of the train that made it,
+// found among recent — as they may click its Retry.
+func (s *Service) authorizeRollback(ctx context.Context, req RollbackRequest, recent []Train, action string) error {
 	p := anyRole(Releaser)
 	p.who = "releasers or the on-call"
-	next, err := s.nextTrain(ctx, track)
+	next, err := s.nextTrain(ctx, req.Track)
 	var ue *UserError
 	switch {
 	case err == nil:
@@ -223,7 +271,14 @@ func (s *Service) authorizeRollback(ctx context.Context, by string, track Track,
 	case !errors.As(err, &ue):
 		return err
 	}
-	return s.authorize(ctx, by, action, "", p)
+	if req.From != "" && req.By != p.onCall {
+		for _, t := range recent {
+			if t.Tag == req.From && t.RollsBack == "" && t.OnCall == req.By {
+				p.onCall = req.By
+			}
+		}
+	}
+	return s.authorize(ctx, req.By, action, "", p)
 }
 
 // rollbackPlan fills res with what a rollback of track does: what runs

@@ -61,11 +61,15 @@ type startWords struct {
 	subject string // "train": "train dev-2026-12-02 was recorded"
 	done    string // "cut": "so it may have been cut"
 	again   string // "cutting again"
+	// first is the train's first step: "nothing was tagged"; before and
+	// after say around its tag what it does by itself once recorded:
+	// "trainbot tags v… and deploys it".
+	first, before, after string
 }
 
 var (
-	cutWords    = startWords{noun: "cut", subject: "train", done: "cut", again: "cutting again"}
-	hotfixWords = startWords{noun: "hotfix", subject: "hotfix", done: "made", again: "trying again"}
+	cutWords    = startWords{noun: "cut", subject: "train", done: "cut", again: "cutting again", first: "tagged", before: "tags ", after: " and deploys it"}
+	hotfixWords = startWords{noun: "hotfix", subject: "hotfix", done: "made", again: "trying again", first: "tagged", before: "tags ", after: " and deploys it"}
 )
 
 // startTrain announces t, records it, audits it and launches it under
@@ -78,22 +82,22 @@ func (s *Service) startTrain(ctx context.Context, t Train, st starting) (Train, 
 	w := st.words
 	ref, err := s.ann.Post(ctx, s.cutMessage(t, st.plan))
 	if err != nil {
-		return t, fmt.Errorf("announce the %s in the channel (nothing was tagged): %w", w.noun, err)
+		return t, fmt.Errorf("announce the %s in the channel (nothing was %s): %w", w.noun, w.first, err)
 	}
 	t.Message = ref
 	saved, err := st.save(ctx, t)
 	if errors.Is(err, ErrUnclear) {
 		s.log.Warn("the store did not confirm the "+w.noun+" was recorded; if it was, the resumer continues it", "train", string(t.ID), "tag", t.Tag, "err", err)
-		s.replyQuiet(ctx, ref, Say(T("⚠️ The state store did not confirm that this "+w.noun+" was recorded, so it may have been. If it was, trainbot tags "),
-			C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens.")))
+		s.replyQuiet(ctx, ref, Say(T("⚠️ The state store did not confirm that this "+w.noun+" was recorded, so it may have been. If it was, trainbot "+w.before),
+			C(t.Tag), T(w.after+" by itself within a minute; if it was not, nothing more happens.")))
 		return t, &UnclearError{Err: fmt.Errorf("record %s %s: %w", w.subject, t.ID, err), Text: Text{
-			T("⚠️ The state store did not confirm that " + w.subject + " " + string(t.ID) + " was recorded, so it may have been " + w.done + ". If it was, trainbot tags "),
-			C(t.Tag), T(" and deploys it by itself within a minute; if it was not, nothing more happens. Check "), C("/train history"),
+			T("⚠️ The state store did not confirm that " + w.subject + " " + string(t.ID) + " was recorded, so it may have been " + w.done + ". If it was, trainbot " + w.before),
+			C(t.Tag), T(w.after + " by itself within a minute; if it was not, nothing more happens. Check "), C("/train history"),
 			T(" before " + w.again + ".")}}
 	}
 	if err != nil {
-		s.replyQuiet(ctx, ref, Say(T("⚠️ This "+w.noun+" was not recorded, so nothing was tagged: "), T(err.Error())))
-		return t, fmt.Errorf("record %s %s (nothing was tagged): %w", w.subject, t.ID, err)
+		s.replyQuiet(ctx, ref, Say(T("⚠️ This "+w.noun+" was not recorded, so nothing was "+w.first+": "), T(err.Error())))
+		return t, fmt.Errorf("record %s %s (nothing was %s): %w", w.subject, t.ID, w.first, err)
 	}
 	t = saved
 	s.audit(ctx, st.by, st.action, t.ID, st.detail(t), nil)

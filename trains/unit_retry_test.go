@@ -63,7 +63,7 @@ func failedDevTrain(t *testing.T, edit ...func(*trains.ServiceConfig)) (*unitEnv
 func TestUnitRetryDeploysTheSameTagAgain(t *testing.T) {
 	t.Parallel()
 	e, failed := failedDevTrain(t)
-	want := []string{"retry: retry dev-2026-12-01", "rollback: rollback dev rolled back from dev-2026-12-01's announcement"}
+	want := []string{"retry: retry dev-2026-12-01", "rollback: rollback " + failed.Tag + " rolled back from dev-2026-12-01's announcement"}
 	if diff := cmp.Diff(want, buttons(e.announcement(failed))); diff != "" {
 		t.Errorf("buttons of the failed train (-want +got):\n%s", diff)
 	}
@@ -272,7 +272,7 @@ func TestUnitUnverifiedTrainHasRollBack(t *testing.T) {
 	svc := trains.NewService(unitConfig(), trains.Deps{})
 	tr := trains.Train{ID: "staging-2026-12-09", Track: trains.Staging, State: trains.Deployed, Tag: "v0.5.0-staging.2",
 		DeployRunID: 7, DispatchedAt: at("2026-12-09 14:00"), Live: trains.Unverified}
-	want := []string{"rollback: rollback staging rolled back from staging-2026-12-09's announcement"}
+	want := []string{"rollback: rollback v0.5.0-staging.2 rolled back from staging-2026-12-09's announcement"}
 	if diff := cmp.Diff(want, buttons(svc.Announcement(tr))); diff != "" {
 		t.Errorf("buttons (-want +got):\n%s", diff)
 	}
