@@ -136,7 +136,9 @@ func TestGitHubAppSettingsRefused(t *testing.T) {
 		}, []string{"GITHUB_APP_PRIVATE_KEY_FILE: set GITHUB_APP_PRIVATE_KEY (the PEM text) or GITHUB_APP_PRIVATE_KEY_FILE (its path), not both"}},
 		{"key file missing", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", missing },
 			[]string{"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file " + strconv.Quote(missing) + ": it does not exist; give the path of the .pem file"}},
-		{"key file a directory", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", filepath.Dir(missing) },
+		{"key file a directory", ModeServe, func(s *Settings) {
+			s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", filepath.Dir(missing)
+		},
 			[]string{"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file " + strconv.Quote(filepath.Dir(missing)) + ": it cannot be read: is a directory; give the path"}},
 		{"key not PEM", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "2", "s3cret-key-bytes" },
 			[]string{"GITHUB_APP_PRIVATE_KEY: is not PEM text: it should start -----BEGIN RSA PRIVATE KEY----- (the .pem file GitHub downloads when you generate a private key) (the key is not shown)"}},
