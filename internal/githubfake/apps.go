@@ -237,8 +237,8 @@ func (f *Fake) createInstallationToken(w http.ResponseWriter, r *http.Request, b
 }
 
 // checkJWT checks the request's "Authorization: Bearer <JWT>" as GitHub
-// does: RS256, signed by the key of the app its iss names, iat not in the
-// future, exp in the future and no more than 10 minutes ahead. It returns
+// does: RS256, signed by the key of the app its iss names, iat no more
+// than 60 s in the future, exp in the future and no more than 10 minutes ahead. It returns
 // the app, or the status and message to refuse with.
 func (f *Fake) checkJWT(r *http.Request) (*App, int, string) {
 	const undecodable = "A JSON web token could not be decoded"
