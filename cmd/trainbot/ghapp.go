@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -116,9 +117,10 @@ func readProblem(err error) string {
 // App's installation when one is set, else with GITHUB_TOKEN. An app's
 // first installation token is asked at once: when GitHub refuses it (a
 // wrong id or key, an unknown installation), serve stops with the reason;
-// when GitHub cannot be reached, it warns and asks again at the first
-// GitHub request.
-func githubClient(ctx context.Context, c Config, httpClient *http.Client, log *slog.Logger) (*github.Client, error) {
+// when GitHub cannot be reached, does not answer within checkTimeout, or
+// its rate limit holds the token back, it warns and asks again at the
+// first GitHub request.
+func githubClient(ctx context.Context, c Config, httpClient *http.Client, log *slog.Logger, checkTimeout time.Duration) (*github.Client, error) {
 	if c.GitHubApp == nil {
 		return deploy.NewClient(c.GitHubToken, c.GitHubAPIURL, httpClient, deploy.WithLogger(log))
 	}
@@ -127,7 +129,9 @@ func githubClient(ctx context.Context, c Config, httpClient *http.Client, log *s
 		return nil, err
 	}
 	attrs := []any{"app_id", c.GitHubApp.ID, "installation_id", c.GitHubApp.InstallationID}
-	err = deploy.CheckApp(ctx, gh)
+	checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+	err = deploy.CheckApp(checkCtx, gh)
+	cancel()
 	var ae *deploy.AppAuthError
 	switch {
 	case err == nil:
@@ -139,3 +143,8 @@ func githubClient(ctx context.Context, c Config, httpClient *http.Client, log *s
 	}
 	return gh, nil
 }
+
+// appCheckTimeout bounds serve's first installation token request: a
+// GitHub that accepts the connection but does not answer must not keep
+// the replica from serving /healthz.
+const appCheckTimeout = 15 * time.Second

@@ -8,16 +8,23 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-github/v62/github"
 
+	"github.com/trainbot/trainbot/deploy"
 	"github.com/trainbot/trainbot/internal/githubfake"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 )
 
 var appKey struct {
@@ -258,5 +265,53 @@ func TestGitHubAppSettingsHideAPastedKey(t *testing.T) {
 				t.Errorf("no %q in:\n%v", tc.want, err)
 			}
 		})
+	}
+}
+
+// A GitHub that accepts the connection for the first installation token
+// but never answers does not hold serve's start: after the check's
+// deadline it warns and carries on, asking again at the first request.
+func TestGitHubAppCheckHasADeadline(t *testing.T) {
+	t.Parallel()
+	asked := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-release // never answers while the test runs
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: srv.Close waits for the handler
+	logs := &syncbuf.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	c := Config{GitHubAPIURL: srv.URL + "/", GitHubApp: &deploy.App{ID: 31337, InstallationID: 4242, Key: testAppKey(t), Repo: "chain"}}
+
+	type result struct {
+		gh  *github.Client
+		err error
+	}
+	done := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		gh, err := githubClient(t.Context(), c, srv.Client(), log, 300*time.Millisecond)
+		done <- result{gh, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || r.gh == nil {
+			t.Fatalf("githubClient: %v, want a client and a warning", r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("githubClient still waits for GitHub after %s", time.Since(start).Round(time.Second))
+	}
+	select {
+	case <-asked:
+	default:
+		t.Error("the installation token was not asked")
+	}
+	if got := logs.String(); !strings.Contains(got, "no installation token yet") || !strings.Contains(got, "WARN") {
+		t.Errorf("no warning in the log:\n%s", got)
 	}
 }

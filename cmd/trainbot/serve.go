@@ -66,7 +66,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	// GitHub sends is counted and its rate limit shown.
 	httpClient := &http.Client{Transport: promhttp.InstrumentRoundTripperCounter(metrics.GitHubRequests,
 		deploy.WatchRateLimit(http.DefaultTransport, metrics.GitHubRateLimit))}
-	gh, err := githubClient(ctx, c, httpClient, log)
+	gh, err := githubClient(ctx, c, httpClient, log, appCheckTimeout)
 	if err != nil {
 		return err
 	}
