@@ -246,11 +246,11 @@ func TestCalendarPageInBrowser(t *testing.T) {
 	// calendarServer serves the page of the calendar that edit makes of
 	// testCalendar.
 	calendarServer := func(edit func(*trains.Calendar)) string {
-		_, page := CalendarHandlers(func(context.Context) (trains.Calendar, error) {
+		_, page := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) {
 			cal := testCalendar()
 			edit(&cal)
 			return cal, nil
-		}, names)
+		}, Names: names})
 		srv := httptest.NewServer(page)
 		t.Cleanup(srv.Close)
 		return srv.URL + "/calendar"

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,21 +22,42 @@ type CalendarSource func(ctx context.Context) (trains.Calendar, error)
 // store and the names of the people in it.
 const calendarTimeout = 5 * time.Second
 
+// CalendarConfig is what the calendar pages are made from.
+type CalendarConfig struct {
+	// Source builds the calendar.
+	Source CalendarSource
+	// Names shows people by their names; nil shows Slack ids, and a name
+	// that cannot be read shows the id.
+	Names trains.Names
+	// Log receives why a calendar could not be built (the store's error,
+	// which the public pages do not show); nil discards it.
+	Log *slog.Logger
+}
+
+// calendarUnavailable is the public pages' answer when the calendar
+// cannot be built: the store's error, which may name its address, is
+// logged instead.
+const calendarUnavailable = "calendar unavailable: the state store does not answer; try again shortly"
+
 // CalendarHandlers returns the handlers of /calendar.ics (an iCalendar feed
 // of the coming trains and quiet windows, RFC 5545) and /calendar (the same
-// as a small read-only HTML page). People are shown by their names through
-// names (nil shows Slack ids); a name that cannot be read shows the id.
-// Both answer 503 when the store is down.
-func CalendarHandlers(src CalendarSource, names trains.Names) (feed, page http.Handler) {
+// as a small read-only HTML page). Both answer 503 with a generic message
+// when the store is down, and log the store's error.
+func CalendarHandlers(cfg CalendarConfig) (feed, page http.Handler) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	load := func(w http.ResponseWriter, r *http.Request, serve func(trains.Calendar, func(string) string)) {
 		ctx, cancel := context.WithTimeout(r.Context(), calendarTimeout)
 		defer cancel()
-		cal, err := src(ctx)
+		cal, err := cfg.Source(ctx)
 		if err != nil {
-			http.Error(w, "calendar unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			log.LogAttrs(ctx, slog.LevelWarn, "calendar unavailable", slog.String("path", r.URL.Path), slog.String("err", err.Error()))
+			http.Error(w, calendarUnavailable, http.StatusServiceUnavailable)
 			return
 		}
-		serve(cal, trains.NameFunc(ctx, names))
+		serve(cal, trains.NameFunc(ctx, cfg.Names))
 	}
 	feed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		load(w, r, func(cal trains.Calendar, name func(string) string) {

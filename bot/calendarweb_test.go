@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trainbot/trainbot/internal/slackfake"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 	"github.com/trainbot/trainbot/trains"
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
@@ -177,7 +180,7 @@ func TestCalendarPages(t *testing.T) {
 	ctx := testContext(t)
 	fake := slackfake.NewForTest(t, namesWorkspace())
 	names := NewNames(newAPI(fake), NamesConfig{Clock: trainstest.NewClock(calendarNow), Logger: testLogger(t)})
-	feed, page := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return testCalendar(), nil }, names)
+	feed, page := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) { return testCalendar(), nil }, Names: names})
 	get := func(h http.Handler, path string) (int, http.Header, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil))
@@ -204,8 +207,8 @@ func TestCalendarPages(t *testing.T) {
 
 	// Slack failing: the page shows ids and still answers.
 	fake.FailNext("users.info", 100, slackfake.Fault{Error: "invalid_auth"})
-	_, down := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return testCalendar(), nil },
-		NewNames(newAPI(fake), NamesConfig{Logger: testLogger(t)}))
+	_, down := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) { return testCalendar(), nil },
+		Names: NewNames(newAPI(fake), NamesConfig{Logger: testLogger(t)})})
 	if code, _, body := get(down, "/calendar"); code != 200 || !strings.Contains(body, "U0RITA") {
 		t.Errorf("names unreadable: %d, want 200 with ids:\n%s", code, body)
 	}
@@ -217,14 +220,26 @@ func TestCalendarPages(t *testing.T) {
 	withRollback := testCalendar()
 	withRollback.Rollbacks = []trains.Train{{ID: "rollback-2026-11-24", Track: trains.Staging, At: calendarNow.Add(-20 * time.Hour),
 		State: trains.Deployed, Tag: "v0.4.0-staging.2", RollsBack: "v0.4.0-staging.3", CutBy: "U0RITA", Reason: "sync <i>stalls</i>"}}
-	_, rb := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return withRollback, nil }, names)
+	_, rb := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) { return withRollback, nil }, Names: names})
 	if _, _, body := get(rb, "/calendar"); !strings.Contains(body, "<h2>Recent rollbacks</h2>") ||
 		!strings.Contains(body, "rollback-2026-11-24: v0.4.0-staging.3 back to v0.4.0-staging.2, <time>2026-11-24 19:00 UTC</time>, deployed: sync &lt;i&gt;stalls&lt;/i&gt; <small>(by Rita Releaser)</small>") {
 		t.Errorf("page does not list the rollback:\n%s", body)
 	}
 
-	stored, _ := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return trains.Calendar{}, trains.ErrUnavailable }, nil)
-	if code, _, _ := get(stored, "/calendar.ics"); code != http.StatusServiceUnavailable {
-		t.Errorf("store down: %d", code)
+	// The store down: the public pages answer 503 with a generic message;
+	// the store's error, which names its address, goes to the log only.
+	storeErr := fmt.Errorf("%w: dial tcp 10.20.30.40:6379: connect: connection refused", trains.ErrUnavailable)
+	logs := &syncbuf.Buffer{}
+	storedFeed, storedPage := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) { return trains.Calendar{}, storeErr },
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
+	for path, h := range map[string]http.Handler{"/calendar.ics": storedFeed, "/calendar": storedPage} {
+		code, _, body := get(h, path)
+		if code != http.StatusServiceUnavailable || strings.Contains(body, "10.20.30.40") ||
+			strings.TrimSpace(body) != "calendar unavailable: the state store does not answer; try again shortly" {
+			t.Errorf("%s, store down: %d %q, want 503 with a generic message", path, code, body)
+		}
+	}
+	if got := logs.String(); strings.Count(got, "10.20.30.40:6379") != 2 || !strings.Contains(got, "calendar unavailable") {
+		t.Errorf("the store's error is not logged for each request:\n%s", got)
 	}
 }

@@ -108,9 +108,9 @@ func runServe(ctx context.Context, args []string, e env) error {
 	b := bot.New(bot.Config{DrainTimeout: c.ShutdownGrace}, bot.Deps{Socket: sm, API: api, Handler: cmds, Store: store, Logger: log, Metrics: metrics, Clock: e.clock})
 
 	mux := bot.NewHTTPHandler(bot.HTTPConfig{Slack: b, Store: store, Gatherer: reg})
-	ics, page := bot.CalendarHandlers(func(ctx context.Context) (trains.Calendar, error) {
+	ics, page := bot.CalendarHandlers(bot.CalendarConfig{Source: func(ctx context.Context) (trains.Calendar, error) {
 		return svc.Calendar(ctx, trains.CalendarOptions{Count: 12})
-	}, names)
+	}, Names: names, Log: log.With("part", "calendar")})
 	mux.Handle("GET /calendar.ics", ics)
 	mux.Handle("GET /calendar", page)
 	srv := newHTTPServer(work, mux, defaultHTTPTimeouts)
