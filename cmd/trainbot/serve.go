@@ -110,7 +110,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	mux := bot.NewHTTPHandler(bot.HTTPConfig{Slack: b, Store: store, Gatherer: reg})
 	ics, page := bot.CalendarHandlers(bot.CalendarConfig{Source: func(ctx context.Context) (trains.Calendar, error) {
 		return svc.Calendar(ctx, trains.CalendarOptions{Count: 12})
-	}, Names: names, Log: log.With("part", "calendar")})
+	}, Names: names, Repo: c.Owner + "/" + c.Repo, Log: log.With("part", "calendar")})
 	mux.Handle("GET /calendar.ics", ics)
 	mux.Handle("GET /calendar", page)
 	srv := newHTTPServer(work, mux, defaultHTTPTimeouts)
