@@ -63,7 +63,7 @@ func TestE2ELeaderKilledMidTrainOtherReplicaFinishes(t *testing.T) {
 	a := w.start("a", 1, nil)
 	leaderIs := func(p *process) bool {
 		v, _ := rdb.Get(context.Background(), r.Prefix+"lease:scheduler").Result()
-		return strings.Contains(v, fmt.Sprintf("/%d#", p.pid()))
+		return strings.Contains(v, fmt.Sprintf("/%d/", p.pid())) // holder host/pid/random#n
 	}
 	contains(t, w.slash(eRel, "cut dev"), "v0.1.0-dev.1") // a is the only replica: it runs the train
 	w.waitRequest(20*time.Second, "tag creation", isTagCreation)
