@@ -97,6 +97,9 @@ type pageSeen struct {
 		ID, OnCall, When, Away string
 		// WhenLines is how many line boxes the train's time takes.
 		WhenLines int
+		// Row and OnCallBox are where the row and its on-call's name
+		// are laid out.
+		Row, OnCallBox box
 	}
 	Windows     []string
 	Scripts     int
@@ -104,14 +107,38 @@ type pageSeen struct {
 	InnerWidth  int
 }
 
+// box is an element's bounding rectangle, and whether it is visible.
+type box struct {
+	Width, Height, Left, Right float64
+	Visible                    bool
+}
+
+// problem says how what, laid out in b, is not on a screen width px wide:
+// not shown (no size, or not visible) or past its edges; "" when it is.
+func (b box) problem(what string, width int) string {
+	switch {
+	case b.Width <= 0 || b.Height <= 0 || !b.Visible:
+		return what + " is not shown"
+	case b.Right > float64(width) || b.Left < 0:
+		return fmt.Sprintf("%s ends at %.0f px (from %.0f px), past the screen's %d px", what, b.Right, b.Left, width)
+	}
+	return ""
+}
+
 // pageProbe reads the page as the browser laid it out.
 const pageProbe = `(() => {
   const text = (el, sel) => { const e = el.querySelector(sel); return e ? e.textContent.trim() : ""; };
+  const box = e => {
+    if (!e) return {Width: 0, Height: 0, Left: 0, Right: 0, Visible: false};
+    const r = e.getBoundingClientRect();
+    return {Width: r.width, Height: r.height, Left: r.left, Right: r.right, Visible: getComputedStyle(e).visibility === "visible"};
+  };
   return {
     Rows: [...document.querySelectorAll("tr.train")].map(tr => {
       const t = tr.querySelector("time.when");
       return {ID: tr.dataset.train || "", OnCall: text(tr, ".oncall"), When: t ? t.textContent : "",
-        Away: text(tr, ".away"), WhenLines: t ? t.getClientRects().length : 0};
+        Away: text(tr, ".away"), WhenLines: t ? t.getClientRects().length : 0,
+        Row: box(tr), OnCallBox: box(tr.querySelector(".oncall"))};
     }),
     Windows: [...document.querySelectorAll("li.window .reason")].map(e => e.textContent),
     Scripts: document.scripts.length,
@@ -122,7 +149,9 @@ const pageProbe = `(() => {
 
 // checkCalendarPage opens url in a new tab of browser at the viewport's
 // size and returns every way the page falls short of want: a train
-// missing, out of order or without its on-call's name, a time broken over
+// missing, out of order or without its on-call's name, a train's row or
+// on-call not laid out on the screen (hidden, or clipped past its
+// edge), a time broken over
 // lines, a window's reason not shown as text, a page wider than the
 // screen, any script, and any error or exception in the console. When
 // shot is not empty, a PNG of the whole page is written there. The error
@@ -194,6 +223,14 @@ func checkCalendarPage(browser context.Context, url string, vp viewport, want pa
 		if r.OnCall != w.OnCall {
 			bad("train %s: on-call %q, want %q", w.ID, r.OnCall, w.OnCall)
 		}
+		// The text is not enough: the row and the name must be laid out
+		// on the screen, not hidden or pushed out of a clipping cell.
+		width := min(seen.InnerWidth, int(vp.Width))
+		if p := r.Row.problem("its row", width); p != "" {
+			bad("train %s: %s at %s width", w.ID, p, vp.Name)
+		} else if p := r.OnCallBox.problem("its on-call", width); p != "" {
+			bad("train %s: %s at %s width", w.ID, p, vp.Name)
+		}
 		if r.Away != w.Away {
 			bad("train %s: %q away, want %q", w.ID, r.Away, w.Away)
 		}
@@ -246,11 +283,11 @@ func TestCalendarPageInBrowser(t *testing.T) {
 	// calendarServer serves the page of the calendar that edit makes of
 	// testCalendar.
 	calendarServer := func(edit func(*trains.Calendar)) string {
-		_, page := CalendarHandlers(func(context.Context) (trains.Calendar, error) {
+		_, page := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) {
 			cal := testCalendar()
 			edit(&cal)
 			return cal, nil
-		}, names)
+		}, Names: names})
 		srv := httptest.NewServer(page)
 		t.Cleanup(srv.Close)
 		return srv.URL + "/calendar"
@@ -299,6 +336,30 @@ func TestCalendarPageInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{"scrolls sideways at phone width", "holds 1 scripts", "exception: Uncaught"} {
+			if !hasProblem(problems, want) {
+				t.Errorf("not reported: %q; problems: %q", want, problems)
+			}
+		}
+	})
+	t.Run("an on-call hidden and one clipped", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			// The names are in the page's text, but one is not displayed
+			// and the other is pushed out of its clipping cell: the page
+			// does not scroll sideways.
+			_, _ = fmt.Fprintf(w, `<!doctype html><html><head><meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
+<table><tr class="train" data-train="dev-2026-12-01"><td><time class="when">2026-12-01 14:00 UTC</time></td><td><span class="oncall" style="display:none">Rita</span></td></tr>
+<tr class="train" data-train="dev-2026-12-08"><td><time class="when">2026-12-08 14:00 UTC</time></td><td style="overflow:hidden;max-width:5rem"><span class="oncall" style="position:relative;left:600px">Otto</span></td></tr>
+<tr class="train" data-train="dev-2026-12-15" style="display:none"><td><time class="when">2026-12-15 14:00 UTC</time></td><td><span class="oncall">Rita</span></td></tr></table>
+</body></html>`)
+		}))
+		defer srv.Close()
+		problems, err := checkCalendarPage(browser, srv.URL, phone, pageWant{Trains: []wantTrain{
+			{ID: "dev-2026-12-01", OnCall: "Rita"}, {ID: "dev-2026-12-08", OnCall: "Otto"}, {ID: "dev-2026-12-15", OnCall: "Rita"}}}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"train dev-2026-12-01: its on-call is not shown", "train dev-2026-12-08: its on-call ends at", "train dev-2026-12-15: its row is not shown"} {
 			if !hasProblem(problems, want) {
 				t.Errorf("not reported: %q; problems: %q", want, problems)
 			}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,27 +22,51 @@ type CalendarSource func(ctx context.Context) (trains.Calendar, error)
 // store and the names of the people in it.
 const calendarTimeout = 5 * time.Second
 
+// CalendarConfig is what the calendar pages are made from.
+type CalendarConfig struct {
+	// Source builds the calendar.
+	Source CalendarSource
+	// Names shows people by their names; nil shows Slack ids, and a name
+	// that cannot be read shows the id.
+	Names trains.Names
+	// Repo is the released repository, owner/name: the feed's UIDs hold
+	// it, so the feeds of two trainbots in one calendar do not collide.
+	Repo string
+	// Log receives why a calendar could not be built (the store's error,
+	// which the public pages do not show); nil discards it.
+	Log *slog.Logger
+}
+
+// calendarUnavailable is the public pages' answer when the calendar
+// cannot be built: the store's error, which may name its address, is
+// logged instead.
+const calendarUnavailable = "calendar unavailable: the state store does not answer; try again shortly"
+
 // CalendarHandlers returns the handlers of /calendar.ics (an iCalendar feed
 // of the coming trains and quiet windows, RFC 5545) and /calendar (the same
-// as a small read-only HTML page). People are shown by their names through
-// names (nil shows Slack ids); a name that cannot be read shows the id.
-// Both answer 503 when the store is down.
-func CalendarHandlers(src CalendarSource, names trains.Names) (feed, page http.Handler) {
+// as a small read-only HTML page). Both answer 503 with a generic message
+// when the store is down, and log the store's error.
+func CalendarHandlers(cfg CalendarConfig) (feed, page http.Handler) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	load := func(w http.ResponseWriter, r *http.Request, serve func(trains.Calendar, func(string) string)) {
 		ctx, cancel := context.WithTimeout(r.Context(), calendarTimeout)
 		defer cancel()
-		cal, err := src(ctx)
+		cal, err := cfg.Source(ctx)
 		if err != nil {
-			http.Error(w, "calendar unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			log.LogAttrs(ctx, slog.LevelWarn, "calendar unavailable", slog.String("path", r.URL.Path), slog.String("err", err.Error()))
+			http.Error(w, calendarUnavailable, http.StatusServiceUnavailable)
 			return
 		}
-		serve(cal, trains.NameFunc(ctx, names))
+		serve(cal, trains.NameFunc(ctx, cfg.Names))
 	}
 	feed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		load(w, r, func(cal trains.Calendar, name func(string) string) {
 			w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 			w.Header().Set("Content-Disposition", `inline; filename="release-trains.ics"`)
-			_, _ = w.Write([]byte(ICS(cal, name)))
+			_, _ = w.Write([]byte(ICS(cal, cfg.Repo, name)))
 		})
 	})
 	page = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -61,13 +86,15 @@ func CalendarHandlers(src CalendarSource, names trains.Names) (feed, page http.H
 // ICS renders the calendar as an iCalendar feed (RFC 5545) through
 // github.com/arran4/golang-ical: one event per train (an hour long) and
 // one per quiet window, every time in UTC. An event's UID is the train's
-// (or window's) id, so a calendar app updates it in place; its SEQUENCE
+// (or window's) id and repo, the released repository (owner/name), e.g.
+// dev-2026-12-08.acme.chain@trainbot: a calendar app updates it in place,
+// and the feeds of two repositories' trainbots do not collide; its SEQUENCE
 // counts the train's moves and its cancellation, from the stored state
 // alone, so every replica serves the same feed; a skipped train is
 // STATUS:CANCELLED. DTSTAMP is when the feed was made. Lines end with
 // CRLF and fold at 75 octets. name turns a Slack
 // user id into what the feed shows; nil shows the id.
-func ICS(cal trains.Calendar, name func(string) string) string {
+func ICS(cal trains.Calendar, repo string, name func(string) string) string {
 	if name == nil {
 		name = func(u string) string { return u }
 	}
@@ -77,8 +104,17 @@ func ICS(cal trains.Calendar, name func(string) string) string {
 	c.SetMethod(ics.MethodPublish)
 	c.SetXWRCalName("Release trains")
 	c.SetXWRTimezone("UTC")
+	uid := func(id string) string {
+		if repo == "" {
+			return id + "@trainbot"
+		}
+		// GitHub owners hold no dots, so owner.name is unambiguous; GitHub
+		// names ignore case, and so does the UID, for TRAINBOT_REPO
+		// written either way.
+		return id + "." + strings.ToLower(strings.ReplaceAll(repo, "/", ".")) + "@trainbot"
+	}
 	for _, e := range cal.Trains {
-		ev := c.AddEvent(string(e.Slot.ID()) + "@trainbot")
+		ev := c.AddEvent(uid(string(e.Slot.ID())))
 		ev.SetDtStampTime(cal.GeneratedAt)
 		ev.SetStartAt(e.At)
 		ev.SetEndAt(e.At.Add(time.Hour))
@@ -101,7 +137,7 @@ func ICS(cal trains.Calendar, name func(string) string) string {
 		}
 	}
 	for _, w := range cal.Windows {
-		ev := c.AddEvent(w.ID + "@trainbot")
+		ev := c.AddEvent(uid(w.ID))
 		ev.SetDtStampTime(cal.GeneratedAt)
 		ev.SetStartAt(w.From)
 		ev.SetEndAt(w.Until)

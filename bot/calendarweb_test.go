@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trainbot/trainbot/internal/slackfake"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 	"github.com/trainbot/trainbot/trains"
 	"github.com/trainbot/trainbot/trains/trainstest"
 )
@@ -49,7 +52,7 @@ func testNames(u string) string {
 
 func TestICSParsesBack(t *testing.T) {
 	t.Parallel()
-	out := ICS(testCalendar(), testNames)
+	out := ICS(testCalendar(), "acme/chain", testNames)
 	cal, err := ics.ParseCalendar(strings.NewReader(out))
 	if err != nil {
 		t.Fatalf("the library cannot read its own feed back: %v\n%s", err, out)
@@ -75,15 +78,15 @@ func TestICSParsesBack(t *testing.T) {
 	}
 	const stamp = "20261125T150000Z"
 	want := []event{
-		{UID: "dev-2026-12-01@trainbot", Start: "20261201T140000Z", End: "20261201T150000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-01",
+		{UID: "dev-2026-12-01.acme.chain@trainbot", Start: "20261201T140000Z", End: "20261201T150000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-01",
 			Description: "On-call: Rita Releaser\nState: scheduled", Status: "CONFIRMED", Sequence: "0"},
-		{UID: "dev-2026-12-08@trainbot", Start: "20261208T180000Z", End: "20261208T190000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-08",
+		{UID: "dev-2026-12-08.acme.chain@trainbot", Start: "20261208T180000Z", End: "20261208T190000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-08",
 			Description: "On-call: Otto\nState: postponed\npostponed to 2026-12-08 18:00 UTC by quiet window: db migration", Status: "CONFIRMED", Sequence: "2"},
-		{UID: "staging-2026-12-09@trainbot", Start: "20261209T140000Z", End: "20261209T150000Z", Stamp: stamp, Summary: "Staging train staging-2026-12-09",
+		{UID: "staging-2026-12-09.acme.chain@trainbot", Start: "20261209T140000Z", End: "20261209T150000Z", Stamp: stamp, Summary: "Staging train staging-2026-12-09",
 			Description: "On-call: Rita Releaser\nState: skipped\nSkipped by Sam Validator\nno validators this week", Status: "CANCELLED", Sequence: "1"},
-		{UID: "dev-2026-12-15@trainbot", Start: "20261215T140000Z", End: "20261215T150000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-15",
+		{UID: "dev-2026-12-15.acme.chain@trainbot", Start: "20261215T140000Z", End: "20261215T150000Z", Stamp: stamp, Summary: "Dev train dev-2026-12-15",
 			Description: "On-call: Rita Releaser\nState: skipped\nskipped by quiet window: " + testCalendar().Windows[0].Reason, Status: "CANCELLED", Sequence: "1"},
-		{UID: "w1@trainbot", Start: "20261215T000000Z", End: "20261223T000000Z", Stamp: stamp,
+		{UID: "w1.acme.chain@trainbot", Start: "20261215T000000Z", End: "20261223T000000Z", Stamp: stamp,
 			Summary: "Quiet window: no trains (" + testCalendar().Windows[0].Reason + ")", Description: "Declared by Winona", Transp: "TRANSPARENT"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
@@ -102,8 +105,34 @@ func TestICSParsesBack(t *testing.T) {
 			t.Errorf("bare line break in %q", l)
 		}
 	}
-	if again := ICS(testCalendar(), testNames); again != out {
+	if again := ICS(testCalendar(), "acme/chain", testNames); again != out {
 		t.Errorf("the same calendar gave two feeds: replicas would disagree")
+	}
+}
+
+// Two trainbots (two repositories) in one subscribed calendar do not
+// overwrite each other's events: every UID names the repository.
+func TestICSUIDsNameTheRepository(t *testing.T) {
+	t.Parallel()
+	uids := func(repo string) map[string]bool {
+		cal, err := ics.ParseCalendar(strings.NewReader(ICS(testCalendar(), repo, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, e := range cal.Events() {
+			m[e.Id()] = true
+		}
+		return m
+	}
+	chain, web := uids("acme/chain"), uids("acme/web")
+	if len(chain) != 5 || len(web) != 5 {
+		t.Fatalf("UIDs %v and %v, want 5 each", chain, web)
+	}
+	for uid := range chain {
+		if web[uid] {
+			t.Errorf("UID %s is in the feeds of acme/chain and acme/web: one calendar would show one of the two events", uid)
+		}
 	}
 }
 
@@ -116,7 +145,7 @@ func TestICSSequenceGrows(t *testing.T) {
 	slot := time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC)
 	window := trains.Window{ID: "w2", From: slot.Add(-time.Hour), Until: slot.Add(3 * time.Hour), Reason: "db migration"}
 	seq := func(ts []trains.Train, ws []trains.Window) string {
-		out := ICS(trains.BuildCalendar(trains.CalendarInput{Now: calendarNow, Schedule: sched, Count: 1, Trains: ts, Windows: ws}), nil)
+		out := ICS(trains.BuildCalendar(trains.CalendarInput{Now: calendarNow, Schedule: sched, Count: 1, Trains: ts, Windows: ws}), "acme/chain", nil)
 		cal, err := ics.ParseCalendar(strings.NewReader(out))
 		if err != nil {
 			t.Fatal(err)
@@ -177,7 +206,7 @@ func TestCalendarPages(t *testing.T) {
 	ctx := testContext(t)
 	fake := slackfake.NewForTest(t, namesWorkspace())
 	names := NewNames(newAPI(fake), NamesConfig{Clock: trainstest.NewClock(calendarNow), Logger: testLogger(t)})
-	feed, page := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return testCalendar(), nil }, names)
+	feed, page := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) { return testCalendar(), nil }, Names: names, Repo: "acme/chain"})
 	get := func(h http.Handler, path string) (int, http.Header, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil))
@@ -198,14 +227,15 @@ func TestCalendarPages(t *testing.T) {
 		t.Errorf("page shows an id or a script:\n%s", body)
 	}
 	code, h, body := get(feed, "/calendar.ics")
-	if code != 200 || h.Get("Content-Type") != "text/calendar; charset=utf-8" || !strings.Contains(body, "On-call: Rita Releaser") {
+	if code != 200 || h.Get("Content-Type") != "text/calendar; charset=utf-8" || !strings.Contains(body, "On-call: Rita Releaser") ||
+		!strings.Contains(body, "UID:dev-2026-12-01.acme.chain@trainbot\r\n") {
 		t.Errorf("ics %d %s:\n%s", code, h.Get("Content-Type"), body)
 	}
 
 	// Slack failing: the page shows ids and still answers.
 	fake.FailNext("users.info", 100, slackfake.Fault{Error: "invalid_auth"})
-	_, down := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return testCalendar(), nil },
-		NewNames(newAPI(fake), NamesConfig{Logger: testLogger(t)}))
+	_, down := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) { return testCalendar(), nil },
+		Names: NewNames(newAPI(fake), NamesConfig{Logger: testLogger(t)})})
 	if code, _, body := get(down, "/calendar"); code != 200 || !strings.Contains(body, "U0RITA") {
 		t.Errorf("names unreadable: %d, want 200 with ids:\n%s", code, body)
 	}
@@ -217,14 +247,26 @@ func TestCalendarPages(t *testing.T) {
 	withRollback := testCalendar()
 	withRollback.Rollbacks = []trains.Train{{ID: "rollback-2026-11-24", Track: trains.Staging, At: calendarNow.Add(-20 * time.Hour),
 		State: trains.Deployed, Tag: "v0.4.0-staging.2", RollsBack: "v0.4.0-staging.3", CutBy: "U0RITA", Reason: "sync <i>stalls</i>"}}
-	_, rb := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return withRollback, nil }, names)
+	_, rb := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) { return withRollback, nil }, Names: names})
 	if _, _, body := get(rb, "/calendar"); !strings.Contains(body, "<h2>Recent rollbacks</h2>") ||
 		!strings.Contains(body, "rollback-2026-11-24: v0.4.0-staging.3 back to v0.4.0-staging.2, <time>2026-11-24 19:00 UTC</time>, deployed: sync &lt;i&gt;stalls&lt;/i&gt; <small>(by Rita Releaser)</small>") {
 		t.Errorf("page does not list the rollback:\n%s", body)
 	}
 
-	stored, _ := CalendarHandlers(func(context.Context) (trains.Calendar, error) { return trains.Calendar{}, trains.ErrUnavailable }, nil)
-	if code, _, _ := get(stored, "/calendar.ics"); code != http.StatusServiceUnavailable {
-		t.Errorf("store down: %d", code)
+	// The store down: the public pages answer 503 with a generic message;
+	// the store's error, which names its address, goes to the log only.
+	storeErr := fmt.Errorf("%w: dial tcp 10.20.30.40:6379: connect: connection refused", trains.ErrUnavailable)
+	logs := &syncbuf.Buffer{}
+	storedFeed, storedPage := CalendarHandlers(CalendarConfig{Source: func(context.Context) (trains.Calendar, error) { return trains.Calendar{}, storeErr },
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
+	for path, h := range map[string]http.Handler{"/calendar.ics": storedFeed, "/calendar": storedPage} {
+		code, _, body := get(h, path)
+		if code != http.StatusServiceUnavailable || strings.Contains(body, "10.20.30.40") ||
+			strings.TrimSpace(body) != "calendar unavailable: the state store does not answer; try again shortly" {
+			t.Errorf("%s, store down: %d %q, want 503 with a generic message", path, code, body)
+		}
+	}
+	if got := logs.String(); strings.Count(got, "10.20.30.40:6379") != 2 || !strings.Contains(got, "calendar unavailable") {
+		t.Errorf("the store's error is not logged for each request:\n%s", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/trainbot/trainbot/commands"
 )
@@ -77,6 +78,92 @@ func TestMetricsAreDocumented(t *testing.T) {
 				if label = strings.TrimSpace(label); !strings.Contains(row, "`"+label+"`") {
 					t.Errorf("docs/metrics.md does not name the label %s of %s", label, m[1])
 				}
+			}
+		}
+	}
+}
+
+var (
+	ruleMetric  = regexp.MustCompile(`trainbot_[a-z_]+`)
+	ruleSelect  = regexp.MustCompile(`(trainbot_[a-z_]+)\{([^}]*)\}`)
+	ruleMatcher = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!=|!~|=)\s*"([^"]*)"`)
+)
+
+// Every metric docs/prometheus-rules.yaml reads is one NewMetrics
+// registers, and every label value its selectors fix (outcome="failed")
+// is one of a series NewMetrics creates from the start: a renamed metric
+// or label value would leave an alert that silently never fires.
+func TestAlertRulesReadRegisteredMetrics(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "docs", "prometheus-rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Rules []struct {
+				Alert, Expr string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(b, &file); err != nil {
+		t.Fatalf("docs/prometheus-rules.yaml: %v", err)
+	}
+	var exprs []string // the expressions only: the annotations may name anything
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			exprs = append(exprs, r.Expr)
+		}
+	}
+	text := strings.Join(exprs, "\n")
+
+	reg := &describer{Registry: prometheus.NewRegistry()}
+	NewMetrics(reg, "v1.0.0", "abc123", commands.Names()...)
+	registered := map[string]bool{}
+	for _, desc := range reg.descs {
+		if m := descName.FindStringSubmatch(desc.String()); m != nil {
+			registered[m[1]] = true
+		}
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]map[string]bool{} // "metric label" → the values of its series
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				k := f.GetName() + " " + l.GetName()
+				if values[k] == nil {
+					values[k] = map[string]bool{}
+				}
+				values[k][l.GetValue()] = true
+			}
+		}
+	}
+
+	names := ruleMetric.FindAllString(text, -1)
+	if len(names) < 6 {
+		t.Fatalf("found %d metric names in docs/prometheus-rules.yaml, want at least 6: %v", len(names), names)
+	}
+	for _, name := range names {
+		base := name
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if b, ok := strings.CutSuffix(name, suffix); ok && registered[b] {
+				base = b
+			}
+		}
+		if !registered[base] {
+			t.Errorf("docs/prometheus-rules.yaml reads %s, which NewMetrics does not register: rename it in the rules, or register it", name)
+		}
+	}
+	for _, sel := range ruleSelect.FindAllStringSubmatch(text, -1) {
+		for _, m := range ruleMatcher.FindAllStringSubmatch(sel[2], -1) {
+			if m[2] != "=" {
+				continue
+			}
+			if !values[sel[1]+" "+m[1]][m[3]] {
+				t.Errorf("docs/prometheus-rules.yaml selects %s{%s=%q}, but NewMetrics creates no such series: fix the label or value in the rules, or have NewMetrics start that series at 0 (increase() misses a series' first sample)", sel[1], m[1], m[3])
 			}
 		}
 	}

@@ -166,6 +166,9 @@ func (t *appTransport) token(ctx context.Context) (string, error) {
 		return "", &AppAuthError{AppID: t.app.ID, InstallationID: t.app.InstallationID, Err: err}
 	}
 	e := &AppAuthError{AppID: t.app.ID, InstallationID: t.app.InstallationID, Status: he.Response.StatusCode, Err: err}
+	h := he.Response.Header
+	e.RateLimited = e.Status == http.StatusTooManyRequests ||
+		e.Status == http.StatusForbidden && (h.Get("X-RateLimit-Remaining") == "0" || h.Get("Retry-After") != "" || isSecondary(he.Response))
 	body, _ := io.ReadAll(io.LimitReader(he.Response.Body, 64<<10))
 	he.Response.Body.Close()
 	var ge struct {
@@ -185,13 +188,17 @@ type AppAuthError struct {
 	Status int
 	// Message is GitHub's message, e.g. "A JSON web token could not be decoded".
 	Message string
+	// RateLimited is set when GitHub's answer was a rate limit (a 429, or
+	// a 403 with X-RateLimit-Remaining: 0, a Retry-After or a secondary
+	// rate limit's message): asking again later will do.
+	RateLimited bool
 	// Err is ghinstallation's error.
 	Err error
 }
 
-// Refused reports whether GitHub answered and refused (a 4xx): the
-// settings are wrong, and asking again will not help.
-func (e *AppAuthError) Refused() bool { return e.Status >= 400 && e.Status < 500 }
+// Refused reports whether GitHub answered and refused (a 4xx other than a
+// rate limit): the settings are wrong, and asking again will not help.
+func (e *AppAuthError) Refused() bool { return e.Status >= 400 && e.Status < 500 && !e.RateLimited }
 
 func (e *AppAuthError) Error() string {
 	said := fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
@@ -199,6 +206,8 @@ func (e *AppAuthError) Error() string {
 		said += fmt.Sprintf(": %q", e.Message)
 	}
 	switch {
+	case e.RateLimited:
+		return fmt.Sprintf("GitHub's rate limit held back an installation token of GitHub App %d (installation %d) (%s): it is asked again at the next request; if this lasts, check what else uses the app's installation (docs/github.md, \"Primary rate limit spent\")", e.AppID, e.InstallationID, said)
 	case e.Status == 0:
 		return fmt.Sprintf("could not ask GitHub for an installation token of GitHub App %d (installation %d): %v; check GITHUB_API_URL and the network", e.AppID, e.InstallationID, e.Err)
 	case e.Status == http.StatusUnauthorized:
@@ -208,7 +217,7 @@ func (e *AppAuthError) Error() string {
 	case e.Status == http.StatusUnprocessableEntity:
 		return fmt.Sprintf("GitHub refused an installation token of GitHub App %d (installation %d) for TRAINBOT_REPO (%s): give the installation access to that repository, with the permissions docs/github.md lists", e.AppID, e.InstallationID, said)
 	case e.Status == http.StatusForbidden:
-		return fmt.Sprintf("GitHub refused an installation token of GitHub App %d (installation %d) (%s): the installation may be suspended, or the rate limit spent; see the installation's settings", e.AppID, e.InstallationID, said)
+		return fmt.Sprintf("GitHub refused an installation token of GitHub App %d (installation %d) (%s): the installation may be suspended; see the installation's settings", e.AppID, e.InstallationID, said)
 	default:
 		return fmt.Sprintf("GitHub answered %s to the request for an installation token of GitHub App %d (installation %d); it is asked again at the next request", said, e.AppID, e.InstallationID)
 	}

@@ -286,6 +286,61 @@ func TestAppRefusedSaysWhatToCheck(t *testing.T) {
 	}
 }
 
+// A rate limit on the installation token request (a 429, or a 403 with
+// X-RateLimit-Remaining: 0 or a Retry-After) is not a wrong setting: the
+// *AppAuthError is not Refused (serve starts and asks again; a train is
+// not failed for good) and says it is a rate limit; once GitHub answers
+// again, the token is issued.
+func TestAppTokenRateLimitedIsTransient(t *testing.T) {
+	t.Parallel()
+	key, _ := testAppKeys(t)
+	route := "app/installations/4242/access_tokens"
+	// Each waits longer than the transport waits (maxWait), or lasts
+	// through its retries (n faults), so the token request fails.
+	for _, tc := range []struct {
+		name  string
+		fault githubfake.Fault
+		n     int
+	}{
+		{"429", githubfake.TooManyRequests(10 * time.Minute), 1},
+		{"429 without Retry-After", githubfake.TooManyRequests(0), 1 + maxRetries},
+		{"primary rate limit", githubfake.PrimaryRateLimit(time.Now().Add(10 * time.Minute)), 1},
+		{"secondary rate limit", githubfake.SecondaryRateLimit(10 * time.Minute), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newAppEnv(t, &key.PublicKey, nil, testInstID)
+			fail := func() {
+				for range tc.n {
+					e.fake.Fail(http.MethodPost, route, tc.fault)
+				}
+			}
+			fail()
+			err := CheckApp(t.Context(), e.client)
+			var ae *AppAuthError
+			if !errors.As(err, &ae) || ae.Status != tc.fault.Status {
+				t.Fatalf("CheckApp: err %v, want an AppAuthError with status %d", err, tc.fault.Status)
+			}
+			if ae.Refused() {
+				t.Errorf("CheckApp: a rate limit counts as refused (serve would stop): %v", err)
+			}
+			if !strings.Contains(err.Error(), "rate limit") || strings.Contains(err.Error(), "suspended") {
+				t.Errorf("CheckApp: %q does not say it is a rate limit", err)
+			}
+			if n := e.fake.PendingFaults(); n != 0 {
+				t.Fatalf("%d faults left after CheckApp", n)
+			}
+			fail()
+			if _, err := e.gh.Head(t.Context()); errors.Is(err, trains.ErrRefused) {
+				t.Errorf("Head: a rate-limited token request fails the train for good: %v", err)
+			}
+			if _, err := e.gh.Head(t.Context()); err != nil {
+				t.Errorf("Head once GitHub answers again: %v", err)
+			}
+		})
+	}
+}
+
 // The key is read from PKCS#1 or PKCS#8 PEM; anything else is refused
 // with a reason and never quoted.
 func TestParseAppKey(t *testing.T) {

@@ -196,6 +196,16 @@ func TestKubernetesManifestSettings(t *testing.T) {
 			values[e.Name] = e.Value
 		}
 	}
+	// Go's soft limit is below the container's hard one, leaving room
+	// for what the runtime does not count (about a tenth).
+	limit, ok1 := mebibytes(c.Resources.Limits["memory"], "Mi")
+	soft, ok2 := mebibytes(values["GOMEMLIMIT"], "MiB")
+	if !ok1 || !ok2 || soft >= limit || soft < limit*8/10 {
+		t.Errorf("GOMEMLIMIT is %q and the memory limit %q: want GOMEMLIMIT a literal value in MiB of 80 to 95%% of the limit (Mi), so that Go collects before the kernel kills the pod",
+			values["GOMEMLIMIT"], c.Resources.Limits["memory"])
+	} else if soft > limit*95/100 {
+		t.Errorf("GOMEMLIMIT %dMiB is too close to the memory limit %dMi", soft, limit)
+	}
 	for _, secret := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "GITHUB_TOKEN", "REDIS_URL"} {
 		if _, ok := object(t, objs, "Secret/trainbot-secrets").StringData[secret]; !ok {
 			t.Errorf("the Secret lacks %s", secret)
@@ -212,6 +222,17 @@ func TestKubernetesManifestSettings(t *testing.T) {
 	if _, err := config(ModeServe); err != nil {
 		t.Errorf("the manifests' settings are refused by trainbot serve:\n%v", err)
 	}
+}
+
+// mebibytes reads a whole number of mebibytes written with unit ("Mi" as
+// Kubernetes writes it, "MiB" as GOMEMLIMIT does).
+func mebibytes(v, unit string) (int, bool) {
+	n, ok := strings.CutSuffix(v, unit)
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(n)
+	return i, err == nil && i > 0
 }
 
 // Every probe of the Deployment, and the path Prometheus is told to

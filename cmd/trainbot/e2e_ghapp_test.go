@@ -122,3 +122,21 @@ func TestE2EGitHubAppRefusedStopsStart(t *testing.T) {
 		})
 	}
 }
+
+// GitHub's rate limit on the first installation token request (a 403
+// with X-RateLimit-Remaining: 0) is not a wrong setting: trainbot serve
+// warns and starts rather than stopping (a crash loop in Kubernetes), and
+// the next GitHub request asks for the token again.
+func TestE2EGitHubAppRateLimitedStarts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "", "")
+	key := testAppKey(t)
+	w.gh.InstallApp(githubfake.App{ID: e2eAppID, Slug: e2eAppSlug, InstallationID: e2eInstID, PublicKey: &key.PublicKey})
+	w.gh.AddCommits("main", 2)
+	w.gh.SetRunSteps(1)
+	w.gh.Fail("POST", "app/installations/"+strconv.Itoa(e2eInstID)+"/access_tokens", githubfake.PrimaryRateLimit(time.Now().Add(time.Hour)))
+	p := w.start("app", 1, appSettings(t, key))
+	contains(t, p.logs.String(), "no installation token yet", "rate limit")
+	contains(t, w.slash(eRel, "cut dev"), "v0.1.0-dev.1")
+	w.waitMessage(30*time.Second, "v0.1.0-dev.1", "is deployed")
+}

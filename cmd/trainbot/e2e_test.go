@@ -56,7 +56,7 @@ func TestE2ECutDev(t *testing.T) {
 		contains(t, metrics, "trainbot_build_info{", `trainbot_trains_total{outcome="deployed",track="dev"} 1`,
 			"trainbot_github_requests_total", "trainbot_ack_duration_seconds")
 		_, ics := e.get("/calendar.ics")
-		contains(t, ics, "BEGIN:VCALENDAR", "UID:dev-")
+		contains(t, ics, "BEGIN:VCALENDAR", "UID:dev-", "."+e.gh.Owner()+"."+e.gh.Repo()+"@trainbot")
 		// Outside Slack, people are named (users.info); in Slack, mentioned.
 		contains(t, e.slash(eRel, "oncall rotation <@"+eRel+">"), "<@"+eRel+">")
 		_, page := e.get("/calendar")

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -30,7 +33,11 @@ func (s Settings) githubApp(bad func(name, format string, args ...any)) (app *de
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
 		if err != nil || n <= 0 {
-			bad(name, "%q is not a positive whole number: %s", val, what)
+			if showable.MatchString(strings.TrimSpace(val)) {
+				bad(name, "%q is not a positive whole number: %s", val, what)
+			} else {
+				bad(name, "is not a positive whole number (the value is not shown: it looks like it may be a secret): %s", what)
+			}
 			ok = false
 		}
 		return n
@@ -56,7 +63,8 @@ func (s Settings) githubApp(bad func(name, format string, args ...any)) (app *de
 		keyVar = "GITHUB_APP_PRIVATE_KEY_FILE"
 		b, err := os.ReadFile(s.GitHubAppKeyFile)
 		if err != nil {
-			bad(keyVar, "cannot read the key file: %v; give the path of the .pem file GitHub downloaded when you generated the app's private key", err)
+			bad(keyVar, "cannot read the key file %s: %s; give the path of the .pem file GitHub downloaded when you generated the app's private key",
+				shownPath(s.GitHubAppKeyFile), readProblem(err))
 			return nil, true
 		}
 		pemText = b
@@ -75,13 +83,44 @@ func (s Settings) githubApp(bad func(name, format string, args ...any)) (app *de
 	return &deploy.App{ID: appID, InstallationID: instID, Key: key}, true
 }
 
+// showable is an app or installation id that may be quoted back in an
+// error: anything else (a key pasted into the wrong setting) is not shown.
+var showable = regexp.MustCompile(`^[A-Za-z0-9.]{1,40}$`)
+
+// shownPath is the key file's path quoted for an error when it looks like
+// a path; a key pasted in its place goes to the log otherwise, since Go's
+// file errors hold the path.
+func shownPath(path string) string {
+	if len(path) > 255 || strings.ContainsAny(path, "\r\n") || strings.Contains(path, "-----BEGIN") || strings.Contains(path, `\n`) {
+		return "(the path is not shown: it looks like a key, not a path)"
+	}
+	return strconv.Quote(path)
+}
+
+// readProblem says why a file could not be read without quoting the
+// path, which err holds.
+func readProblem(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "it does not exist"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied: trainbot's user may not read it"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return "it cannot be read: " + pe.Err.Error()
+	}
+	return "it cannot be read"
+}
+
 // githubClient builds the GitHub client from the settings: as the GitHub
 // App's installation when one is set, else with GITHUB_TOKEN. An app's
 // first installation token is asked at once: when GitHub refuses it (a
 // wrong id or key, an unknown installation), serve stops with the reason;
-// when GitHub cannot be reached, it warns and asks again at the first
-// GitHub request.
-func githubClient(ctx context.Context, c Config, httpClient *http.Client, log *slog.Logger) (*github.Client, error) {
+// when GitHub cannot be reached, does not answer within checkTimeout, or
+// its rate limit holds the token back, it warns and asks again at the
+// first GitHub request.
+func githubClient(ctx context.Context, c Config, httpClient *http.Client, log *slog.Logger, checkTimeout time.Duration) (*github.Client, error) {
 	if c.GitHubApp == nil {
 		return deploy.NewClient(c.GitHubToken, c.GitHubAPIURL, httpClient, deploy.WithLogger(log))
 	}
@@ -90,7 +129,9 @@ func githubClient(ctx context.Context, c Config, httpClient *http.Client, log *s
 		return nil, err
 	}
 	attrs := []any{"app_id", c.GitHubApp.ID, "installation_id", c.GitHubApp.InstallationID}
-	err = deploy.CheckApp(ctx, gh)
+	checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+	err = deploy.CheckApp(checkCtx, gh)
+	cancel()
 	var ae *deploy.AppAuthError
 	switch {
 	case err == nil:
@@ -102,3 +143,8 @@ func githubClient(ctx context.Context, c Config, httpClient *http.Client, log *s
 	}
 	return gh, nil
 }
+
+// appCheckTimeout bounds serve's first installation token request: a
+// GitHub that accepts the connection but does not answer must not keep
+// the replica from serving /healthz.
+const appCheckTimeout = 15 * time.Second

@@ -8,15 +8,23 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-github/v62/github"
 
+	"github.com/trainbot/trainbot/deploy"
 	"github.com/trainbot/trainbot/internal/githubfake"
+	"github.com/trainbot/trainbot/internal/syncbuf"
 )
 
 var appKey struct {
@@ -134,7 +142,11 @@ func TestGitHubAppSettingsRefused(t *testing.T) {
 			s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey, s.GitHubAppKeyFile = "1", "2", good, "/etc/app.pem"
 		}, []string{"GITHUB_APP_PRIVATE_KEY_FILE: set GITHUB_APP_PRIVATE_KEY (the PEM text) or GITHUB_APP_PRIVATE_KEY_FILE (its path), not both"}},
 		{"key file missing", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", missing },
-			[]string{"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file: open " + missing + ": no such file or directory; give the path of the .pem file"}},
+			[]string{"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file " + strconv.Quote(missing) + ": it does not exist; give the path of the .pem file"}},
+		{"key file a directory", ModeServe, func(s *Settings) {
+			s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", filepath.Dir(missing)
+		},
+			[]string{"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file " + strconv.Quote(filepath.Dir(missing)) + ": it cannot be read: is a directory; give the path"}},
 		{"key not PEM", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "2", "s3cret-key-bytes" },
 			[]string{"GITHUB_APP_PRIVATE_KEY: is not PEM text: it should start -----BEGIN RSA PRIVATE KEY----- (the .pem file GitHub downloads when you generate a private key) (the key is not shown)"}},
 		{"key corrupt", ModeServe, func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", "2", secretPEM },
@@ -206,5 +218,100 @@ func TestGitHubAppManifestPermissions(t *testing.T) {
 		if !strings.Contains(string(doc), "&"+k+"="+v) {
 			t.Errorf("docs/github.md's registration link lacks &%s=%s", k, v)
 		}
+	}
+}
+
+// A private key pasted into the wrong GitHub App setting (the key file's
+// path, the app id or the installation id) never reaches the start-up
+// error, which goes to the log: each setting is still named, with what
+// to do.
+func TestGitHubAppSettingsHideAPastedKey(t *testing.T) {
+	key := pkcs1PEM(testAppKey(t))
+	lines := strings.Split(key, "\n")
+	secret := lines[len(lines)/2] // a line from the middle of the key: distinctive
+	oneLine := strings.ReplaceAll(key, "\n", `\n`)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		set  func(*Settings)
+		want string
+	}{
+		{"key in the key file's path", func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", key },
+			"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file (the path is not shown: it looks like a key, not a path): it does not exist; give the path"},
+		{"key on one line in the key file's path", func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", oneLine },
+			"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file (the path is not shown: it looks like a key, not a path)"},
+		{"key body alone in the key file's path", func(s *Settings) {
+			s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKeyFile = "1", "2", dir+"/"+secret+secret+secret+secret
+		},
+			"GITHUB_APP_PRIVATE_KEY_FILE: cannot read the key file (the path is not shown: it looks like a key, not a path)"},
+		{"key in the app id", func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = key, "2", key },
+			"GITHUB_APP_ID: is not a positive whole number (the value is not shown: it looks like it may be a secret): the App ID"},
+		{"key line in the app id", func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = secret, "2", key },
+			"GITHUB_APP_ID: is not a positive whole number (the value is not shown: it looks like it may be a secret)"},
+		{"key in the installation id", func(s *Settings) { s.GitHubAppID, s.GitHubAppInstall, s.GitHubAppKey = "1", oneLine, key },
+			"GITHUB_APP_INSTALLATION_ID: is not a positive whole number (the value is not shown: it looks like it may be a secret): the number at the end"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := serveReady(t)
+			tc.set(&s)
+			_, err := s.Parse(ModeServe)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), secret[10:30]) || strings.Contains(err.Error(), "BEGIN") {
+				t.Errorf("the key shows in:\n%v", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("no %q in:\n%v", tc.want, err)
+			}
+		})
+	}
+}
+
+// A GitHub that accepts the connection for the first installation token
+// but never answers does not hold serve's start: after the check's
+// deadline it warns and carries on, asking again at the first request.
+func TestGitHubAppCheckHasADeadline(t *testing.T) {
+	t.Parallel()
+	asked := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-release // never answers while the test runs
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: srv.Close waits for the handler
+	logs := &syncbuf.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	c := Config{GitHubAPIURL: srv.URL + "/", GitHubApp: &deploy.App{ID: 31337, InstallationID: 4242, Key: testAppKey(t), Repo: "chain"}}
+
+	type result struct {
+		gh  *github.Client
+		err error
+	}
+	done := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		gh, err := githubClient(t.Context(), c, srv.Client(), log, 300*time.Millisecond)
+		done <- result{gh, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || r.gh == nil {
+			t.Fatalf("githubClient: %v, want a client and a warning", r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("githubClient still waits for GitHub after %s", time.Since(start).Round(time.Second))
+	}
+	select {
+	case <-asked:
+	default:
+		t.Error("the installation token was not asked")
+	}
+	if got := logs.String(); !strings.Contains(got, "no installation token yet") || !strings.Contains(got, "WARN") {
+		t.Errorf("no warning in the log:\n%s", got)
 	}
 }

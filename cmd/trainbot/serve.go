@@ -66,7 +66,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	// GitHub sends is counted and its rate limit shown.
 	httpClient := &http.Client{Transport: promhttp.InstrumentRoundTripperCounter(metrics.GitHubRequests,
 		deploy.WatchRateLimit(http.DefaultTransport, metrics.GitHubRateLimit))}
-	gh, err := githubClient(ctx, c, httpClient, log)
+	gh, err := githubClient(ctx, c, httpClient, log, appCheckTimeout)
 	if err != nil {
 		return err
 	}
@@ -108,9 +108,9 @@ func runServe(ctx context.Context, args []string, e env) error {
 	b := bot.New(bot.Config{DrainTimeout: c.ShutdownGrace}, bot.Deps{Socket: sm, API: api, Handler: cmds, Store: store, Logger: log, Metrics: metrics, Clock: e.clock})
 
 	mux := bot.NewHTTPHandler(bot.HTTPConfig{Slack: b, Store: store, Gatherer: reg})
-	ics, page := bot.CalendarHandlers(func(ctx context.Context) (trains.Calendar, error) {
+	ics, page := bot.CalendarHandlers(bot.CalendarConfig{Source: func(ctx context.Context) (trains.Calendar, error) {
 		return svc.Calendar(ctx, trains.CalendarOptions{Count: 12})
-	}, names)
+	}, Names: names, Repo: c.Owner + "/" + c.Repo, Log: log.With("part", "calendar")})
 	mux.Handle("GET /calendar.ics", ics)
 	mux.Handle("GET /calendar", page)
 	srv := newHTTPServer(work, mux, defaultHTTPTimeouts)

@@ -58,9 +58,14 @@ type InstallationToken struct {
 // GitHub: one hour.
 const DefaultTokenLifetime = time.Hour
 
-// maxJWTLifetime is the longest a JWT may live: "no more than 10 minutes
-// into the future".
+// maxJWTLifetime is how far ahead of now a JWT's exp may be: "no more
+// than 10 minutes into the future". Its iat may be backdated (GitHub
+// suggests 60 s, against clock drift), so a JWT may live longer than this.
 const maxJWTLifetime = 10 * time.Minute
+
+// jwtSkew is how far ahead of now a JWT's iat may be, for a clock a little
+// fast.
+const jwtSkew = 60 * time.Second
 
 // appState is the fake's apps and the tokens it issued, under f.mu.
 type appState struct {
@@ -232,8 +237,8 @@ func (f *Fake) createInstallationToken(w http.ResponseWriter, r *http.Request, b
 }
 
 // checkJWT checks the request's "Authorization: Bearer <JWT>" as GitHub
-// does: RS256, signed by the key of the app its iss names, iat not in the
-// future, exp in the future and no more than 10 minutes ahead. It returns
+// does: RS256, signed by the key of the app its iss names, iat no more
+// than 60 s in the future, exp in the future and no more than 10 minutes ahead. It returns
 // the app, or the status and message to refuse with.
 func (f *Fake) checkJWT(r *http.Request) (*App, int, string) {
 	const undecodable = "A JSON web token could not be decoded"
@@ -272,14 +277,14 @@ func (f *Fake) checkJWT(r *http.Request) (*App, int, string) {
 	}
 	now := f.now()
 	iat, err := claims.Iat.Int64()
-	if err != nil || time.Unix(iat, 0).After(now) {
+	if err != nil || time.Unix(iat, 0).After(now.Add(jwtSkew)) {
 		return nil, http.StatusUnauthorized, "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
 	}
 	exp, err := claims.Exp.Int64()
 	if err != nil || !time.Unix(exp, 0).After(now) {
 		return nil, http.StatusUnauthorized, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
 	}
-	if time.Unix(exp, 0).After(now.Add(maxJWTLifetime)) || exp-iat > int64(maxJWTLifetime/time.Second) {
+	if time.Unix(exp, 0).After(now.Add(maxJWTLifetime)) {
 		return nil, http.StatusUnauthorized, "'Expiration time' claim ('exp') is too far in the future"
 	}
 	return app, 0, ""

@@ -230,8 +230,10 @@ func TestInstallationTokenJWTRules(t *testing.T) {
 		{"alg none", "Bearer " + strings.Join(strings.Split(signJWT(t, key, "none", good()), ".")[:2], ".") + ".", instID, "", 401, "could not be decoded"},
 		{"expired", "Bearer " + signJWT(t, key, "RS256", with("exp", now.Add(-time.Second).Unix())), instID, "", 401, "'Expiration time' claim ('exp') must be"},
 		{"exp 11 minutes ahead", "Bearer " + signJWT(t, key, "RS256", with("exp", now.Add(11*time.Minute).Unix())), instID, "", 401, "too far in the future"},
-		{"lives over 10 minutes", "Bearer " + signJWT(t, key, "RS256", map[string]any{"iss": fmt.Sprint(appID), "iat": now.Add(-9 * time.Minute).Unix(), "exp": now.Add(2 * time.Minute).Unix()}), instID, "", 401, "too far in the future"},
-		{"issued in the future", "Bearer " + signJWT(t, key, "RS256", with("iat", now.Add(time.Minute).Unix())), instID, "", 401, "'Issued at' claim ('iat')"},
+		{"GitHub's example: iat 60 s back, exp 10 minutes ahead", "Bearer " + signJWT(t, key, "RS256", map[string]any{"iss": fmt.Sprint(appID), "iat": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix()}), instID, "", 201, ""},
+		{"lives over 10 minutes, exp within 10", "Bearer " + signJWT(t, key, "RS256", map[string]any{"iss": fmt.Sprint(appID), "iat": now.Add(-9 * time.Minute).Unix(), "exp": now.Add(2 * time.Minute).Unix()}), instID, "", 201, ""},
+		{"issued 60 s ahead (clock skew)", "Bearer " + signJWT(t, key, "RS256", with("iat", now.Add(time.Minute).Unix())), instID, "", 201, ""},
+		{"issued in the future", "Bearer " + signJWT(t, key, "RS256", with("iat", now.Add(61*time.Second).Unix())), instID, "", 401, "'Issued at' claim ('iat')"},
 		{"fractional iat", "Bearer " + signJWT(t, key, "RS256", with("iat", float64(now.Unix())-0.5)), instID, "", 401, "'Issued at' claim ('iat')"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

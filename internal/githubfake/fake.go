@@ -355,6 +355,10 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(path, "/api/v3")
 	if inst, ok := installationTokenPath(rest); ok && r.Method == http.MethodPost {
 		route = strings.TrimPrefix(rest, "/")
+		if fault := f.takeFault(r.Method, route); fault != nil {
+			fault.write(rec)
+			return
+		}
 		f.createInstallationToken(rec, r, reqBody, inst)
 		return
 	}

@@ -87,8 +87,9 @@ type queuedFault struct {
 }
 
 // Fail queues faults for requests with method (any when "") whose route —
-// the path below /repos/{owner}/{repo}/ — is route, or starts with it
-// when route ends in "*". Each matching request takes the next fault;
+// the path below /repos/{owner}/{repo}/, or for an installation token
+// app/installations/{installation_id}/access_tokens — is route, or starts
+// with it when route ends in "*". Each matching request takes the next fault;
 // once they are used up the route behaves normally again.
 func (f *Fake) Fail(method, route string, faults ...Fault) {
 	f.mu.Lock()
