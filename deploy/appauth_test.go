@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,24 +29,6 @@ const (
 	testAppSlug = "trainbot-acme"
 )
 
-var appKeys struct {
-	once       sync.Once
-	app, other *rsa.PrivateKey
-}
-
-// testAppKeys returns the app's key and another RSA key, made once.
-func testAppKeys(t *testing.T) (app, other *rsa.PrivateKey) {
-	t.Helper()
-	appKeys.once.Do(func() {
-		appKeys.app, _ = rsa.GenerateKey(rand.Reader, 2048)
-		appKeys.other, _ = rsa.GenerateKey(rand.Reader, 2048)
-	})
-	if appKeys.app == nil || appKeys.other == nil {
-		t.Fatal("could not generate RSA keys")
-	}
-	return appKeys.app, appKeys.other
-}
-
 // appEnv is a Repo authenticated as a GitHub App installation on a fake
 // that knows the app (with the public half of registered) and refuses
 // anything but its installation tokens. Its clock starts at the wall
@@ -61,7 +42,7 @@ type appEnv struct {
 
 func newAppEnv(t *testing.T, registered *rsa.PublicKey, apiURL func(*githubfake.Fake) string, installation int64) *appEnv {
 	t.Helper()
-	key, _ := testAppKeys(t)
+	key, _ := githubfake.AppKeys(t)
 	clock := trainstest.NewClock(time.Now())
 	fake := githubfake.New(t, githubfake.WithClock(clock))
 	fake.InstallApp(githubfake.App{ID: testAppID, Slug: testAppSlug, InstallationID: testInstID, PublicKey: registered})
@@ -89,7 +70,7 @@ func newAppEnv(t *testing.T, registered *rsa.PublicKey, apiURL func(*githubfake.
 // the tag and both runs are the app's bot's.
 func TestAppTagsAndDispatches(t *testing.T) {
 	t.Parallel()
-	key, _ := testAppKeys(t)
+	key, _ := githubfake.AppKeys(t)
 	for name, apiURL := range map[string]func(*githubfake.Fake) string{
 		"enterprise":          func(f *githubfake.Fake) string { return f.URL() + "api/v3/" },
 		"enterprise, no path": func(f *githubfake.Fake) string { return f.URL() },
@@ -139,7 +120,7 @@ func TestAppTagsAndDispatches(t *testing.T) {
 // GitHub Enterprise Server below its /api/v3/.
 func TestAppTokenURL(t *testing.T) {
 	t.Parallel()
-	key, _ := testAppKeys(t)
+	key, _ := githubfake.AppKeys(t)
 	for apiURL, want := range map[string]string{
 		"":                               "https://api.github.com",
 		DefaultAPIURL:                    "https://api.github.com",
@@ -166,7 +147,7 @@ func TestAppTokenURL(t *testing.T) {
 // issued while the old one still lived.
 func TestAppTokenRefreshedBeforeExpiry(t *testing.T) {
 	t.Parallel()
-	key, _ := testAppKeys(t)
+	key, _ := githubfake.AppKeys(t)
 	fake := githubfake.New(t) // the system clock: the one ghinstallation reads
 	fake.InstallApp(githubfake.App{ID: testAppID, Slug: testAppSlug, InstallationID: testInstID, PublicKey: &key.PublicKey})
 	fake.SetTokenLifetime(62 * time.Second)
@@ -217,7 +198,7 @@ func TestAppTokenRefreshedBeforeExpiry(t *testing.T) {
 // with GitHub's error, not with silence.
 func TestAppExpiredTokenRefused(t *testing.T) {
 	t.Parallel()
-	key, _ := testAppKeys(t)
+	key, _ := githubfake.AppKeys(t)
 	e := newAppEnv(t, &key.PublicKey, nil, testInstID)
 	if _, err := e.gh.Head(t.Context()); err != nil {
 		t.Fatalf("with a live token: %v", err)
@@ -239,7 +220,7 @@ func TestAppExpiredTokenRefused(t *testing.T) {
 // from any call; the token is asked once per call, not retried.
 func TestAppRefusedSaysWhatToCheck(t *testing.T) {
 	t.Parallel()
-	key, other := testAppKeys(t)
+	key, other := githubfake.AppKeys(t)
 	for _, tc := range []struct {
 		name         string
 		registered   *rsa.PublicKey
@@ -293,7 +274,7 @@ func TestAppRefusedSaysWhatToCheck(t *testing.T) {
 // again, the token is issued.
 func TestAppTokenRateLimitedIsTransient(t *testing.T) {
 	t.Parallel()
-	key, _ := testAppKeys(t)
+	key, _ := githubfake.AppKeys(t)
 	route := "app/installations/4242/access_tokens"
 	// Each waits longer than the transport waits (maxWait), or lasts
 	// through its retries (n faults), so the token request fails.
@@ -345,7 +326,7 @@ func TestAppTokenRateLimitedIsTransient(t *testing.T) {
 // with a reason and never quoted.
 func TestParseAppKey(t *testing.T) {
 	t.Parallel()
-	key, _ := testAppKeys(t)
+	key, _ := githubfake.AppKeys(t)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(key)
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ec8, _ := x509.MarshalPKCS8PrivateKey(ec)
@@ -384,7 +365,7 @@ func TestParseAppKey(t *testing.T) {
 // missing; what the installation may do still works.
 func TestAppMissingPermissionSaid(t *testing.T) {
 	t.Parallel()
-	key, _ := testAppKeys(t)
+	key, _ := githubfake.AppKeys(t)
 	e := newAppEnv(t, &key.PublicKey, nil, testInstID)
 	e.fake.InstallApp(githubfake.App{ID: testAppID, Slug: testAppSlug, InstallationID: testInstID, PublicKey: &key.PublicKey,
 		Permissions: map[string]string{"contents": "write", "actions": "read", "metadata": "read"}})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"os"
 	"path/filepath"
@@ -88,11 +87,7 @@ func TestE2EGitHubAppDevCut(t *testing.T) {
 // the first train.
 func TestE2EGitHubAppRefusedStopsStart(t *testing.T) {
 	t.Parallel()
-	key := testAppKey(t)
-	other, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, other := githubfake.AppKeys(t)
 	for _, tc := range []struct {
 		name         string
 		key          *rsa.PrivateKey

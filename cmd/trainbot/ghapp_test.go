@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,19 +26,11 @@ import (
 	"github.com/trainbot/trainbot/internal/syncbuf"
 )
 
-var appKey struct {
-	once sync.Once
-	key  *rsa.PrivateKey
-}
-
 // testAppKey is an RSA key for the GitHub App settings, made once.
 func testAppKey(t *testing.T) *rsa.PrivateKey {
 	t.Helper()
-	appKey.once.Do(func() { appKey.key, _ = rsa.GenerateKey(rand.Reader, 2048) })
-	if appKey.key == nil {
-		t.Fatal("could not generate an RSA key")
-	}
-	return appKey.key
+	key, _ := githubfake.AppKeys(t)
+	return key
 }
 
 // pkcs1PEM is key as GitHub hands it out.

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,27 +32,9 @@ const (
 	appSlug = "trainbot-acme"
 )
 
-var testKeys struct {
-	once       sync.Once
-	app, other *rsa.PrivateKey
-}
-
-// keys returns the app's private key and another one, made once.
-func keys(t *testing.T) (app, other *rsa.PrivateKey) {
-	t.Helper()
-	testKeys.once.Do(func() {
-		testKeys.app, _ = rsa.GenerateKey(rand.Reader, 2048)
-		testKeys.other, _ = rsa.GenerateKey(rand.Reader, 2048)
-	})
-	if testKeys.app == nil || testKeys.other == nil {
-		t.Fatal("could not generate RSA keys")
-	}
-	return testKeys.app, testKeys.other
-}
-
 // appFake is a fake with the app installed, on clock.
 func appFake(t *testing.T, clock githubfake.Clock) *githubfake.Fake {
-	key, _ := keys(t)
+	key, _ := githubfake.AppKeys(t)
 	fake := githubfake.New(t, githubfake.WithClock(clock))
 	fake.InstallApp(githubfake.App{ID: appID, Slug: appSlug, InstallationID: instID, PublicKey: &key.PublicKey})
 	return fake
@@ -63,7 +44,7 @@ func appFake(t *testing.T, clock githubfake.Clock) *githubfake.Fake {
 // ghinstallation, as trainbot's deploy.NewAppClient is.
 func installationClient(t *testing.T, fake *githubfake.Fake) (*github.Client, *ghinstallation.Transport) {
 	t.Helper()
-	key, _ := keys(t)
+	key, _ := githubfake.AppKeys(t)
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	tr, err := ghinstallation.New(fake.HTTPClient().Transport, appID, instID, pemKey)
 	if err != nil {
@@ -203,7 +184,7 @@ func TestInstallationTokenJWTRules(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 5, 12, 10, 0, 0, 0, time.UTC)
 	fake := appFake(t, trainstest.NewClock(now))
-	key, other := keys(t)
+	key, other := githubfake.AppKeys(t)
 	good := func() map[string]any {
 		return map[string]any{"iss": fmt.Sprint(appID), "iat": now.Add(-30 * time.Second).Unix(), "exp": now.Add(90 * time.Second).Unix()}
 	}
@@ -275,7 +256,7 @@ func TestInstallationTokenJWTRules(t *testing.T) {
 // and no more: 403 "Resource not accessible by integration" otherwise.
 func TestInstallationPermissions(t *testing.T) {
 	t.Parallel()
-	key, _ := keys(t)
+	key, _ := githubfake.AppKeys(t)
 	fake := githubfake.New(t, githubfake.WithClock(trainstest.NewClock(time.Now())))
 	fake.InstallApp(githubfake.App{ID: appID, Slug: appSlug, InstallationID: instID, PublicKey: &key.PublicKey,
 		Permissions: map[string]string{"contents": "read", "metadata": "read"}})
