@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
+	jwt "github.com/golang-jwt/jwt/v4"
 	"github.com/google/go-github/v62/github"
 	github88 "github.com/google/go-github/v88/github"
 )
@@ -92,7 +94,12 @@ func NewAppClient(app App, apiURL string, httpClient *http.Client, opts ...Optio
 		hc = &c
 	}
 	below := NewTransport(hc.Transport, opts...)
-	inst := ghinstallation.NewFromAppsTransport(ghinstallation.NewAppsTransportFromPrivateKey(below, app.ID, app.Key), app.InstallationID)
+	apps, err := ghinstallation.NewAppsTransportWithOptions(below, app.ID,
+		ghinstallation.WithSigner(skewSigner{ghinstallation.NewRSASigner(jwt.SigningMethodRS256, app.Key)}))
+	if err != nil {
+		return nil, fmt.Errorf("set up the GitHub App's JSON Web Tokens: %w", err)
+	}
+	inst := ghinstallation.NewFromAppsTransport(apps, app.InstallationID)
 	inst.Client = &http.Client{Transport: below, Timeout: hc.Timeout}
 	// Never nil: ghinstallation would send the body "null", which GitHub's
 	// description of the endpoint does not allow.
@@ -236,4 +243,23 @@ func installationToken(err error) bool {
 	}
 	_, tok, _ := strings.Cut(er.Response.Request.Header.Get("Authorization"), " ")
 	return strings.HasPrefix(tok, "ghs_")
+}
+
+// skewSigner signs the app's JSON Web Tokens as GitHub recommends for
+// clocks that drift: issued 60 s in the past and expiring 9 minutes on
+// (GitHub allows 10), where ghinstallation issues them 30 s back for 2
+// minutes. So a host whose clock is up to a minute fast, or several
+// minutes slow, still gets its installation tokens.
+//
+// https://docs.github.com/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app
+type skewSigner struct{ ghinstallation.Signer }
+
+// Sign sets the claims' times, then signs them.
+func (s skewSigner) Sign(claims jwt.Claims) (string, error) {
+	if rc, ok := claims.(*jwt.RegisteredClaims); ok {
+		now := time.Now().Truncate(time.Second) // GitHub wants whole seconds
+		rc.IssuedAt = jwt.NewNumericDate(now.Add(-60 * time.Second))
+		rc.ExpiresAt = jwt.NewNumericDate(now.Add(9 * time.Minute))
+	}
+	return s.Signer.Sign(claims)
 }

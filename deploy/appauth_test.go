@@ -385,3 +385,21 @@ func TestAppMissingPermissionSaid(t *testing.T) {
 		t.Errorf("dispatches %+v, want none", got)
 	}
 }
+
+// A host clock some minutes slow (GitHub's is ahead) or up to a minute
+// fast still gets a token: the JWT is issued a minute back and expires
+// nine minutes on, within GitHub's ten, as GitHub recommends.
+func TestAppTokenDespiteClockSkew(t *testing.T) {
+	t.Parallel()
+	key, _ := githubfake.AppKeys(t)
+	for _, skew := range []time.Duration{5 * time.Minute, -50 * time.Second} {
+		t.Run(skew.String(), func(t *testing.T) {
+			t.Parallel()
+			e := newAppEnv(t, &key.PublicKey, nil, testInstID)
+			e.clock.Advance(skew) // GitHub's clock, against this host's
+			if _, err := e.gh.Head(t.Context()); err != nil {
+				t.Fatalf("with GitHub's clock %s off this host's: %v", skew, err)
+			}
+		})
+	}
+}
