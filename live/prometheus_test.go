@@ -106,6 +106,17 @@ func thread(st *trainstack.Stack) (lines []string, top string) {
 	return lines, tops[len(tops)-1].Text()
 }
 
+// wantStats moves the clock past the trains' slots, by which /train stats
+// counts them, and checks its deployed and unverified counts.
+func wantStats(t *testing.T, st *trainstack.Stack, deployed, unverified int) {
+	t.Helper()
+	st.Clock.Advance(8 * time.Hour)
+	stats, err := st.Svc.Stats(t.Context(), 30*24*time.Hour)
+	if err != nil || stats.Deployed != deployed || stats.Unverified != unverified {
+		t.Errorf("stats = %+v, %v; want %d deployed, %d unverified", stats, err, deployed, unverified)
+	}
+}
+
 // count counts the lines that contain s.
 func count(lines []string, s string) int {
 	n := 0
@@ -153,11 +164,7 @@ func TestVerifiedWithinSecondsOfTheRun(t *testing.T) {
 	if n := count(lines, "Cannot tell"); n != 0 {
 		t.Errorf("the thread says %d times that Prometheus could not be asked:\n%s", n, strings.Join(lines, "\n"))
 	}
-	st.Clock.Advance(8 * time.Hour) // past the train's slot, by which stats count it
-	stats, err := st.Svc.Stats(t.Context(), 30*24*time.Hour)
-	if err != nil || stats.Deployed != 1 || stats.Unverified != 0 {
-		t.Errorf("stats = %+v, %v; want 1 deployed, 0 unverified", stats, err)
-	}
+	wantStats(t, st, 1, 0)
 }
 
 func TestUnverifiedAtTheTimeout(t *testing.T) {
@@ -196,11 +203,7 @@ func TestUnverifiedAtTheTimeout(t *testing.T) {
 	if _, top := thread(st); !strings.Contains(top, "unverified — no instance reported "+tr.Tag+" within 1m") {
 		t.Errorf("the top message does not show the train unverified:\n%s", top)
 	}
-	st.Clock.Advance(8 * time.Hour) // past the train's slot, by which stats count it
-	stats, err := st.Svc.Stats(t.Context(), 30*24*time.Hour)
-	if err != nil || stats.Deployed != 1 || stats.Unverified != 1 {
-		t.Errorf("stats = %+v, %v; want 1 deployed, 1 unverified", stats, err)
-	}
+	wantStats(t, st, 1, 1)
 }
 
 func TestPrometheusDownIsSaidOnce(t *testing.T) {
@@ -343,11 +346,7 @@ func TestVerificationSupersededByANewerDeploy(t *testing.T) {
 	}
 	svc.SetVersion(second.Tag)
 	waitFor(t, 30*time.Second, "the second train verified", func() bool { return st.Train(second.ID).Live == trains.Verified })
-	st.Clock.Advance(8 * time.Hour)
-	stats, err := st.Svc.Stats(t.Context(), 30*24*time.Hour)
-	if err != nil || stats.Deployed != 2 || stats.Unverified != 0 {
-		t.Errorf("stats = %+v, %v; want 2 deployed, none unverified", stats, err)
-	}
+	wantStats(t, st, 2, 0)
 }
 
 // A rollback is verified like any train: after two dev trains (the first

@@ -71,25 +71,12 @@ func (s *Service) resumeVerifying(ctx context.Context, now time.Time) error {
 	if !s.verifying() {
 		return nil
 	}
-	ts, err := s.store.ListTrains(ctx, TrainQuery{From: now.Add(-verifyLookback)})
-	if err != nil {
-		return err
-	}
-	for _, t := range ts {
-		if t.State != Deployed || t.Live != Verifying {
-			continue
-		}
-		lease, ok, err := s.store.TryLease(ctx, verifyLeaseName(t.ID), s.holder(), s.cfg.LockTTL)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue // verified elsewhere, or by a holder that died: its lease runs out first
-		}
+	_, err := s.eachUnwatched(ctx, now, func(t Train, lease Lease) error {
 		s.log.Info("resuming live verification", "train", string(t.ID), "tag", t.Tag)
 		s.launch(ctx, t, lease)
-	}
-	return nil
+		return nil
+	})
+	return err
 }
 
 // abandonVerifying ends, at the first tick with live verification off,
@@ -103,26 +90,10 @@ func (s *Service) abandonVerifying(ctx context.Context, now time.Time) error {
 	if s.verifying() || s.liveSettled.Load() {
 		return nil
 	}
-	ts, err := s.store.ListTrains(ctx, TrainQuery{From: now.Add(-verifyLookback)})
-	if err != nil {
-		return err
-	}
-	held := false
-	for _, t := range ts {
-		if t.State != Deployed || t.Live != Verifying {
-			continue
-		}
-		lease, ok, err := s.store.TryLease(ctx, verifyLeaseName(t.ID), s.holder(), s.cfg.LockTTL)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			held = true
-			continue
-		}
+	held, err := s.eachUnwatched(ctx, now, func(t Train, lease Lease) error {
 		done := t
 		done.Live, done.Updated = NotVerified, s.clock.Now()
-		err = s.update(ctx, &done, lease.Fence())
+		err := s.update(ctx, &done, lease.Fence())
 		s.release(ctx, lease)
 		if err != nil {
 			return fmt.Errorf("end the verification of %s: %w", t.ID, err)
@@ -132,9 +103,41 @@ func (s *Service) abandonVerifying(ctx context.Context, now time.Time) error {
 		s.editTop(ctx, done)
 		s.replyQuiet(ctx, done.Message, Say(T("Live verification is off now (TRAINBOT_PROMETHEUS_URL is empty), so trainbot no longer waits for an instance to report "),
 			C(t.Tag), T(".")))
+		return nil
+	})
+	if err == nil {
+		s.liveSettled.Store(!held)
 	}
-	s.liveSettled.Store(!held)
-	return nil
+	return err
+}
+
+// eachUnwatched calls each, with the verification's lease taken, for every
+// train of the last verifyLookback that is Deployed and Verifying and
+// whose verification lease is free: no one verifies it now. held reports
+// whether a train was passed over because its lease is held (verified
+// elsewhere, or by a holder that died: its lease runs out first).
+func (s *Service) eachUnwatched(ctx context.Context, now time.Time, each func(Train, Lease) error) (held bool, err error) {
+	ts, err := s.store.ListTrains(ctx, TrainQuery{From: now.Add(-verifyLookback)})
+	if err != nil {
+		return false, err
+	}
+	for _, t := range ts {
+		if t.State != Deployed || t.Live != Verifying {
+			continue
+		}
+		lease, ok, err := s.store.TryLease(ctx, verifyLeaseName(t.ID), s.holder(), s.cfg.LockTTL)
+		if err != nil {
+			return held, err
+		}
+		if !ok {
+			held = true
+			continue
+		}
+		if err := each(t, lease); err != nil {
+			return held, err
+		}
+	}
+	return held, nil
 }
 
 // watch runs t's verification in the background, counted in s.watching.
